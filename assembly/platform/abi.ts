@@ -1,0 +1,56 @@
+// Platform ABI, core side: the only way the core reaches the outside world.
+// The contract is docs/PLATFORM_ABI.md; seL4-shim/src/abi.c and host/runtime/abi.ts implement it.
+
+export const ABI_VERSION: u32 = 1;
+
+// Inbound bytes arrive in this one static buffer, so no allocator crosses the boundary.
+export const RX_CAP: u32 = 2048;
+export const RX_BUF: usize = memory.data(<i32>RX_CAP);
+
+@external("plat", "serial_write")
+export declare function serial_write(ptr: usize, len: u32): void;
+
+@external("plat", "now_ms")
+export declare function now_ms(): u64;
+
+@external("plat", "timer_period")
+export declare function timer_period(ms: u32): void;
+
+@external("plat", "entropy")
+export declare function entropy(ptr: usize, len: u32): u32;
+
+@external("plat", "bootinfo_len")
+export declare function bootinfo_len(): u32;
+
+@external("plat", "bootinfo_read")
+export declare function bootinfo_read(ptr: usize, len: u32): u32;
+
+@external("plat", "stream_listen")
+export declare function stream_listen(port: u32): i32;
+
+@external("plat", "stream_send")
+export declare function stream_send(conn: u32, ptr: usize, len: u32): i32;
+
+@external("plat", "stream_close")
+export declare function stream_close(conn: u32): void;
+
+@external("plat", "dgram_bind")
+export declare function dgram_bind(port: u32): i32;
+
+@external("plat", "dgram_send")
+export declare function dgram_send(port: u32, addr: u32, rport: u32, ptr: usize, len: u32): i32;
+
+@external("plat", "power_off")
+export declare function power_off(code: u32): void;
+
+// Result codes shared by stream_listen / dgram_bind / *_send.
+export const PLAT_OK: i32 = 0;
+export const PLAT_UNSUPPORTED: i32 = -1;
+export const PLAT_IN_USE: i32 = -2;
+export const PLAT_NO_RESOURCES: i32 = -3;
+
+/** Writes a string to the serial console as UTF-8. */
+export function serialPrint(s: string): void {
+  const bytes = String.UTF8.encode(s, false);
+  serial_write(changetype<usize>(bytes), <u32>bytes.byteLength);
+}

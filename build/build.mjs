@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// npm run build: AssemblyScript core -> out/cohesix.wasm -> wasm2c C -> seL4-shim link ->
+// out/cohesix.elf + out/cohesix.img. Each stage is skipped when its outputs are newer than its
+// inputs, prints what it does, and stops with the name of any missing tool.
+//
+//   node build/build.mjs            everything
+//   node build/build.mjs --wasm     only the core module (enough for the Node host and unit tests)
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "out");
+const gen = join(out, "gen");
+const wasmOnly = process.argv.includes("--wasm");
+
+const TOOLS = {
+  asc: { path: join(root, "node_modules/.bin/asc"), fix: "run `npm ci`" },
+  wasm2c: { cmd: "wasm2c", fix: "apt-get install wabt" },
+  "aarch64-linux-gnu-gcc": { cmd: "aarch64-linux-gnu-gcc", fix: "apt-get install gcc-aarch64-linux-gnu" },
+  "aarch64-linux-gnu-objcopy": { cmd: "aarch64-linux-gnu-objcopy", fix: "apt-get install binutils-aarch64-linux-gnu" },
+  picolibc: { path: "/usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs", fix: "apt-get install picolibc-aarch64-linux-gnu" },
+  make: { cmd: "make", fix: "apt-get install make" },
+};
+
+function fail(msg) {
+  process.stderr.write(`build: error: ${msg}\n`);
+  process.exit(1);
+}
+
+function onPath(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+
+function requireTools(names) {
+  const missing = names.filter((n) => {
+    const t = TOOLS[n];
+    return t.path ? !existsSync(t.path) : !onPath(t.cmd);
+  });
+  if (missing.length > 0) {
+    fail(`missing tool(s): ${missing.map((n) => `${n} (${TOOLS[n].fix})`).join(", ")}; \`bash .ci/setup\` installs all of them`);
+  }
+}
+
+function newest(paths) {
+  let t = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const s = statSync(p);
+    if (s.isDirectory()) {
+      t = Math.max(t, newest(readdirSync(p).map((e) => join(p, e))));
+    } else {
+      t = Math.max(t, s.mtimeMs);
+    }
+  }
+  return t;
+}
+
+function upToDate(outputs, inputs) {
+  if (!outputs.every((o) => existsSync(o))) return false;
+  const oldestOut = Math.min(...outputs.map((o) => statSync(o).mtimeMs));
+  return oldestOut >= newest(inputs);
+}
+
+function run(stage, cmd, args, opts = {}) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"], ...opts });
+  if (r.error) fail(`${stage}: cannot run ${cmd}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${stage}: ${cmd} exited with status ${r.status}`);
+  return Date.now() - started;
+}
+
+function stage(name, outputs, inputs, action) {
+  const rel = outputs.map((o) => relative(root, o)).join(", ");
+  if (upToDate(outputs, inputs)) {
+    console.log(`[build] ${name}: up to date (${rel})`);
+    return;
+  }
+  const ms = action();
+  console.log(`[build] ${name}: ${rel} (${ms} ms)`);
+}
+
+mkdirSync(gen, { recursive: true });
+requireTools(wasmOnly ? ["asc"] : Object.keys(TOOLS));
+
+const wasm = join(out, "cohesix.wasm");
+stage("core (asc)", [wasm, join(out, "cohesix.js")], [join(root, "assembly"), join(root, "asconfig.json"), join(root, "package-lock.json")], () =>
+  run("core (asc)", TOOLS.asc.path, ["assembly/index.ts", "--config", "asconfig.json", "--target", "release"]),
+);
+
+if (!wasmOnly) {
+  const coreC = join(gen, "cohesix.c");
+  stage("wasm2c", [coreC, join(gen, "cohesix.h")], [wasm], () => run("wasm2c", "wasm2c", [wasm, "-n", "cohesix", "-o", coreC]));
+  // make tracks the shim's own dependencies; it is always invoked and is quiet when nothing changed.
+  const ms = run("shim (make)", "make", ["-s", "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`]);
+  console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
+}
