@@ -39,6 +39,8 @@ export function fromCore(text: string): string {
 export interface MockOptions {
   ramMiB?: number;
   gic?: 2 | 3;
+  /** A raw blob instead of the synthetic machine's (for malformed-bootinfo tests). */
+  bootinfo?: Uint8Array;
 }
 
 /** A core on the Node host with its serial output captured. */
@@ -46,7 +48,7 @@ export async function bootMock(opts: MockOptions = {}): Promise<{ core: Core; ou
   const chunks: Buffer[] = [];
   const core = await Core.load({
     serialWrite: (b) => chunks.push(Buffer.from(b)),
-    bootinfo: encodeBootInfo(virtMachine(opts.ramMiB ?? 1024, opts.gic ?? 3)),
+    bootinfo: opts.bootinfo ?? encodeBootInfo(virtMachine(opts.ramMiB ?? 1024, opts.gic ?? 3)),
   });
   core.init();
   return { core, output: () => Buffer.concat(chunks).toString("utf8") };
