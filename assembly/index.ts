@@ -51,7 +51,7 @@ export function coh_tick(now_ms: u64): void {
   // No timed work yet; the TCP console's auth and idle timeouts hang off this.
 }
 
-export function coh_stream_accepted(conn: u32, port: u32): void {}
+export function coh_stream_accepted(conn: u32, port: u32, addr: u32, rport: u32): void {}
 
 export function coh_stream_rx(conn: u32, len: u32): void {}
 

@@ -85,6 +85,18 @@ function stage(name, outputs, inputs, action) {
 mkdirSync(gen, { recursive: true });
 requireTools(wasmOnly ? ["asc"] : Object.keys(TOOLS));
 
+// The manifest first: every later stage compiles constants generated from it.
+{
+  const started = Date.now();
+  const manifest = process.env.COH_MANIFEST ? resolve(process.env.COH_MANIFEST) : join(root, "configs/root_task.toml");
+  const r = spawnSync(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "host/coh-rtc/cli.ts"), manifest], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (r.status !== 0) fail(`manifest (coh-rtc): ${relative(root, manifest)} is invalid (errors above)`);
+  console.log(`[build] manifest (coh-rtc): ${r.stdout.toString().trim().replace(/^coh-rtc: /, "")} (${Date.now() - started} ms)`);
+}
+
 const wasm = join(out, "cohesix.wasm");
 stage("core (asc)", [wasm, join(out, "cohesix.js")], [join(root, "assembly"), join(root, "asconfig.json"), join(root, "package-lock.json")], () =>
   run("core (asc)", TOOLS.asc.path, ["assembly/index.ts", "--config", "asconfig.json", "--target", "release"]),

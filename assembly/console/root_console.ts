@@ -4,7 +4,7 @@
 
 import { serialPrint } from "../platform/abi";
 import { BootInfo } from "../platform/bootinfo";
-import { LINE_MAX } from "../limits";
+import { CONSOLE_LINE_MAX } from "../generated/manifest";
 import { EDIT_CANCEL, EDIT_LINE, EDIT_OVERFLOW, LineEditor } from "./line_editor";
 import { hex, parseError, slot, splitVerb } from "./format";
 
@@ -23,7 +23,7 @@ const HELP: string[] = [
 ];
 
 export class RootConsole {
-  private editor: LineEditor = new LineEditor(LINE_MAX);
+  private editor: LineEditor = new LineEditor(CONSOLE_LINE_MAX);
 
   constructor(private bootinfo: BootInfo | null) {}
 

@@ -18,7 +18,7 @@ export interface CoreExports {
   coh_init(): void;
   coh_serial_rx(len: number): void;
   coh_tick(nowMs: bigint): void;
-  coh_stream_accepted(conn: number, port: number): void;
+  coh_stream_accepted(conn: number, port: number, addr: number, rport: number): void;
   coh_stream_rx(conn: number, len: number): void;
   coh_stream_sent(conn: number, bytes: number): void;
   coh_stream_closed(conn: number): void;

@@ -1,0 +1,125 @@
+// The manifest's schema: every section and field coh-rtc accepts, with its type and bounds.
+// Unknown sections or fields are errors, so a typo can never silently fall back to a default.
+
+export type FieldSpec =
+  | { kind: "int"; min: number; max: number; doc: string }
+  | { kind: "string"; pattern?: RegExp; maxLen: number; doc: string; secret?: boolean };
+
+export type SectionSpec = Record<string, FieldSpec>;
+
+const int = (min: number, max: number, doc: string): FieldSpec => ({ kind: "int", min, max, doc });
+const str = (maxLen: number, doc: string, pattern?: RegExp, secret = false): FieldSpec => ({ kind: "string", maxLen, doc, pattern, secret });
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+export const SCHEMA: Record<string, SectionSpec> = {
+  meta: {
+    author: str(64, "who maintains this manifest"),
+    purpose: str(256, "what this manifest is for"),
+  },
+  root_task: {
+    schema: str(8, "manifest schema version", /^1\.5$/),
+  },
+  profile: {
+    name: str(32, "target profile", /^[a-z0-9-]+$/),
+  },
+  event_pump: {
+    tick_ms: int(1, 1000, "period of the core's timer tick"),
+  },
+  console: {
+    line_max: int(16, 4096, "bytes per command line, serial and TCP"),
+    frame_max: int(64, 65536, "bytes per TCP console frame, 4-byte header included"),
+    auth_token: str(128, "TCP console AUTH token", /^[\x21-\x7e]+$/, true),
+    auth_timeout_ms: int(100, 600_000, "first frame must be AUTH within this"),
+    idle_timeout_ms: int(1000, 86_400_000, "authenticated session closed after this much silence"),
+    max_sessions: int(1, 64, "concurrent TCP console connections"),
+    auth_fail_limit: int(1, 100, "failed AUTHs within the window that trigger a lockout"),
+    auth_fail_window_ms: int(1000, 3_600_000, "window for counting failed AUTHs"),
+    auth_lockout_ms: int(1000, 3_600_000, "lockout length"),
+    tx_queue_bytes: int(1024, 1_048_576, "per-session outbound queue bound"),
+    log_lines: int(1, 1024, "lines returned by LOG"),
+  },
+  network: {
+    ip: str(15, "guest IPv4 address", IPV4),
+    prefix: int(1, 30, "IPv4 prefix length"),
+    gateway: str(15, "IPv4 default gateway", IPV4),
+    mac: str(17, "virtio-net MAC address (lower-case)", MAC),
+    console_port: int(1, 65535, "TCP console port"),
+    udp_echo_port: int(1, 65535, "UDP echo port"),
+    tcp_smoke_port: int(1, 65535, "TCP smoke port"),
+    udp_echo_max: int(16, 1472, "largest UDP echo reply, prefix included"),
+    smoke_read_max: int(1, 1024, "bytes the smoke port reads before answering"),
+  },
+};
+
+export type ManifestValue = number | string;
+export type Manifest = Record<string, Record<string, ManifestValue>>;
+
+export interface ValidationError {
+  path: string;
+  message: string;
+}
+
+/** Checks shape, types and bounds, then the rules that tie fields together. */
+export function validate(raw: Record<string, unknown>): { manifest: Manifest | null; errors: ValidationError[] } {
+  const errors: ValidationError[] = [];
+  const out: Manifest = {};
+  for (const name of Object.keys(raw)) {
+    if (!(name in SCHEMA)) errors.push({ path: name, message: `unknown section [${name}]` });
+  }
+  for (const [section, spec] of Object.entries(SCHEMA)) {
+    const table = raw[section];
+    if (table === undefined || table === null || typeof table !== "object" || Array.isArray(table)) {
+      errors.push({ path: section, message: `missing section [${section}]` });
+      continue;
+    }
+    const t = table as Record<string, unknown>;
+    out[section] = {};
+    for (const key of Object.keys(t)) {
+      if (!(key in spec)) errors.push({ path: `${section}.${key}`, message: "unknown field" });
+    }
+    for (const [key, f] of Object.entries(spec)) {
+      const path = `${section}.${key}`;
+      const v = t[key];
+      if (v === undefined) {
+        errors.push({ path, message: "missing field" });
+        continue;
+      }
+      if (f.kind === "int") {
+        const n = typeof v === "bigint" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n)) errors.push({ path, message: `must be an integer, got ${JSON.stringify(String(v))}` });
+        else if (n < f.min || n > f.max) errors.push({ path, message: `must be within ${f.min}..${f.max}, got ${n}` });
+        else out[section][key] = n;
+      } else {
+        if (typeof v !== "string") errors.push({ path, message: "must be a string" });
+        else if (v.length === 0 || v.length > f.maxLen) errors.push({ path, message: `must be 1..${f.maxLen} characters` });
+        else if (f.pattern && !f.pattern.test(v)) errors.push({ path, message: `has an invalid value ${f.secret ? "(hidden)" : JSON.stringify(v)}` });
+        else out[section][key] = v;
+      }
+    }
+  }
+  if (errors.length === 0) crossChecks(out, errors);
+  return { manifest: errors.length === 0 ? out : null, errors };
+}
+
+function crossChecks(m: Manifest, errors: ValidationError[]): void {
+  const c = m.console;
+  const n = m.network;
+  if ((c.line_max as number) > (c.frame_max as number) - 4) {
+    errors.push({ path: "console.line_max", message: "console.line_max must fit in a frame: line_max <= frame_max - 4" });
+  }
+  if (n.console_port === n.tcp_smoke_port) {
+    errors.push({ path: "network.tcp_smoke_port", message: "network.tcp_smoke_port must differ from network.console_port" });
+  }
+  const ip = (n.ip as string).split(".").map(Number);
+  const gw = (n.gateway as string).split(".").map(Number);
+  const mask = (0xffffffff << (32 - (n.prefix as number))) >>> 0;
+  const toU32 = (a: number[]): number => ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+  if (((toU32(ip) & mask) >>> 0) !== ((toU32(gw) & mask) >>> 0)) {
+    errors.push({ path: "network.gateway", message: `network.gateway ${n.gateway} is not in ${n.ip}/${n.prefix}` });
+  }
+  if ((parseInt((n.mac as string).slice(0, 2), 16) & 1) === 1) {
+    errors.push({ path: "network.mac", message: "network.mac must be a unicast address (first octet even)" });
+  }
+}
