@@ -27,7 +27,12 @@ describe("root console boot", () => {
   it("prints the boot lines, the ready banner, then the prompt", () => {
     const lines = boot.split(NL);
     expect(lines[0]).toBe("[cohesix:root-task] root-task online abi=1");
-    expect(lines[1]).toMatch(/^\[cohesix:root-task\] bootinfo node_bits=12 untyped=\d+ empty=\[0x[0-9a-f]{4}\.\.0x1000\)$/);
+    expect(lines[1]).toMatch(/^\[cohesix:root-task\] manifest\.schema=1\.5 manifest\.sha256=[0-9a-f]{64}$/);
+    expect(lines[2]).toMatch(/^\[cohesix:root-task\] bootinfo node_bits=12 untyped=\d+ empty=\[0x[0-9a-f]{4}\.\.0x1000\)$/);
+    expect(lines[3]).toBe(
+      "[net-console] config: iface_ip=10.0.2.15/24 gateway=10.0.2.2 listen_port=31337 udp_echo_port=31338 tcp_smoke_port=31339 max_sessions=4",
+    );
+    expect(boot).not.toContain("unavailable");
     expect(lines).toContain(READY);
     expect(boot.endsWith(READY + NL + PROMPT)).toBe(true);
   });

@@ -1,3 +1,5 @@
+import { validUtf8 } from "./utf8";
+
 // Byte-at-a-time line editor for a raw serial terminal. It owns a fixed buffer of `cap` bytes;
 // input past the bound is swallowed (not echoed) and reported once the line ends, so an
 // over-long paste can never grow memory or execute a truncated command.
@@ -80,30 +82,7 @@ export class LineEditor {
 
   /** True if the pending line is well-formed UTF-8 (checked before take()). */
   validUtf8(): bool {
-    let i = 0;
-    while (i < this.len) {
-      const b = this.buf[i];
-      let need = 0;
-      if (b < 0x80) need = 0;
-      else if ((b & 0xe0) == 0xc0 && b >= 0xc2) need = 1;
-      else if ((b & 0xf0) == 0xe0) need = 2;
-      else if ((b & 0xf8) == 0xf0 && b <= 0xf4) need = 3;
-      else return false;
-      if (need > 0 && i + need >= this.len) return false;
-      for (let k = 1; k <= need; k++) {
-        if ((this.buf[i + k] & 0xc0) != 0x80) return false;
-      }
-      // Reject overlong forms, UTF-16 surrogates and code points past U+10FFFF.
-      if (need > 1) {
-        const b1 = this.buf[i + 1];
-        if (b == 0xe0 && b1 < 0xa0) return false;
-        if (b == 0xed && b1 >= 0xa0) return false;
-        if (b == 0xf0 && b1 < 0x90) return false;
-        if (b == 0xf4 && b1 >= 0x90) return false;
-      }
-      i += need + 1;
-    }
-    return true;
+    return validUtf8(this.buf.dataStart, <usize>this.len);
   }
 
   discard(): void {

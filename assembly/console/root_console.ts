@@ -6,7 +6,8 @@ import { serialPrint } from "../platform/abi";
 import { BootInfo } from "../platform/bootinfo";
 import { CONSOLE_LINE_MAX } from "../generated/manifest";
 import { EDIT_CANCEL, EDIT_LINE, EDIT_OVERFLOW, LineEditor } from "./line_editor";
-import { hex, parseError, slot, splitVerb } from "./format";
+import { parseError, splitVerb } from "./format";
+import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
 
 export const PROMPT = "cohesix> ";
 const NL = "\r\n";
@@ -74,9 +75,8 @@ export class RootConsole {
     if (verb == "bi" || verb == "caps" || verb == "mem") {
       const bi = this.bootinfo;
       if (bi == null) return "ERR " + (verb == "bi" ? "BOOTINFO" : verb.toUpperCase()) + " reason=policy detail=unavailable" + NL;
-      if (verb == "bi") return bootinfoLines(bi);
-      if (verb == "caps") return capsLines(bi);
-      return memLines(bi);
+      const lines = verb == "bi" ? bootinfoLines(bi) : verb == "caps" ? capsLines(bi) : memLines(bi);
+      return lines.join(NL) + NL;
     }
     return parseError("unsupported console command") + NL;
   }
@@ -84,37 +84,4 @@ export class RootConsole {
 
 function isRootVerb(v: string): bool {
   return v == "help" || v == "bi" || v == "caps" || v == "mem" || v == "ping" || v == "quit" || v == "test";
-}
-
-function bootinfoLines(bi: BootInfo): string {
-  const untypedEnd = bi.untypedStart + <u32>bi.untyped.length;
-  return (
-    "[bi] node_bits=" + bi.nodeBits.toString() +
-    " empty=[" + slot(bi.emptyStart) + ".." + slot(bi.emptyEnd) + ")" +
-    " ipc=" + hex(bi.ipcBuffer) + NL +
-    "[bi] untyped=[" + slot(bi.untypedStart) + ".." + slot(untypedEnd) + ")" +
-    " gic=v" + bi.gicVersion.toString() + NL
-  );
-}
-
-function capsLines(bi: BootInfo): string {
-  return (
-    "[caps] root=" + slot(bi.slotRootCNode) + " ep=" + slot(bi.slotEndpoint) + " uart=" + slot(bi.slotUart) + NL +
-    "[caps] tcb=" + slot(bi.slotTcb) + " vspace=" + slot(bi.slotVSpace) + NL
-  );
-}
-
-function memLines(bi: BootInfo): string {
-  const total = bi.untyped.length;
-  const ram = bi.ramCount();
-  let largest: u8 = 0;
-  for (let i = 0; i < bi.untyped.length; i++) {
-    const u = bi.untyped[i];
-    if (!u.isDevice && u.sizeBits > largest) largest = u.sizeBits;
-  }
-  return (
-    "[mem] untyped caps=" + total.toString() + " ram_ut=" + ram.toString() + " device_ut=" + (<u32>total - ram).toString() + NL +
-    "[mem] ram_bytes=" + bi.bytes(false).toString() + " device_bytes=" + bi.bytes(true).toString() +
-    " largest_ram_bits=" + largest.toString() + NL
-  );
 }

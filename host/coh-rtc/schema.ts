@@ -39,6 +39,18 @@ export const SCHEMA: Record<string, SectionSpec> = {
     auth_lockout_ms: int(1000, 3_600_000, "lockout length"),
     tx_queue_bytes: int(1024, 1_048_576, "per-session outbound queue bound"),
     log_lines: int(1, 1024, "lines returned by LOG"),
+    path_max: int(16, 1024, "bytes of a path argument"),
+    echo_max: int(16, 4096, "bytes of an ECHO payload"),
+    role_max: int(8, 64, "bytes of a role argument"),
+    ticket_max: int(32, 1024, "bytes of a ticket argument"),
+    json_max: int(32, 4096, "bytes of a SPAWN payload"),
+    worker_id_max: int(8, 128, "bytes of a worker id"),
+  },
+  namespace: {
+    walk_depth: int(1, 16, "most path components in one lookup"),
+    component_max: int(8, 255, "bytes of one path component"),
+    queen_log_lines: int(16, 65536, "records kept in /log/queen.log (oldest dropped)"),
+    ctl_journal_lines: int(16, 65536, "records kept in /queen/ctl"),
   },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
@@ -106,6 +118,9 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
 function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const c = m.console;
   const n = m.network;
+  for (const k of ["path_max", "echo_max", "role_max", "ticket_max", "json_max", "worker_id_max"]) {
+    if ((c[k] as number) > (c.line_max as number)) errors.push({ path: `console.${k}`, message: `console.${k} must be <= console.line_max` });
+  }
   if ((c.line_max as number) > (c.frame_max as number) - 4) {
     errors.push({ path: "console.line_max", message: "console.line_max must fit in a frame: line_max <= frame_max - 4" });
   }

@@ -6,6 +6,7 @@ import { randomFillSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { type NetBackend, type NetSink, NoNetwork } from "./net.js";
 
 export const ABI_VERSION = 1;
 
@@ -34,6 +35,8 @@ export interface PlatformHooks {
   /** Called when the core asks for periodic ticks (0 = stop). */
   timerPeriod?: (ms: number) => void;
   powerOff?: (code: number) => void;
+  /** Streams and datagrams; without one the core is told the platform has no network. */
+  net?: NetBackend;
 }
 
 export type CoreFault =
@@ -75,6 +78,7 @@ export class Core {
       return ptr + len <= m.length ? m.subarray(ptr, ptr + len) : null;
     };
     const start = process.hrtime.bigint();
+    const net = hooks.net ?? new NoNetwork();
     const plat = {
       serial_write(ptr: number, len: number): void {
         const b = view(ptr, len);
@@ -102,13 +106,17 @@ export class Core {
         b.set(hooks.bootinfo.subarray(0, n));
         return n;
       },
-      // Networking arrives with the TCP console issue; until then the Node host, like the shim,
-      // answers "unsupported".
-      stream_listen: (): number => -1,
-      stream_send: (): number => -1,
-      stream_close: (): void => {},
-      dgram_bind: (): number => -1,
-      dgram_send: (): number => -1,
+      stream_listen: (port: number): number => net.listen(port),
+      stream_send(conn: number, ptr: number, len: number): number {
+        const b = view(ptr, len);
+        return b ? net.send(conn, b) : -1;
+      },
+      stream_close: (conn: number): void => net.close(conn),
+      dgram_bind: (port: number): number => net.bind(port),
+      dgram_send(port: number, addr: number, rport: number, ptr: number, len: number): number {
+        const b = view(ptr, len);
+        return b ? net.sendDgram(port, addr, rport, b) : -1;
+      },
       power_off(code: number): void {
         hooks.powerOff?.(code);
       },
@@ -129,6 +137,7 @@ export class Core {
     core = new Core(exports, hooks);
     core.rxBuf = exports.coh_rx_buf();
     core.rxCap = exports.coh_rx_cap();
+    net.setSink(core.netSink());
     return core;
   }
 
@@ -146,15 +155,45 @@ export class Core {
 
   /** Serial input of any length, delivered in rx-buffer-sized pieces. */
   serialInput(bytes: Uint8Array): void {
-    for (let off = 0; off < bytes.length && !this.fault; off += this.rxCap) {
-      const piece = bytes.subarray(off, off + this.rxCap);
-      new Uint8Array(this.exports.memory.buffer, this.rxBuf, piece.length).set(piece);
-      this.call("coh_serial_rx", () => this.exports.coh_serial_rx(piece.length));
-    }
+    this.inbound(bytes, "coh_serial_rx", (n) => this.exports.coh_serial_rx(n));
   }
 
   tick(nowMs: bigint): void {
     this.call("coh_tick", () => this.exports.coh_tick(nowMs));
+  }
+
+  /** Copies `bytes` through the rx buffer in capacity-sized pieces, calling `deliver` for each. */
+  private inbound(bytes: Uint8Array, name: string, deliver: (len: number) => void): void {
+    for (let off = 0; off < bytes.length && !this.fault; off += this.rxCap) {
+      const piece = bytes.subarray(off, off + this.rxCap);
+      new Uint8Array(this.exports.memory.buffer, this.rxBuf, piece.length).set(piece);
+      this.call(name, () => deliver(piece.length));
+    }
+  }
+
+  /** The core as the network backend's sink. After a fault, events are dropped. */
+  netSink(): NetSink {
+    const e = this.exports;
+    const guard = (fn: () => void): void => {
+      if (this.fault) return;
+      try {
+        fn();
+      } catch (err) {
+        if (!(err instanceof CoreStoppedError)) throw err;
+      }
+    };
+    return {
+      accepted: (conn, port, addr, rport) => guard(() => this.call("coh_stream_accepted", () => e.coh_stream_accepted(conn, port, addr, rport))),
+      data: (conn, bytes) => guard(() => this.inbound(bytes, "coh_stream_rx", (n) => e.coh_stream_rx(conn, n))),
+      sent: (conn, bytes) => guard(() => this.call("coh_stream_sent", () => e.coh_stream_sent(conn, bytes))),
+      closed: (conn) => guard(() => this.call("coh_stream_closed", () => e.coh_stream_closed(conn))),
+      dgram: (port, addr, rport, bytes) =>
+        guard(() => {
+          // A datagram is delivered whole or not at all: it may not be split across calls.
+          if (bytes.length > this.rxCap) return;
+          this.inbound(bytes, "coh_dgram_rx", (n) => e.coh_dgram_rx(port, addr, rport, n));
+        }),
+    };
   }
 
   private stop(fault: CoreFault): void {

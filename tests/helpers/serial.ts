@@ -3,8 +3,8 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import { Core } from "../../host/runtime/abi.js";
-import { encodeBootInfo, virtMachine } from "../../host/runtime/bootinfo.js";
+import type { Core } from "../../host/runtime/abi.js";
+import { Guest } from "../../host/runtime/guest.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const PROMPT = "cohesix> ";
@@ -43,15 +43,10 @@ export interface MockOptions {
   bootinfo?: Uint8Array;
 }
 
-/** A core on the Node host with its serial output captured. */
-export async function bootMock(opts: MockOptions = {}): Promise<{ core: Core; output: () => string }> {
-  const chunks: Buffer[] = [];
-  const core = await Core.load({
-    serialWrite: (b) => chunks.push(Buffer.from(b)),
-    bootinfo: opts.bootinfo ?? encodeBootInfo(virtMachine(opts.ramMiB ?? 1024, opts.gic ?? 3)),
-  });
-  core.init();
-  return { core, output: () => Buffer.concat(chunks).toString("utf8") };
+/** A core on the Node host (loopback network, manual clock) with its serial output captured. */
+export async function bootMock(opts: MockOptions = {}): Promise<{ core: Core; output: () => string; guest: Guest }> {
+  const guest = await Guest.start({ manualClock: true, ramMiB: opts.ramMiB, gic: opts.gic, bootinfo: opts.bootinfo });
+  return { core: guest.core, output: () => guest.serialOutput, guest };
 }
 
 export async function mockTranscript(lines: string[], opts: MockOptions = {}): Promise<string> {

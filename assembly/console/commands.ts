@@ -1,0 +1,271 @@
+// The console verbs of an authenticated TCP session, in the original's ACK grammar:
+// `OK <LABEL>[ detail]`, `ERR <LABEL> reason=<busy|quota|cut|policy>[ detail]`, streamed
+// replies ending in `END`. One table; each verb is a few lines over the namespace.
+
+import {
+  CONSOLE_ECHO_MAX,
+  CONSOLE_JSON_MAX,
+  CONSOLE_LOG_LINES,
+  CONSOLE_PATH_MAX,
+  CONSOLE_ROLE_MAX,
+  CONSOLE_TICKET_MAX,
+  CONSOLE_WORKER_ID_MAX,
+} from "../generated/manifest";
+import { BootInfo } from "../platform/bootinfo";
+import { Namespace } from "../ninedoor/namespace";
+import { Caller, Dir, File, NsError } from "../ninedoor/node";
+import { netStats, pressure } from "../net/stats";
+import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
+import { splitVerb } from "./format";
+
+/** Where a command's reply lines go (one frame each on TCP). */
+export abstract class Reply {
+  abstract line(s: string): void;
+}
+
+/** What a console session carries between commands. */
+export class SessionState {
+  role: string = ""; // "" until ATTACH succeeds
+  attachFailures: i32 = 0;
+  attachRetryAt: u64 = 0;
+  wantsClose: bool = false;
+}
+
+const NEED_NONE: i32 = 0;
+const NEED_ATTACHED: i32 = 1;
+const NEED_QUEEN: i32 = 2;
+
+const ROLES: string[] = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
+
+const HELP: string[] = [
+  "Commands:",
+  "help - Show this help",
+  "bi - Show bootinfo summary",
+  "caps - Show capability slots",
+  "mem - Show untyped summary",
+  "ping - Respond with pong",
+  "test - Self-tests run host-side (cohsh test)",
+  "nettest - Report the network self-test",
+  "netstats - Show network counters",
+  "attach <role> [ticket] - Attach this session to a role",
+  "log - Show the queen log (queen)",
+  "tail <path> - Show a file's lines",
+  "cat <path> - Show a file",
+  "ls <path> - List a directory",
+  "echo <path> <payload> - Append one record to a file",
+  "spawn <json> - Write a spawn request to /queen/ctl (queen)",
+  "kill <worker> - Write a kill request to /queen/ctl (queen)",
+  "quit - Close this session",
+];
+
+function label(verb: string): string {
+  return verb == "bi" ? "BOOTINFO" : verb.toUpperCase();
+}
+
+function need(verb: string): i32 {
+  if (verb == "log" || verb == "spawn" || verb == "kill") return NEED_QUEEN;
+  if (verb == "tail" || verb == "cat" || verb == "ls" || verb == "echo") return NEED_ATTACHED;
+  return NEED_NONE;
+}
+
+function known(verb: string): bool {
+  return (
+    verb == "help" || verb == "bi" || verb == "caps" || verb == "mem" || verb == "ping" || verb == "test" ||
+    verb == "nettest" || verb == "netstats" || verb == "attach" || verb == "log" || verb == "tail" ||
+    verb == "cat" || verb == "ls" || verb == "echo" || verb == "spawn" || verb == "kill" || verb == "quit"
+  );
+}
+
+export class Commands {
+  constructor(private ns: Namespace, private bootinfo: BootInfo | null) {}
+
+  run(line: string, s: SessionState, out: Reply, now: u64): void {
+    const parts = splitVerb(line);
+    const verb = parts[0].toLowerCase();
+    const rest = parts[1];
+    if (verb.length == 0) return this.parseErr(out, "empty command");
+    if (!known(verb)) return this.parseErr(out, "unsupported console command");
+    const lbl = label(verb);
+    const n = need(verb);
+    if (n != NEED_NONE && (s.role.length == 0 || (n == NEED_QUEEN && s.role != "queen"))) {
+      return this.refuse(out, lbl, "policy", "detail=unauthenticated");
+    }
+    if (verb == "help") {
+      for (let i = 0; i < HELP.length; i++) out.line(HELP[i]);
+      out.line("OK HELP");
+    } else if (verb == "ping") {
+      out.line("PONG");
+      out.line("OK PING reply=pong");
+    } else if (verb == "test") {
+      this.refuse(out, "TEST", "policy", "detail=host-only");
+    } else if (verb == "bi" || verb == "caps" || verb == "mem") {
+      const bi = this.bootinfo;
+      if (bi == null) return this.refuse(out, lbl, "policy", "detail=unavailable");
+      const lines = verb == "bi" ? bootinfoLines(bi) : verb == "caps" ? capsLines(bi) : memLines(bi);
+      for (let i = 0; i < lines.length; i++) out.line(lines[i]);
+      out.line("OK " + lbl);
+    } else if (verb == "netstats") {
+      this.netstats(out);
+    } else if (verb == "nettest") {
+      this.nettest(out);
+    } else if (verb == "attach") {
+      this.attach(rest, s, out, now);
+    } else if (verb == "log") {
+      out.line("OK LOG");
+      const lines = this.ns.queenLog.tail(CONSOLE_LOG_LINES);
+      for (let i = 0; i < lines.length; i++) out.line(lines[i]);
+      out.line("END");
+    } else if (verb == "tail" || verb == "cat" || verb == "ls") {
+      if (!this.argOk(out, rest, "path", CONSOLE_PATH_MAX)) return;
+      if (verb == "ls") this.ls(rest, out);
+      else this.read(verb, rest, out);
+    } else if (verb == "echo") {
+      const p = splitVerb(rest);
+      if (!this.argOk(out, p[0], "path", CONSOLE_PATH_MAX)) return;
+      if (!this.argOk(out, p[1], "payload", CONSOLE_ECHO_MAX)) return;
+      this.write("ECHO", p[0], p[1], s, out, "path=" + p[0] + " bytes=" + String.UTF8.byteLength(p[1]).toString());
+    } else if (verb == "spawn") {
+      if (!this.argOk(out, rest, "payload", CONSOLE_JSON_MAX)) return;
+      this.write("SPAWN", "/queen/ctl", rest, s, out, "payload=" + rest);
+    } else if (verb == "kill") {
+      if (!this.argOk(out, rest, "worker", CONSOLE_WORKER_ID_MAX)) return;
+      if (!validId(rest)) return this.parseErr(out, "invalid value for argument worker");
+      this.write("KILL", "/queen/ctl", '{"kill":"' + rest + '"}', s, out, "id=" + rest);
+    } else if (verb == "quit") {
+      out.line("OK QUIT");
+      s.wantsClose = true;
+    }
+  }
+
+  private attach(rest: string, s: SessionState, out: Reply, now: u64): void {
+    if (now < s.attachRetryAt) {
+      return this.refuse(out, "ATTACH", "quota", "detail=throttled delay_ms=" + (s.attachRetryAt - now).toString());
+    }
+    const p = splitVerb(rest);
+    if (!this.argOk(out, p[0], "role", CONSOLE_ROLE_MAX)) return;
+    if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket exceeds allowed length");
+    let role = p[0].toLowerCase();
+    if (role == "worker") role = "worker-heartbeat"; // the original's alias
+    if (!ROLES.includes(role)) return this.attachFailed(s, out, now, "detail=invalid-role");
+    // Tickets are verified by the capability-ticket issue; until then no ticket can be trusted,
+    // so only a ticketless queen attaches (as in the original) and everything else is denied.
+    if (role != "queen" || p[1].length > 0) return this.attachFailed(s, out, now, "detail=denied");
+    s.role = role;
+    s.attachFailures = 0;
+    s.attachRetryAt = 0;
+    this.ns.queenLog.system("console attach outcome=allow role=" + role);
+    out.line("OK ATTACH role=" + role);
+  }
+
+  private attachFailed(s: SessionState, out: Reply, now: u64, detail: string): void {
+    // Exponential back-off, 250 ms x 2^min(failures, 8), reset on success (reference §2.2).
+    const shift = s.attachFailures < 8 ? s.attachFailures : 8;
+    s.attachFailures++;
+    s.attachRetryAt = now + ((<u64>250) << (<u64>shift));
+    this.ns.queenLog.system("console attach outcome=deny " + detail);
+    this.refuse(out, "ATTACH", "policy", detail);
+  }
+
+  private ls(path: string, out: Reply): void {
+    const l = this.ns.lookup(path);
+    if (l.error != null) return this.nsErr(out, "LS", path, l.error!);
+    const node = l.node!;
+    if (!node.isDir()) {
+      out.line("OK LS path=" + path + " entries=1");
+      out.line(node.name);
+    } else {
+      const d = node as Dir;
+      out.line("OK LS path=" + path + " entries=" + d.children.length.toString());
+      for (let i = 0; i < d.children.length; i++) out.line(d.children[i].name);
+    }
+    out.line("END");
+  }
+
+  private read(verb: string, path: string, out: Reply): void {
+    const l = this.ns.lookupFile(path);
+    const lbl = label(verb);
+    if (l.error != null) return this.nsErr(out, lbl, path, l.error!);
+    const f = l.node as File;
+    if (verb == "cat") {
+      const head = "path=" + path + " data=";
+      out.line("OK CAT " + head + clip(f.summary(), 128 - head.length));
+      if (f.catShowsBody()) emit(out, f.read());
+    } else {
+      out.line("OK TAIL path=" + path);
+      const lines = f.read();
+      emit(out, lines.length > CONSOLE_LOG_LINES ? lines.slice(lines.length - CONSOLE_LOG_LINES) : lines);
+    }
+    out.line("END");
+  }
+
+  private write(lbl: string, path: string, payload: string, s: SessionState, out: Reply, detail: string): void {
+    const err = this.ns.append(path, payload, new Caller(s.role));
+    if (err != null) return this.nsErr(out, lbl, path, err!);
+    out.line("OK " + lbl + " " + detail);
+  }
+
+  private netstats(out: Reply): void {
+    const st = netStats;
+    out.line("netstats: conns_accepted=" + st.connsAccepted.toString() + " conns_busy=" + st.connsRefusedBusy.toString() + " rx_bytes=" + st.rxBytes.toString() + " tx_bytes=" + st.txBytes.toString());
+    out.line("netstats: frames_in=" + st.framesIn.toString() + " frames_out=" + st.framesOut.toString() + " frame_errors=" + st.frameErrors.toString() + " mid_frame_closes=" + st.midFrameCloses.toString());
+    out.line("netstats: auth_ok=" + st.authOk.toString() + " auth_fail=" + st.authFail.toString() + " lockouts=" + st.lockouts.toString() + " timeouts=" + st.timeouts.toString() + " slow_reader_cuts=" + st.slowReaderCuts.toString());
+    out.line("netstats: udp_rx=" + st.dgramsIn.toString() + " udp_tx=" + st.dgramsOut.toString() + " smoke_served=" + st.smokeServed.toString());
+    out.line("nettest: console_listen=" + st.listenConsole.toString() + " smoke_listen=" + st.listenSmoke.toString() + " echo_bind=" + st.bindEcho.toString());
+    out.line("OK NETSTATS");
+  }
+
+  private nettest(out: Reply): void {
+    const st = netStats;
+    if (st.listenConsole != 0) return this.refuse(out, "NETTEST", "policy", "detail=net-disabled");
+    out.line("[net-selftest] triggered");
+    // Passive self-test: the guest cannot dial out, so it reports what each service has served.
+    out.line(
+      "[net-selftest] result tx_ok=" + (st.txBytes > 0 ? "1" : "0") + " udp_echo_ok=" + (st.dgramsOut > 0 ? "1" : "0") +
+      " tcp_ok=" + (st.smokeServed > 0 ? "1" : "0") + " console_ok=" + (st.authOk > 0 ? "1" : "0"),
+    );
+    out.line("OK NETTEST");
+  }
+
+  private argOk(out: Reply, v: string, name: string, max: i32): bool {
+    if (v.length == 0) {
+      this.parseErr(out, "missing required argument: " + name);
+      return false;
+    }
+    if (String.UTF8.byteLength(v) > max) {
+      this.parseErr(out, "argument " + name + " exceeds allowed length");
+      return false;
+    }
+    return true;
+  }
+
+  private parseErr(out: Reply, detail: string): void {
+    this.refuse(out, "PARSE", "policy", "detail=" + detail);
+  }
+
+  private nsErr(out: Reply, lbl: string, path: string, e: NsError): void {
+    this.refuse(out, lbl, e.reason, "detail=" + e.detail + " path=" + path + " error=" + e.error);
+  }
+
+  /** Every refusal goes through here, so /proc/pressure counts all of them. */
+  refuse(out: Reply, lbl: string, reason: string, detail: string): void {
+    pressure.count(reason);
+    out.line("ERR " + lbl + " reason=" + reason + (detail.length > 0 ? " " + detail : ""));
+  }
+}
+
+function emit(out: Reply, lines: string[]): void {
+  for (let i = 0; i < lines.length; i++) out.line(lines[i]);
+}
+
+function clip(s: string, max: i32): string {
+  return s.length <= max ? s : s.substring(0, max);
+}
+
+function validId(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f;
+    if (!ok) return false;
+  }
+  return true;
+}

@@ -1,0 +1,109 @@
+// A TCP console client: frames lines out, collects each command's reply (payload lines, the
+// OK/ERR acknowledgement, and for streamed verbs everything up to END).
+
+import { encodeFrame, FrameError, FrameReader } from "./frame.js";
+import type { BytePipe } from "./transport.js";
+
+/** Verbs whose OK is followed by payload lines and a closing END. */
+const STREAMED = new Set(["LOG", "TAIL", "CAT", "LS"]);
+
+export interface Reply {
+  /** Lines before the acknowledgement (help text, PONG, bootinfo) and, for streams, after it. */
+  lines: string[];
+  /** The `OK …` or `ERR …` line. */
+  ack: string;
+  ok: boolean;
+}
+
+export class ConsoleClosedError extends Error {}
+export class ConsoleTimeoutError extends Error {}
+
+export class ConsoleClient {
+  private reader = new FrameReader();
+  private queue: string[] = [];
+  private wake: (() => void) | null = null;
+  private closedReason: string | null = null;
+  private closeWaiters: Array<(reason: string) => void> = [];
+
+  constructor(private readonly pipe: BytePipe) {
+    pipe.onData((b) => {
+      try {
+        this.queue.push(...this.reader.push(b));
+      } catch (e) {
+        this.closedReason = e instanceof FrameError ? e.message : String(e);
+        pipe.end();
+      }
+      this.wake?.();
+    });
+    pipe.onClose((r) => {
+      this.closedReason ??= r;
+      this.wake?.();
+      for (const w of this.closeWaiters.splice(0)) w(this.closedReason);
+    });
+  }
+
+  get closed(): string | null {
+    return this.queue.length === 0 ? this.closedReason : null;
+  }
+
+  /** Resolves with the reason once the connection is gone. */
+  whenClosed(): Promise<string> {
+    if (this.closedReason !== null) return Promise.resolve(this.closedReason);
+    return new Promise((res) => this.closeWaiters.push(res));
+  }
+
+  send(line: string): void {
+    this.pipe.write(encodeFrame(line));
+  }
+
+  /** The next line from the server; rejects on close or after `timeoutMs`. */
+  async next(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const l = this.queue.shift();
+      if (l !== undefined) return l;
+      if (this.closedReason !== null) throw new ConsoleClosedError(`console connection closed: ${this.closedReason}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ConsoleTimeoutError(`no reply from the console within ${timeoutMs} ms`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, left);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = null;
+          res();
+        };
+      });
+    }
+  }
+
+  /** Sends one line and gathers its whole reply. */
+  async request(line: string, timeoutMs = 5000): Promise<Reply> {
+    this.send(line);
+    return this.collect(timeoutMs);
+  }
+
+  /** Gathers one reply: lines up to an OK/ERR, then up to END for streamed verbs. */
+  async collect(timeoutMs = 5000): Promise<Reply> {
+    const lines: string[] = [];
+    for (;;) {
+      const l = await this.next(timeoutMs);
+      if (l.startsWith("ERR ")) return { lines, ack: l, ok: false };
+      if (l.startsWith("OK ") || l === "OK") {
+        const label = l.split(" ")[1] ?? "";
+        if (STREAMED.has(label)) {
+          for (;;) {
+            const body = await this.next(timeoutMs);
+            if (body === "END") break;
+            lines.push(body);
+          }
+        }
+        return { lines, ack: l, ok: true };
+      }
+      lines.push(l);
+    }
+  }
+
+  close(): void {
+    this.pipe.end();
+  }
+}
