@@ -89,6 +89,7 @@ async function main(): Promise<number> {
   const shell = new Shell(session);
   try {
     await session.connect();
+    if (!script) for (const l of BANNER) process.stdout.write(l + "\n");
     if (argv.role) {
       const r = await shell.run(`attach ${argv.role}${argv.ticket ? " " + argv.ticket : ""}`);
       for (const l of r.lines) process.stdout.write(l + "\n");
@@ -117,7 +118,6 @@ async function main(): Promise<number> {
 }
 
 async function repl(shell: Shell): Promise<number> {
-  for (const l of BANNER) process.stdout.write(l + "\n");
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: PROMPT, historySize: 200, terminal: process.stdin.isTTY });
   // Lines are queued and run one at a time: a command may take a while, typing ahead is fine.
   const queue: string[] = [];
