@@ -1,64 +1,62 @@
 #!/usr/bin/env node
-// `npm run mock`: the core's serial console on this terminal, through the Node host.
-// Same wasm as the QEMU image; Ctrl-] leaves (QEMU's Ctrl-A x does not apply here).
+// `npm run mock`: the core on the Node host. Its serial console is this terminal (Ctrl-] exits)
+// and its network ports are real sockets on 127.0.0.1, so `cohsh` connects to it as to QEMU.
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { Core, CoreStoppedError, DEFAULT_WASM } from "./abi.js";
-import { encodeBootInfo, virtMachine } from "./bootinfo.js";
+import { MANIFEST } from "../generated/manifest.js";
+import { CoreStoppedError, DEFAULT_WASM } from "./abi.js";
+import { Guest } from "./guest.js";
 
 const EXIT_KEY = 0x1d; // Ctrl-]
 
 async function main(): Promise<number> {
+  const n = MANIFEST.network;
   const argv = await yargs(hideBin(process.argv))
     .scriptName("cohesix-mock")
-    .usage("$0 [options]\n\nRuns the Cohesix core's serial root console on this terminal (Ctrl-] exits).")
+    .usage("$0 [options]\n\nRuns the Cohesix core on the Node host (Ctrl-] exits).")
     .option("wasm", { type: "string", default: DEFAULT_WASM, describe: "core module built by npm run build" })
     .option("ram-mib", { type: "number", default: 1024, describe: "RAM of the synthetic virt machine" })
     .option("gic", { choices: [2, 3] as const, default: 3 as 2 | 3, describe: "GIC version of the synthetic machine" })
+    .option("net", { choices: ["sockets", "none"] as const, default: "sockets" as const, describe: "serve the console ports on 127.0.0.1" })
+    .option("tcp-port", { type: "number", default: Number(process.env.COH_TCP_PORT ?? n.console_port) })
+    .option("udp-port", { type: "number", default: Number(process.env.COH_UDP_PORT ?? n.udp_echo_port) })
+    .option("smoke-port", { type: "number", default: Number(process.env.COH_SMOKE_PORT ?? n.tcp_smoke_port) })
     .strict()
     .help()
     .parseAsync();
 
-  let exitCode = 0;
-  let timer: NodeJS.Timeout | null = null;
-  const core = await Core.load(
-    {
-      serialWrite: (b) => process.stdout.write(b),
-      bootinfo: encodeBootInfo(virtMachine(argv["ram-mib"], argv.gic)),
-      timerPeriod: (ms) => {
-        if (timer) clearInterval(timer);
-        timer = ms > 0 ? setInterval(() => core.tick(BigInt(Math.round(performance.now()))), ms) : null;
-      },
-      powerOff: (code) => {
-        exitCode = code;
-        process.stdin.pause();
-      },
-    },
-    argv.wasm,
-  );
-  core.init();
+  const guest = await Guest.start({
+    wasm: argv.wasm,
+    ramMiB: argv["ram-mib"],
+    gic: argv.gic,
+    net: argv.net === "sockets" ? "sockets" : "loopback",
+    sockets: { portMap: { [n.console_port]: argv["tcp-port"], [n.udp_echo_port]: argv["udp-port"], [n.tcp_smoke_port]: argv["smoke-port"] } },
+    serialWrite: (b) => process.stdout.write(b),
+  });
 
   const tty = process.stdin.isTTY;
   if (tty) process.stdin.setRawMode(true);
   return await new Promise<number>((done) => {
     const finish = (code: number): void => {
-      if (timer) clearInterval(timer);
       if (tty) process.stdin.setRawMode(false);
       process.stdin.pause();
-      done(code);
+      void guest.stop().then(() => done(code));
     };
     process.stdin.on("data", (chunk: Buffer) => {
       const stop = chunk.indexOf(EXIT_KEY);
       try {
-        core.serialInput(stop >= 0 ? chunk.subarray(0, stop) : chunk);
+        guest.core.serialInput(stop >= 0 ? chunk.subarray(0, stop) : chunk);
       } catch (e) {
         if (e instanceof CoreStoppedError) return finish(70);
         throw e;
       }
-      if (stop >= 0) finish(exitCode);
+      if (stop >= 0) finish(0);
     });
-    process.stdin.on("end", () => finish(exitCode));
+    // Without a terminal (a pipe that ended), keep serving the network until killed.
+    process.stdin.on("end", () => {
+      if (argv.net === "none") finish(0);
+    });
   });
 }
 
