@@ -29,7 +29,8 @@ extern char __dtb_copy_start[], __dtb_copy_end[];
 struct shim_state {
   unsigned entry_el;        /* exception level we were entered at (1 or 2) */
   uint64_t dtb;             /* address of the DTB we use (maybe our copy) */
-  uint64_t dtb_entry;       /* address x0 pointed at on entry (0 if none) */
+  uint64_t dtb_entry;       /* x0 on entry (0 for QEMU's bare-metal ELF boot) */
+  uint64_t dtb_found;       /* where the DTB was found (x0 or the start of RAM) */
   struct fdt_info hw;       /* what the DTB told us */
 };
 extern struct shim_state g_shim;
@@ -68,6 +69,7 @@ int gic_init(const struct fdt_info *hw);
 void gic_enable_irq(unsigned intid, bool level);
 unsigned gic_ack(void);                    /* returns INTID, >= 1020 means none */
 void gic_eoi(unsigned intid);
+void gic_mask_all(void);                   /* PMR 0: nothing wakes WFI any more */
 #define GIC_SPURIOUS 1023u
 
 /* ---- PSCI (main.c) ---- */
@@ -76,7 +78,10 @@ NORETURN void psci_system_off(void);
 /* ---- exceptions.c / head.S ---- */
 NORETURN void halt(void);
 NORETURN void panic(const char *why);
-extern uint8_t g_shim_debug_fault;
+
+/* ---- bootinfo blob built by main.c (src/bootinfo.c), read by abi.c ---- */
+extern uint8_t g_bootinfo[];
+extern uint32_t g_bootinfo_len;
 
 /* ---- abi.c: the event pump around the wasm core ---- */
 NORETURN void abi_run(void);
