@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Boots out/cohesix.img on QEMU's aarch64 `virt` machine with the serial console on stdio.
 #
-#   qemu/run.sh [--gic 2|3] [--cpu NAME] [--mem MIB] [--image FILE] [-- extra qemu args]
+#   qemu/run.sh [--gic 2|3] [--cpu NAME] [--mem MIB] [--image FILE] [--no-net] [-- extra qemu args]
 #
 # Environment (flags win): COH_GIC (3), COH_CPU (cortex-a57), COH_MEM (1024), COH_IMAGE,
-# COH_QEMU (qemu-system-aarch64). Quit QEMU with Ctrl-A x.
+# COH_QEMU (qemu-system-aarch64); host ports forwarded to the guest: COH_TCP_PORT (31337, console),
+# COH_UDP_PORT (31338, echo), COH_SMOKE_PORT (31339, smoke). Quit QEMU with Ctrl-A x.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Guest-side ports and MAC, generated from configs/root_task.toml by coh-rtc.
+# shellcheck source=manifest.env
+. "$here/manifest.env"
 gic=${COH_GIC:-3}
 cpu=${COH_CPU:-cortex-a57}
 mem=${COH_MEM:-1024}
 image=${COH_IMAGE:-$here/../out/cohesix.img}
 qemu=${COH_QEMU:-qemu-system-aarch64}
+tcp_port=${COH_TCP_PORT:-31337}
+udp_port=${COH_UDP_PORT:-31338}
+smoke_port=${COH_SMOKE_PORT:-31339}
+net=1
 extra=()
 
-usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -23,6 +31,7 @@ while [ $# -gt 0 ]; do
     --cpu) cpu=${2:?--cpu needs a CPU model}; shift 2 ;;
     --mem) mem=${2:?--mem needs MiB}; shift 2 ;;
     --image) image=${2:?--image needs a file}; shift 2 ;;
+    --no-net) net=0; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -31,11 +40,26 @@ done
 
 case "$gic" in 2|3) ;; *) echo "run.sh: --gic must be 2 or 3, got '$gic'" >&2; exit 2 ;; esac
 case "$mem" in ''|*[!0-9]*) echo "run.sh: --mem must be a number of MiB, got '$mem'" >&2; exit 2 ;; esac
+for p in "$tcp_port" "$udp_port" "$smoke_port"; do
+  case "$p" in ''|*[!0-9]*) echo "run.sh: ports must be numbers, got '$p'" >&2; exit 2 ;; esac
+done
 command -v "$qemu" >/dev/null || { echo "run.sh: $qemu not found (apt-get install qemu-system-arm)" >&2; exit 127; }
 [ -f "$image" ] || { echo "run.sh: $image not found: run 'npm run build' first" >&2; exit 1; }
 
+# The guest's side of each forward and its MAC come from the manifest; only the host side is
+# configurable, so tests can use free ports and never collide with a running instance.
+if [ "$net" = 1 ]; then
+  netargs=(
+    -global virtio-mmio.force-legacy=off
+    -netdev "user,id=net0,hostfwd=tcp:127.0.0.1:${tcp_port}-:${COH_GUEST_CONSOLE_PORT},hostfwd=udp:127.0.0.1:${udp_port}-:${COH_GUEST_UDP_ECHO_PORT},hostfwd=tcp:127.0.0.1:${smoke_port}-:${COH_GUEST_TCP_SMOKE_PORT}"
+    -device "virtio-net-device,netdev=net0,mac=${COH_GUEST_MAC}"
+  )
+else
+  netargs=(-nic none)
+fi
+
 exec "$qemu" \
   -M "virt,gic-version=$gic" -cpu "$cpu" -m "$mem" -smp 1 \
-  -nographic -nic none \
+  -nographic "${netargs[@]}" \
   -kernel "$image" \
   "${extra[@]}"

@@ -3,7 +3,8 @@
 // are host-specific; see docs/PLATFORM_ABI.md.
 
 import { describe, expect, it } from "vitest";
-import { BRINGUP_LINES, mockTranscript, QemuSerial, qemuTranscript, READY } from "./helpers/serial.js";
+import { QemuGuest } from "../host/runtime/qemu.js";
+import { BRINGUP_LINES, mockTranscript, qemuTranscript } from "./helpers/serial.js";
 
 describe("QEMU serial console matches the Node host", () => {
   it("bring-up script on virt, GICv3, cortex-a57, 1 GiB", async () => {
@@ -21,9 +22,9 @@ describe("QEMU serial console matches the Node host", () => {
   });
 
   it("the shim reports itself honestly before the core starts", async () => {
-    const q = new QemuSerial();
+    const q = await QemuGuest.start();
     try {
-      await q.waitFor((o) => o.includes(READY), 20_000, "console ready");
+      await q.waitReady();
       const shim = q.output.slice(0, q.output.indexOf("[cohesix:root-task]"));
       expect(shim).toMatch(/\[shim\].*not seL4/);
       expect(shim).toMatch(/gic=v3/);

@@ -5,14 +5,13 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { QemuSerial, READY } from "../../tests/helpers/serial.js";
+import { QemuGuest, READY } from "../../host/runtime/qemu.js";
 
 async function once(gic: 2 | 3, cpu: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  const q = new QemuSerial({ gic, cpu });
+  const q = await QemuGuest.start({ gic, cpu });
   try {
-    await q.waitFor((o) => o.includes(READY), 30_000, "console ready");
-    return Number(process.hrtime.bigint() - started) / 1e6;
+    await q.waitReady(30_000);
+    return Number(process.hrtime.bigint() - q.spawnedAt) / 1e6;
   } finally {
     await q.stop();
   }

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { emitAssembly, emitC, emitHost, resolvedJson, sha256 } from "./emit.js";
+import { emitAssembly, emitC, emitHost, emitQemuEnv, resolvedJson, sha256 } from "./emit.js";
 import { validate } from "./schema.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -41,6 +41,7 @@ export function compile(manifestPath: string, check: boolean): Outcome {
     ["assembly/generated/manifest.ts", emitAssembly(manifest, sha)],
     ["host/generated/manifest.ts", emitHost(manifest, sha)],
     ["seL4-shim/generated/manifest.h", emitC(manifest, sha)],
+    ["qemu/manifest.env", emitQemuEnv(manifest, sha)],
   ];
   const changed = committed.filter(([p, text]) => !existsSync(resolve(root, p)) || readFileSync(resolve(root, p), "utf8") !== text).map(([p]) => p);
   if (check) return { ok: changed.length === 0, manifest: rel, sha256: sha, changed };

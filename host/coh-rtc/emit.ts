@@ -85,3 +85,17 @@ export function emitC(m: Manifest, manifestSha: string): string {
     "",
   ].join("\n");
 }
+
+/** Shell variables for qemu/run.sh: the guest side of every forward and the NIC's MAC. */
+export function emitQemuEnv(m: Manifest, manifestSha: string): string {
+  const n = m.network;
+  return [
+    `# ${BANNER}`,
+    `COH_MANIFEST_SHA256=${manifestSha}`,
+    `COH_GUEST_MAC=${n.mac}`,
+    `COH_GUEST_CONSOLE_PORT=${n.console_port}`,
+    `COH_GUEST_UDP_ECHO_PORT=${n.udp_echo_port}`,
+    `COH_GUEST_TCP_SMOKE_PORT=${n.tcp_smoke_port}`,
+    "",
+  ].join("\n");
+}

@@ -1,17 +1,11 @@
 // Where cohsh's console connection goes: a TCP console (QEMU, hardware, or `npm run mock`),
 // an in-process guest (the same wasm on the Node host), or a QEMU guest cohsh boots itself.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { createSocket } from "node:dgram";
-import { createServer } from "node:net";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loopbackPipe, tcpPipe } from "../console/transport.js";
 import { MANIFEST } from "../generated/manifest.js";
 import { Guest } from "../runtime/guest.js";
+import { QemuGuest } from "../runtime/qemu.js";
 import type { Connector } from "./session.js";
-
-const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 
 export interface Transport {
   connector: Connector;
@@ -36,29 +30,7 @@ export async function mockTransport(): Promise<Transport> {
   };
 }
 
-/** A free TCP (or UDP) port on 127.0.0.1: bound, read and released; the race window is tiny. */
-export function freePort(udp = false): Promise<number> {
-  return new Promise((res, rej) => {
-    if (udp) {
-      const u = createSocket("udp4");
-      u.once("error", rej);
-      u.bind(0, "127.0.0.1", () => {
-        const port = u.address().port;
-        u.close(() => res(port));
-      });
-      return;
-    }
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = a && typeof a === "object" ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
-
-export interface QemuOptions {
+export interface QemuTransportOptions {
   gic?: 2 | 3;
   cpu?: string;
   readyTimeoutMs?: number;
@@ -66,42 +38,14 @@ export interface QemuOptions {
 }
 
 /** Boots qemu/run.sh on free host ports, waits for the ready line, and connects over TCP. */
-export async function qemuTransport(opts: QemuOptions = {}): Promise<Transport> {
-  const [tcp, udp, smoke] = [await freePort(), await freePort(true), await freePort()];
-  const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57"];
-  const child: ChildProcess = spawn(resolve(ROOT, "qemu/run.sh"), args, {
-    env: { ...process.env, COH_TCP_PORT: String(tcp), COH_UDP_PORT: String(udp), COH_SMOKE_PORT: String(smoke) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const ready = new Promise<void>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`QEMU did not print 'Cohesix console ready' within ${opts.readyTimeoutMs ?? 30000} ms:\n${out}`)), opts.readyTimeoutMs ?? 30000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes("Cohesix console ready")) {
-        clearTimeout(t);
-        res();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(t);
-      rej(new Error(`QEMU exited with ${code} before the console was ready:\n${out}`));
-    });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.pid === undefined) return;
-    const gone = new Promise<void>((r) => child.once("exit", () => r()));
-    child.kill("SIGTERM");
-    await gone;
-  };
+export async function qemuTransport(opts: QemuTransportOptions = {}): Promise<Transport> {
+  const q = await QemuGuest.start({ gic: opts.gic, cpu: opts.cpu });
   try {
-    await ready;
+    await q.waitReady(opts.readyTimeoutMs ?? 30_000);
   } catch (e) {
-    await stop();
+    await q.stop();
     throw e;
   }
-  opts.log?.(`[cohsh][qemu] guest ready, console on 127.0.0.1:${tcp}`);
-  return { connector: () => tcpPipe("127.0.0.1", tcp), describe: `qemu (console 127.0.0.1:${tcp})`, stop };
+  opts.log?.(`[cohsh][qemu] guest ready, console on 127.0.0.1:${q.ports.tcp}`);
+  return { connector: () => tcpPipe("127.0.0.1", q.ports.tcp), describe: `qemu (console 127.0.0.1:${q.ports.tcp})`, stop: () => q.stop() };
 }

@@ -1,14 +1,12 @@
 // Drives the serial root console on either host and returns what it printed, so the same
 // input can be compared byte for byte between the Node host and the QEMU-booted image.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { QemuGuest, type QemuOptions, ROOT, READY } from "../../host/runtime/qemu.js";
 import type { Core } from "../../host/runtime/abi.js";
 import { Guest } from "../../host/runtime/guest.js";
 
-export const ROOT = resolve(import.meta.dirname, "../..");
+export { ROOT, READY };
 export const PROMPT = "cohesix> ";
-export const READY = "Cohesix console ready";
 /** The core's first line; everything before it is the platform's own (host-specific) output. */
 export const CORE_START = "[cohesix:root-task]";
 
@@ -55,77 +53,13 @@ export async function mockTranscript(lines: string[], opts: MockOptions = {}): P
   return fromCore(output());
 }
 
-export interface QemuOptions {
-  gic?: 2 | 3;
-  cpu?: string;
-  memMiB?: number;
-  timeoutMs?: number;
-}
-
-/** One QEMU guest on a pipe; always stop() it (the test's finally does, by pid). */
-export class QemuSerial {
-  private buf = "";
-  private waiters: Array<() => void> = [];
-  readonly proc: ChildProcess;
-  exited: number | null = null;
-
-  constructor(opts: QemuOptions = {}) {
-    const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
-    this.proc = spawn(resolve(ROOT, "qemu/run.sh"), args, { stdio: ["pipe", "pipe", "pipe"] });
-    const onData = (d: Buffer): void => {
-      this.buf += d.toString("utf8");
-      for (const w of this.waiters.splice(0)) w();
-    };
-    this.proc.stdout?.on("data", onData);
-    this.proc.stderr?.on("data", onData);
-    this.proc.on("exit", (code) => {
-      this.exited = code ?? -1;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  get output(): string {
-    return this.buf;
-  }
-
-  /** Resolves once `pred` holds on the output; rejects on exit or timeout (never a fixed sleep). */
-  async waitFor(pred: (out: string) => boolean, timeoutMs = 20_000, what = "output"): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred(this.buf)) {
-      if (this.exited !== null) throw new Error(`QEMU exited (${this.exited}) while waiting for ${what}:\n${this.buf}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; output so far:\n${this.buf}`);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          res();
-        });
-      });
-    }
-  }
-
-  send(text: string): void {
-    this.proc.stdin?.write(text);
-  }
-
-  async stop(): Promise<void> {
-    if (this.exited !== null || this.proc.pid === undefined) return;
-    const gone = new Promise<void>((res) => this.proc.once("exit", () => res()));
-    process.kill(this.proc.pid, "SIGTERM");
-    const t = setTimeout(() => this.proc.pid !== undefined && this.exited === null && process.kill(this.proc.pid, "SIGKILL"), 3000);
-    await gone;
-    clearTimeout(t);
-  }
-}
-
 function countPrompts(s: string): number {
   return s.split(PROMPT).length - 1;
 }
 
 /** Boots the image, types each line after the previous prompt, and returns the core's output. */
-export async function qemuTranscript(lines: string[], opts: QemuOptions = {}): Promise<string> {
-  const q = new QemuSerial(opts);
+export async function qemuTranscript(lines: string[], opts: QemuOptions & { timeoutMs?: number } = {}): Promise<string> {
+  const q = await QemuGuest.start(opts);
   try {
     const t = opts.timeoutMs ?? 20_000;
     await q.waitFor((o) => o.includes(READY) && countPrompts(o) >= 1, t, "console ready");

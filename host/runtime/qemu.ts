@@ -1,0 +1,124 @@
+// A QEMU-booted guest (qemu/run.sh) on free host ports, its serial console on a pipe. Used by
+// cohsh's qemu transport, the end-to-end tests and the benchmarks. Always stop() what you start.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+export const READY = "Cohesix console ready";
+
+/** A free TCP (or UDP) port on 127.0.0.1: bound, read and released; the race window is tiny. */
+export function freePort(udp = false): Promise<number> {
+  return new Promise((res, rej) => {
+    if (udp) {
+      const u = createSocket("udp4");
+      u.once("error", rej);
+      u.bind(0, "127.0.0.1", () => {
+        const port = u.address().port;
+        u.close(() => res(port));
+      });
+      return;
+    }
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = a && typeof a === "object" ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface QemuOptions {
+  gic?: 2 | 3;
+  cpu?: string;
+  memMiB?: number;
+  /** Boot without a NIC (`-nic none`). */
+  noNet?: boolean;
+}
+
+export interface HostPorts {
+  tcp: number;
+  udp: number;
+  smoke: number;
+}
+
+export class QemuGuest {
+  private buf = "";
+  private waiters: Array<() => void> = [];
+  exited: number | null = null;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly ports: HostPorts,
+    readonly spawnedAt: bigint,
+  ) {
+    const onData = (d: Buffer): void => {
+      this.buf += d.toString("utf8");
+      for (const w of this.waiters.splice(0)) w();
+    };
+    proc.stdout?.on("data", onData);
+    proc.stderr?.on("data", onData);
+    proc.on("exit", (code) => {
+      this.exited = code ?? -1;
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static async start(opts: QemuOptions = {}): Promise<QemuGuest> {
+    const ports = { tcp: await freePort(), udp: await freePort(true), smoke: await freePort() };
+    const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
+    if (opts.noNet) args.push("--no-net");
+    const spawnedAt = process.hrtime.bigint();
+    const proc = spawn(resolve(ROOT, "qemu/run.sh"), args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, COH_TCP_PORT: String(ports.tcp), COH_UDP_PORT: String(ports.udp), COH_SMOKE_PORT: String(ports.smoke) },
+    });
+    return new QemuGuest(proc, ports, spawnedAt);
+  }
+
+  get output(): string {
+    return this.buf;
+  }
+
+  /** Resolves once `pred` holds on the serial output; rejects on exit or timeout (no fixed sleeps). */
+  async waitFor(pred: (out: string) => boolean, timeoutMs = 20_000, what = "output"): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this.buf)) {
+      if (this.exited !== null) throw new Error(`QEMU exited (${this.exited}) while waiting for ${what}:\n${this.buf}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; output so far:\n${this.buf}`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
+      });
+    }
+  }
+
+  waitReady(timeoutMs = 20_000): Promise<void> {
+    return this.waitFor((o) => o.includes(READY), timeoutMs, "'Cohesix console ready'");
+  }
+
+  send(text: string): void {
+    this.proc.stdin?.write(text);
+  }
+
+  /** Stops QEMU by pid: SIGTERM, then SIGKILL if it has not gone in 3 s. */
+  async stop(): Promise<void> {
+    if (this.exited !== null || this.proc.pid === undefined) return;
+    const pid = this.proc.pid;
+    const gone = new Promise<void>((res) => this.proc.once("exit", () => res()));
+    process.kill(pid, "SIGTERM");
+    const t = setTimeout(() => {
+      if (this.exited === null) process.kill(pid, "SIGKILL");
+    }, 3000);
+    await gone;
+    clearTimeout(t);
+  }
+}
