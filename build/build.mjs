@@ -7,9 +7,10 @@
 //   node build/build.mjs --wasm     only the core module (enough for the Node host and unit tests)
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mergeData } from "./merge-data.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "out");
@@ -98,14 +99,23 @@ requireTools(wasmOnly ? ["asc"] : Object.keys(TOOLS));
 }
 
 const wasm = join(out, "cohesix.wasm");
-stage("core (asc)", [wasm, join(out, "cohesix.js")], [join(root, "assembly"), join(root, "asconfig.json"), join(root, "package-lock.json")], () =>
-  run("core (asc)", TOOLS.asc.path, ["assembly/index.ts", "--config", "asconfig.json", "--target", "release"]),
-);
+stage("core (asc)", [wasm, join(out, "cohesix.js")], [join(root, "assembly"), join(root, "asconfig.json"), join(root, "package-lock.json"), join(root, "build/merge-data.mjs")], () => {
+  const ms = run("core (asc)", TOOLS.asc.path, ["assembly/index.ts", "--config", "asconfig.json", "--target", "release"]);
+  // One data segment instead of hundreds: both hosts load the same, merged module.
+  const merged = mergeData(readFileSync(wasm));
+  writeFileSync(wasm, merged.wasm);
+  return ms;
+});
 
 if (!wasmOnly) {
   const coreC = join(gen, "cohesix.c");
   stage("wasm2c", [coreC, join(gen, "cohesix.h")], [wasm], () => run("wasm2c", "wasm2c", [wasm, "-n", "cohesix", "-o", coreC]));
+  // lwIP comes from Debian's source package (sha256-checked, cached in .cache/, never committed).
+  const lwip = spawnSync("bash", [join(root, "build/fetch-lwip.sh")], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  if (lwip.status !== 0) fail("lwip: build/fetch-lwip.sh failed (it needs apt-get and deb.debian.org; see the errors above)");
+  const lwipDir = lwip.stdout.toString().trim();
+  console.log(`[build] lwip: ${relative(root, lwipDir)}`);
   // make tracks the shim's own dependencies; it is always invoked and is quiet when nothing changed.
-  const ms = run("shim (make)", "make", ["-s", "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`]);
+  const ms = run("shim (make)", "make", ["-s", "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`, `LWIP_DIR=${lwipDir}`]);
   console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
 }
