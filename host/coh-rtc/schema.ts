@@ -52,6 +52,15 @@ export const SCHEMA: Record<string, SectionSpec> = {
     queen_log_lines: int(16, 65536, "records kept in /log/queen.log (oldest dropped)"),
     ctl_journal_lines: int(16, 65536, "records kept in /queen/ctl"),
   },
+  ticket_limits: {
+    max_scopes: int(0, 16, "scopes a ticket may carry (0 = unlimited, capped by the format's 16)"),
+    max_scope_path_len: int(0, 255, "bytes of a scope path (0 = unlimited)"),
+    max_scope_rate_per_s: int(0, 1_000_000, "highest per-scope rate a ticket may claim (0 = unlimited)"),
+    bandwidth_bytes: int(0, 1 << 30, "default bandwidth quota when a ticket sets none (0 = unlimited)"),
+    cursor_resumes: int(0, 1_000_000, "default cursor-resume quota (0 = unlimited)"),
+    cursor_advances: int(0, 1_000_000, "default cursor-advance quota (0 = unlimited)"),
+    subject_max: int(1, 255, "bytes of a ticket subject"),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -68,6 +77,34 @@ export const SCHEMA: Record<string, SectionSpec> = {
 export type ManifestValue = number | string;
 export type Manifest = Record<string, Record<string, ManifestValue>>;
 
+/** Ticket roles in claims order: the role byte of a ticket is the index here. */
+export const TICKET_ROLES = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const;
+const SECRET = /^[\x21-\x7e]{1,128}$/;
+
+/** `[[tickets]]`: one `{ role, secret }` per role, every role exactly once. */
+function validateTickets(raw: unknown, errors: ValidationError[]): string[] {
+  const secrets: string[] = TICKET_ROLES.map(() => "");
+  if (!Array.isArray(raw)) {
+    errors.push({ path: "tickets", message: "missing [[tickets]] entries (one per role: " + TICKET_ROLES.join(", ") + ")" });
+    return secrets;
+  }
+  raw.forEach((t: unknown, i: number) => {
+    const path = `tickets[${i}]`;
+    if (typeof t !== "object" || t === null || Array.isArray(t)) return errors.push({ path, message: "must be a table" });
+    const e = t as Record<string, unknown>;
+    for (const k of Object.keys(e)) if (k !== "role" && k !== "secret") errors.push({ path: `${path}.${k}`, message: "unknown field" });
+    const idx = TICKET_ROLES.indexOf(e.role as (typeof TICKET_ROLES)[number]);
+    if (idx < 0) return errors.push({ path: `${path}.role`, message: `must be one of ${TICKET_ROLES.join(", ")}` });
+    if (typeof e.secret !== "string" || !SECRET.test(e.secret)) return errors.push({ path: `${path}.secret`, message: "must be 1..128 printable ASCII characters (hidden)" });
+    if (secrets[idx]) return errors.push({ path: `${path}.role`, message: `role ${e.role} listed twice` });
+    secrets[idx] = e.secret;
+  });
+  TICKET_ROLES.forEach((r, i) => {
+    if (!secrets[i]) errors.push({ path: "tickets", message: `no [[tickets]] entry for role ${r}` });
+  });
+  return secrets;
+}
+
 export interface ValidationError {
   path: string;
   message: string;
@@ -78,8 +115,9 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
   const errors: ValidationError[] = [];
   const out: Manifest = {};
   for (const name of Object.keys(raw)) {
-    if (!(name in SCHEMA)) errors.push({ path: name, message: `unknown section [${name}]` });
+    if (!(name in SCHEMA) && name !== "tickets") errors.push({ path: name, message: `unknown section [${name}]` });
   }
+  const secrets = validateTickets(raw.tickets, errors);
   for (const [section, spec] of Object.entries(SCHEMA)) {
     const table = raw[section];
     if (table === undefined || table === null || typeof table !== "object" || Array.isArray(table)) {
@@ -111,6 +149,7 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
       }
     }
   }
+  out.tickets = Object.fromEntries(TICKET_ROLES.map((r, i) => [r, secrets[i]]));
   if (errors.length === 0) crossChecks(out, errors);
   return { manifest: errors.length === 0 ? out : null, errors };
 }
