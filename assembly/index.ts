@@ -25,6 +25,7 @@ import { netStats } from "./net/stats";
 
 let rootConsole: RootConsole | null = null;
 let tcpConsole: TcpConsole | null = null;
+let namespace: Namespace | null = null;
 const smoke = new SmokeService();
 // Which listening port each open connection came in on, so its bytes reach the right service.
 const connPort = new Map<u32, u32>();
@@ -78,7 +79,8 @@ export function coh_init(): void {
       lines,
     );
   }
-  const ns = new Namespace(lines);
+  const ns = new Namespace(lines, now_ms());
+  namespace = ns;
   tcpConsole = new TcpConsole(ns, new Commands(ns, bi));
   timer_period(<u32>EVENT_PUMP_TICK_MS);
   serialPrint("[console] serial console online\r\n");
@@ -95,6 +97,8 @@ export function coh_serial_rx(len: u32): void {
 }
 
 export function coh_tick(now: u64): void {
+  const ns = namespace;
+  if (ns != null) ns.tick(now);
   const t = tcpConsole;
   if (t != null) t.tick(now);
 }

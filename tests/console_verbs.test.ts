@@ -78,9 +78,9 @@ describe("ATTACH", () => {
 });
 
 describe("namespace verbs", () => {
-  it("ls / lists the minimal namespace in order", async () => {
-    expect(await q.request("LS /")).toEqual({ lines: ["log", "proc", "queen"], ack: "OK LS path=/ entries=3", ok: true });
-    expect((await q.request("LS /proc")).lines).toEqual(["boot"]);
+  it("ls / lists the namespace in lexicographic order", async () => {
+    expect(await q.request("LS /")).toEqual({ lines: ["log", "proc", "queen", "shard", "worker"], ack: "OK LS path=/ entries=5", ok: true });
+    expect((await q.request("LS /proc")).lines).toEqual(["9p", "boot", "ingest", "lifecycle", "pressure", "root"]);
   });
 
   it("cat /proc/boot shows the boot text with a bounded summary", async () => {
@@ -128,8 +128,9 @@ describe("namespace verbs", () => {
     const spawn = '{"spawn":"heartbeat","ticks":100}';
     expect((await q.request("SPAWN " + spawn)).ack).toBe("OK SPAWN payload=" + spawn);
     expect((await q.request("KILL worker-1")).ack).toBe("OK KILL id=worker-1");
+    expect((await q.request("KILL worker-1")).ack).toBe("ERR KILL reason=policy detail=not-found path=/queen/ctl error=worker worker-1 not found");
     expect((await q.request("KILL bad/id")).ack).toBe("ERR PARSE reason=policy detail=invalid value for argument worker");
-    expect((await q.request("SPAWN not-json")).ack).toBe("ERR SPAWN reason=policy detail=invalid-payload path=/queen/ctl error=invalid payload");
+    expect((await q.request("SPAWN not-json")).ack).toBe("ERR SPAWN reason=policy detail=invalid-payload path=/queen/ctl error=invalid payload: unexpected character at 0");
     expect((await q.request("CAT /queen/ctl")).lines).toEqual([spawn, '{"kill":"worker-1"}']);
     expect((await q.request("LOG")).lines).toContain("queen ctl accepted role=queen payload=" + spawn);
   });

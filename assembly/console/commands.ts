@@ -174,9 +174,9 @@ export class Commands {
       out.line("OK LS path=" + path + " entries=1");
       out.line(node.name);
     } else {
-      const d = node as Dir;
-      out.line("OK LS path=" + path + " entries=" + d.children.length.toString());
-      for (let i = 0; i < d.children.length; i++) out.line(d.children[i].name);
+      const entries = (node as Dir).entries();
+      out.line("OK LS path=" + path + " entries=" + entries.length.toString());
+      for (let i = 0; i < entries.length; i++) out.line(entries[i].name);
     }
     out.line("END");
   }

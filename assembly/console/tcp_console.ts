@@ -20,6 +20,7 @@ import { encodeFrame, FRAME_BAD_LENGTH, FRAME_BAD_UTF8, FRAME_LINE, FrameDecoder
 import { OutQueue } from "../net/out_queue";
 import { netStats, pressure } from "../net/stats";
 import { Commands, Reply, SessionState } from "./commands";
+import { sessions } from "../ninedoor/proc";
 
 const ST_PREAUTH: i32 = 0;
 const ST_AUTHED: i32 = 1;
@@ -37,6 +38,7 @@ class Conn extends Reply {
   lastRx: u64;
   closeBy: u64 = 0;
   closeSent: bool = false;
+  counted: bool = false; // included in /proc/9p/session/active
 
   constructor(public id: u32, public peer: u32, public acceptedAt: u64) {
     super();
@@ -117,6 +119,7 @@ export class TcpConsole {
       netStats.midFrameCloses++;
       this.ns.queenLog.system("console conn closed mid-frame");
     }
+    if (c.counted) sessions.active--;
     this.conns.delete(id);
   }
 
@@ -169,6 +172,8 @@ export class TcpConsole {
     netStats.authOk++;
     peer.failures = [];
     c.state = ST_AUTHED;
+    c.counted = true;
+    sessions.active++;
     c.line("OK AUTH");
   }
 

@@ -1,7 +1,6 @@
-// The synthetic files of the minimal namespace: /proc/boot, /log/queen.log, /queen/ctl.
-// Each is a few lines; the full namespace (workers, lifecycle, telemetry) grows from here.
+// Generic synthetic files: fixed text, and a bounded append-only log.
 
-import { Caller, ERR_DENIED, ERR_INVALID_PAYLOAD, File, MODE_AO, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { Caller, File, MODE_AO, MODE_RO, NsError } from "./node";
 
 /** Read-only lines fixed at boot. */
 export class StaticFile extends File {
@@ -61,31 +60,5 @@ export class LogFile extends File {
     }
     this.lines.push(line);
     this.echoed.push(echoed);
-  }
-}
-
-/**
- * /queen/ctl: queen-only control lines. This issue accepts and journals well-formed JSON
- * objects; acting on them (workers, leases) arrives with the namespace issue.
- */
-export class QueenCtl extends File {
-  private journal: string[] = [];
-
-  constructor(private log: LogFile, private maxLines: i32) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-
-  read(): string[] {
-    return this.journal;
-  }
-
-  append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    const t = line.trim();
-    if (t.length < 2 || !t.startsWith("{") || !t.endsWith("}")) return ERR_INVALID_PAYLOAD;
-    if (this.journal.length >= this.maxLines) this.journal.shift();
-    this.journal.push(t);
-    this.log.system("queen ctl accepted role=" + who.role + " payload=" + t);
-    return null;
   }
 }

@@ -3,6 +3,8 @@
 
 import {
   CONSOLE_PATH_MAX,
+  LIFECYCLE_AUTO_ONLINE,
+  LIFECYCLE_INITIAL_STATE,
   MANIFEST_SHA256,
   NAMESPACE_COMPONENT_MAX,
   NAMESPACE_CTL_JOURNAL_LINES,
@@ -11,8 +13,12 @@ import {
   PROFILE_NAME,
   ROOT_TASK_SCHEMA,
 } from "../generated/manifest";
-import { LogFile, QueenCtl, StaticFile } from "./files";
+import { LogFile, StaticFile } from "./files";
+import { Lifecycle, LifecycleCtl, LifecycleField } from "./lifecycle";
 import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, Node, NsError } from "./node";
+import { IngestFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
+import { QueenCtl } from "./queen_ctl";
+import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {
@@ -22,23 +28,48 @@ export class Lookup {
 export class Namespace {
   root: Dir = new Dir("");
   queenLog: LogFile = new LogFile("queen.log", NAMESPACE_QUEEN_LOG_LINES);
+  lifecycle: Lifecycle = new Lifecycle(this.queenLog);
+  workers: WorkerTable = new WorkerTable(this.queenLog);
+  ctl: QueenCtl = new QueenCtl(this.queenLog, this.workers, this.lifecycle, NAMESPACE_CTL_JOURNAL_LINES);
 
-  constructor(bootLines: string[]) {
+  constructor(bootLines: string[], now: u64) {
+    this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
+
     const proc = this.root.add(new Dir("proc"));
     const lines = ["Cohesix boot: root-task online", "manifest.schema=" + ROOT_TASK_SCHEMA, "manifest.sha256=" + MANIFEST_SHA256, "profile=" + PROFILE_NAME];
     for (let i = 0; i < bootLines.length; i++) lines.push(bootLines[i]);
     proc.add(new StaticFile("boot", lines));
-    const log = this.root.add(new Dir("log"));
-    log.add(this.queenLog);
+    const lc = proc.add(new Dir("lifecycle"));
+    for (let i = 0; i < 3; i++) lc.add(new LifecycleField(["state", "reason", "since"][i], this.lifecycle));
+    const p9 = proc.add(new Dir("9p")).add(new Dir("session"));
+    p9.add(new SessionActiveFile());
+    const ingest = proc.add(new Dir("ingest"));
+    for (let i = 0; i < 5; i++) ingest.add(new IngestFile(["p50_ms", "p95_ms", "backpressure", "dropped", "queued"][i]));
+    const root = proc.add(new Dir("root"));
+    for (let i = 0; i < 3; i++) root.add(new RootFile(["reachable", "last_seen_ms", "cut_reason"][i]));
+    const pr = proc.add(new Dir("pressure"));
+    for (let i = 0; i < 4; i++) pr.add(new PressureFile(["busy", "quota", "cut", "policy"][i]));
+
+    this.root.add(new Dir("log")).add(this.queenLog);
     const queen = this.root.add(new Dir("queen"));
-    queen.add(new QueenCtl(this.queenLog, NAMESPACE_CTL_JOURNAL_LINES));
+    queen.add(this.ctl);
+    queen.add(new Dir("lifecycle")).add(new LifecycleCtl(this.lifecycle, this.workers));
+    this.root.add(new ShardDir(this.workers));
+    if (LEGACY_ALIAS) this.root.add(new WorkerListDir(this.workers, ""));
+
+    if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);
+  }
+
+  tick(now: u64): void {
+    this.workers.tick(now);
   }
 
   lookup(path: string): Lookup {
     const err = checkPath(path);
     if (err != null) return new Lookup(null, err);
+    const real = this.ctl.resolveBinds(path);
     let node: Node = this.root;
-    const parts = path.split("/");
+    const parts = real.split("/");
     for (let i = 1; i < parts.length; i++) {
       const name = parts[i];
       if (name.length == 0) continue; // the trailing slash of "/proc/"

@@ -22,7 +22,11 @@ export const ERR_IS_DIR = new NsError("policy", "invalid-path", "is a directory"
 
 /** Who is asking: the attached role of a console session (or, later, a 9P fid's owner). */
 export class Caller {
-  constructor(public role: string) {}
+  /** `subject` is the worker id (or scope) a worker ticket names; "" for the queen. */
+  constructor(
+    public role: string,
+    public subject: string = "",
+  ) {}
 }
 
 export abstract class Node {
@@ -47,6 +51,11 @@ export class Dir extends Node {
       this.children[i] = t;
     }
     return n;
+  }
+
+  /** The entries in lexicographic order; dynamic directories (workers, shards) override this. */
+  entries(): Node[] {
+    return this.children;
   }
 
   find(name: string): Node | null {

@@ -52,6 +52,20 @@ export const SCHEMA: Record<string, SectionSpec> = {
     queen_log_lines: int(16, 65536, "records kept in /log/queen.log (oldest dropped)"),
     ctl_journal_lines: int(16, 65536, "records kept in /queen/ctl"),
   },
+  sharding: {
+    shard_bits: int(0, 8, "bits of sha256(worker id) that pick a worker's shard label (0 = one shard)"),
+    legacy_worker_alias: int(0, 1, "also serve /worker/<id>/telemetry (1) or not (0)"),
+  },
+  workers: {
+    max: int(1, 4096, "worker records the guest holds at once"),
+    ring_bytes: int(64, 65536, "telemetry ring per worker, bytes"),
+    heartbeat_ms: int(10, 60_000, "interval between a heartbeat worker's telemetry records"),
+    record_max: int(16, 4096, "bytes of one telemetry record"),
+  },
+  lifecycle: {
+    initial_state: str(16, "state at boot", /^(BOOTING|ONLINE)$/),
+    auto_online: int(0, 1, "move BOOTING -> ONLINE when the root task is up (1) or wait for resume (0)"),
+  },
   ticket_limits: {
     max_scopes: int(0, 16, "scopes a ticket may carry (0 = unlimited, capped by the format's 16)"),
     max_scope_path_len: int(0, 255, "bytes of a scope path (0 = unlimited)"),

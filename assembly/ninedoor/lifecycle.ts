@@ -1,0 +1,117 @@
+// The node lifecycle: BOOTING -> ONLINE at boot, then operator commands through
+// /queen/lifecycle/ctl. Gates derived from the state decide what new work is allowed.
+
+import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { LogFile } from "./files";
+import { now_ms } from "../platform/abi";
+
+export const BOOTING = "BOOTING";
+export const DEGRADED = "DEGRADED";
+export const ONLINE = "ONLINE";
+export const DRAINING = "DRAINING";
+export const QUIESCED = "QUIESCED";
+export const OFFLINE = "OFFLINE";
+
+export const GATE_NEW_WORK: i32 = 0;
+export const GATE_TELEMETRY_INGEST: i32 = 1;
+export const GATE_WORKER_ATTACH: i32 = 2;
+export const GATE_WORKER_TELEMETRY: i32 = 3;
+export const GATE_WORKER_JOB: i32 = 4;
+export const GATE_HOST_PUBLISH: i32 = 5;
+
+export class Lifecycle {
+  state: string = BOOTING;
+  reason: string = "boot";
+  sinceMs: u64 = 0;
+
+  constructor(private log: LogFile) {}
+
+  private move(to: string, reason: string, now: u64): void {
+    this.log.system("lifecycle transition old=" + this.state + " new=" + to + " reason=" + reason);
+    this.state = to;
+    this.reason = reason;
+    this.sinceMs = now;
+  }
+
+  /** The manifest's automatic BOOTING -> ONLINE once the root task is up. */
+  bootComplete(now: u64): void {
+    if (this.state == BOOTING) this.move(ONLINE, "boot-complete", now);
+  }
+
+  /** Applies an operator command; returns the refusal text or "" on success. */
+  command(cmd: string, activeWorkers: i32, now: u64): string {
+    let target = "";
+    let allowed = false;
+    const s = this.state;
+    if (cmd == "cordon") {
+      target = DRAINING;
+      allowed = s == ONLINE || s == DEGRADED;
+    } else if (cmd == "drain") {
+      target = QUIESCED;
+      allowed = s == DRAINING;
+    } else if (cmd == "quiesce") {
+      target = QUIESCED;
+      allowed = s == ONLINE || s == DEGRADED || s == DRAINING;
+    } else if (cmd == "resume") {
+      target = ONLINE;
+      allowed = s != ONLINE;
+    } else if (cmd == "reset") {
+      target = BOOTING;
+      allowed = s != BOOTING;
+    } else {
+      return this.denied(cmd, "invalid-command");
+    }
+    if (!allowed || target == s) return this.denied(cmd, "invalid-transition");
+    if ((cmd == "drain" || cmd == "quiesce" || cmd == "reset") && activeWorkers > 0) {
+      return this.denied(cmd, "outstanding-leases leases=" + activeWorkers.toString());
+    }
+    this.move(target, cmd, now);
+    return "";
+  }
+
+  private denied(cmd: string, why: string): string {
+    this.log.system("lifecycle denied action=" + cmd + " state=" + this.state + " reason=" + why);
+    return why;
+  }
+
+  gate(g: i32): bool {
+    const s = this.state;
+    if (s == ONLINE || s == DEGRADED) return true;
+    if (s == DRAINING) return g == GATE_TELEMETRY_INGEST || g == GATE_WORKER_ATTACH || g == GATE_WORKER_TELEMETRY;
+    return false;
+  }
+}
+
+export class LifecycleField extends File {
+  constructor(name: string, private lc: Lifecycle) {
+    super(name, MODE_RO);
+  }
+
+  read(): string[] {
+    if (this.name == "state") return ["state=" + this.lc.state];
+    if (this.name == "reason") return ["reason=" + this.lc.reason];
+    return ["since_ms=" + this.lc.sinceMs.toString()];
+  }
+}
+
+/** Something that knows how many workers hold resources (the drain/quiesce/reset check). */
+export abstract class WorkerCount {
+  abstract active(): i32;
+}
+
+export class LifecycleCtl extends File {
+  constructor(private lc: Lifecycle, private workers: WorkerCount) {
+    super("ctl", MODE_QUEEN_AO);
+  }
+
+  read(): string[] {
+    return [];
+  }
+
+  append(line: string, who: Caller): NsError | null {
+    if (who.role != "queen") return ERR_DENIED;
+    const why = this.lc.command(line.trim(), this.workers.active(), now_ms());
+    if (why.length == 0) return null;
+    return new NsError("policy", "lifecycle-denied", why + " state=" + this.lc.state);
+  }
+}
