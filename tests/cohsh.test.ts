@@ -11,7 +11,7 @@ import { Shell, spawnJson } from "../host/cohsh/shell.js";
 import { Guest } from "../host/runtime/guest.js";
 import { cohsh, loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
 
-const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh"];
+const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh"];
 
 function tmpFile(name: string, text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), "cohsh-")), name);

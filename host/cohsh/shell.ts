@@ -32,6 +32,9 @@ export const HELP = [
   "  spawn heartbeat ticks=N [ttl_s=S] [ops=N]",
   "  spawn gpu gpu_id=ID mem_mb=N streams=N ttl_s=S [priority=N] [budget_ttl_s=S] [budget_ops=N]",
   "  kill <worker>              request a worker's termination",
+  "  bind <from> <to>           overlay <from> at <to> (via /queen/ctl)",
+  "  mount <service> <path>     mount a named service at <path> (via /queen/ctl)",
+  "  lifecycle <cordon|drain|resume|quiesce|reset>",
   "  help                       this text",
   "  quit                       close the session and exit",
 ];
@@ -121,7 +124,7 @@ export function spawnJson(args: string[]): string {
 /** The command word of a shell line, or null if the line is not a known command. */
 export function commandOf(line: string): string | null {
   const w = line.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "help", "quit"];
+  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "help", "quit"];
   return known.includes(w) ? w : null;
 }
 
@@ -183,6 +186,15 @@ export class Shell {
       case "kill":
         if (!arg || /\s/.test(arg)) return local("KILL", "usage: kill <worker>");
         return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${JSON.stringify({ kill: arg })}`));
+      case "bind":
+      case "mount": {
+        const a = words.slice(1);
+        if (a.length !== 2) return local(cmd.toUpperCase(), cmd === "bind" ? "usage: bind <from> <to>" : "usage: mount <service> <path>");
+        const body = cmd === "bind" ? { bind: { from: a[0], to: a[1] } } : { mount: { service: a[0], at: a[1] } };
+        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${JSON.stringify(body)}`));
+      }
+      case "lifecycle":
+        return this.lifecycle(arg);
       case "quit": {
         let r: Outcome = { lines: [], response: "OK QUIT", ok: true };
         if (this.session.isConnected) r = fromReply(await this.session.request("QUIT"));
@@ -200,6 +212,20 @@ export class Shell {
     if (!ROLES.includes(role)) return local("ATTACH", `unknown role '${role}'`);
     if (this.session.role) return local("ATTACH", "already attached; run 'quit' to close the current session");
     return fromReply(await this.session.attach(role, args[1] ?? ""));
+  }
+
+  /** Checks the transition against /proc/lifecycle/state first, as the original cohsh does. */
+  private async lifecycle(cmd: string): Promise<Outcome> {
+    const from = LIFECYCLE_FROM[cmd];
+    if (!from) return local("LIFECYCLE", `usage: lifecycle <${Object.keys(LIFECYCLE_FROM).join("|")}>`);
+    const st = await this.session.request("CAT /proc/lifecycle/state");
+    if (!st.ok) return fromReply(st);
+    const state = (st.lines[0] ?? "").replace(/^state=/, "");
+    if (!from(state)) {
+      const line = `ERR LIFECYCLE action=${cmd} state=${state} reason=invalid-transition`;
+      return { lines: [line], response: line, ok: false };
+    }
+    return fromReply(await this.session.request(`ECHO /queen/lifecycle/ctl ${cmd}`));
   }
 
   private async tail(path: string, opts: RunOptions): Promise<Outcome> {
@@ -228,6 +254,15 @@ export class Shell {
     return { lines: [], response: first.ack, ok: true };
   }
 }
+
+/** Which states each lifecycle command may start from (reference §5). */
+const LIFECYCLE_FROM: Record<string, (s: string) => boolean> = {
+  cordon: (s) => s === "ONLINE" || s === "DEGRADED",
+  drain: (s) => s === "DRAINING",
+  quiesce: (s) => s === "ONLINE" || s === "DEGRADED" || s === "DRAINING",
+  resume: (s) => s !== "ONLINE",
+  reset: (s) => s !== "BOOTING",
+};
 
 // How often an interactive tail re-polls (the original's cohsh tail default).
 const TAIL_POLL_MS = 1000;
