@@ -165,3 +165,72 @@ describe("binds and /proc", () => {
     expect(await cat("/proc/ingest/queued")).toEqual(["queued=0"]);
   });
 });
+
+describe("telemetry ingest", () => {
+  const seg = (dev: string, n: number): string => `/queen/telemetry/${dev}/seg/seg-${String(n).padStart(6, "0")}`;
+
+  it("ctl creates OS-named segments; latest follows; records append", async () => {
+    expect((await q.request('ECHO /queen/telemetry/dev-1/ctl {"new":"segment","mime":"text/plain"}')).ack).toMatch(/^OK ECHO/);
+    expect(await cat("/queen/telemetry/dev-1/latest")).toEqual(["seg-000001"]);
+    expect((await q.request(`ECHO ${seg("dev-1", 1)} maintenance-event`)).ack).toBe(`OK ECHO path=${seg("dev-1", 1)} bytes=17`);
+    expect(await cat(seg("dev-1", 1))).toEqual(["maintenance-event"]);
+    expect((await q.request("LS /queen/telemetry")).lines).toEqual(["dev-1"]);
+    expect((await q.request("LS /queen/telemetry/dev-1")).lines).toEqual(["ctl", "latest", "seg"]);
+  });
+
+  it("evicts the oldest segment past 4 per device; an evicted segment is gone", async () => {
+    for (let i = 1; i <= 5; i++) expect((await q.request('ECHO /queen/telemetry/d/ctl {"new":"segment","mime":"text/plain"}')).ack).toMatch(/^OK/);
+    expect((await q.request("LS /queen/telemetry/d/seg")).lines).toEqual(["seg-000002", "seg-000003", "seg-000004", "seg-000005"]);
+    expect((await q.request(`CAT ${seg("d", 1)}`)).ack).toContain("detail=invalid-path");
+    expect(await cat("/queen/telemetry/d/latest")).toEqual(["seg-000005"]);
+    expect(await cat("/proc/ingest/dropped")).toEqual(["dropped=1"]);
+  });
+
+  it("enforces the envelopes: sequence, mime, contiguous offsets, no mixing", async () => {
+    await q.request('ECHO /queen/telemetry/e/ctl {"new":"segment","mime":"text/plain"}');
+    const push = (n: number, mime = "text/plain"): string => `{"schema":"cohsh-telemetry-push/v1","seq":${n},"mime":"${mime}","payload":"x${n}"}`;
+    expect((await q.request(`ECHO ${seg("e", 1)} ${push(1)}`)).ack).toMatch(/^OK/);
+    expect((await q.request(`ECHO ${seg("e", 1)} ${push(3)}`)).ack).toContain("seq must be 2");
+    expect((await q.request(`ECHO ${seg("e", 1)} ${push(2, "text/csv")}`)).ack).toContain("mime must be text/plain");
+    expect((await q.request(`ECHO ${seg("e", 1)} plain`)).ack).toContain("segment carries cohsh-telemetry-push/v1 records");
+    expect((await q.request(`ECHO ${seg("e", 1)} ${push(2)}`)).ack).toMatch(/^OK/);
+    await q.request('ECHO /queen/telemetry/e/ctl {"new":"segment","mime":"application/octet-stream"}');
+    const ref = (n: number, off: number, len: number): string => `{"schema":"coh-ref-c/v1","seq":${n},"off":${off},"len":${len},"sha256":"QmFz"}`;
+    expect((await q.request(`ECHO ${seg("e", 2)} ${ref(1, 0, 10)}`)).ack).toMatch(/^OK/);
+    expect((await q.request(`ECHO ${seg("e", 2)} ${ref(2, 11, 10)}`)).ack).toContain("off must be 10 (contiguous)");
+    expect((await q.request(`ECHO ${seg("e", 2)} ${ref(2, 10, 5)}`)).ack).toMatch(/^OK/);
+    expect(await cat(seg("e", 2))).toHaveLength(2);
+  });
+
+  it("bad ctl lines, device names and mime types are refused", async () => {
+    expect((await q.request('ECHO /queen/telemetry/x/ctl {"new":"segment","mime":"image/png"}')).ack).toContain("mime must be one of");
+    expect((await q.request('ECHO /queen/telemetry/x/ctl {"new":"segment","mime":"text/plain","extra":1}')).ack).toContain("unknown field extra");
+    expect((await q.request('ECHO /queen/telemetry/bad!name/ctl {"new":"segment","mime":"text/plain"}')).ack).toContain("detail=invalid-path");
+    expect((await q.request("LS /queen/telemetry")).lines).toEqual([]);
+  });
+
+  it("a segment holds 32768 bytes: the append that would pass it is refused and changes nothing", async () => {
+    await q.request('ECHO /queen/telemetry/big/ctl {"new":"segment","mime":"text/plain"}');
+    const rec = "b".repeat(127); // 128 bytes with the record separator
+    for (let i = 0; i < 256; i++) expect((await q.request(`ECHO ${seg("big", 1)} ${rec}`)).ack).toMatch(/^OK/);
+    expect((await q.request(`ECHO ${seg("big", 1)} x`)).ack).toBe(
+      `ERR ECHO reason=quota detail=buffer-full path=${seg("big", 1)} error=segment quota 32768 bytes exceeded`,
+    );
+    expect(await cat(seg("big", 1))).toHaveLength(256);
+    expect(await cat("/proc/ingest/backpressure")).toEqual(["backpressure=1"]);
+  });
+
+  it("holds 16 devices; the 17th is refused", async () => {
+    for (let i = 0; i < 16; i++) expect((await q.request(`ECHO /queen/telemetry/d${i}/ctl {"new":"segment","mime":"text/plain"}`)).ack).toMatch(/^OK/);
+    expect((await q.request('ECHO /queen/telemetry/d16/ctl {"new":"segment","mime":"text/plain"}')).ack).toContain("error=device limit 16 reached");
+    expect((await q.request("LS /queen/telemetry")).ack).toBe("OK LS path=/queen/telemetry entries=16");
+  });
+
+  it("ingest stays open while DRAINING and closes when QUIESCED", async () => {
+    await q.request('ECHO /queen/telemetry/m/ctl {"new":"segment","mime":"text/plain"}');
+    await q.request("ECHO /queen/lifecycle/ctl cordon");
+    expect((await q.request(`ECHO ${seg("m", 1)} during-drain`)).ack).toMatch(/^OK/);
+    await q.request("ECHO /queen/lifecycle/ctl drain");
+    expect((await q.request(`ECHO ${seg("m", 1)} after`)).ack).toContain("gate telemetry-ingest closed state=QUIESCED");
+  });
+});

@@ -19,6 +19,7 @@ import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, N
 import { IngestFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
 import { QueenCtl } from "./queen_ctl";
 import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
+import { TelemetryDir, TelemetryStore } from "./telemetry";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {
@@ -31,6 +32,7 @@ export class Namespace {
   lifecycle: Lifecycle = new Lifecycle(this.queenLog);
   workers: WorkerTable = new WorkerTable(this.queenLog);
   ctl: QueenCtl = new QueenCtl(this.queenLog, this.workers, this.lifecycle, NAMESPACE_CTL_JOURNAL_LINES);
+  telemetry: TelemetryStore = new TelemetryStore(this.queenLog, this.lifecycle);
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -54,6 +56,7 @@ export class Namespace {
     const queen = this.root.add(new Dir("queen"));
     queen.add(this.ctl);
     queen.add(new Dir("lifecycle")).add(new LifecycleCtl(this.lifecycle, this.workers));
+    queen.add(new TelemetryDir(this.telemetry));
     this.root.add(new ShardDir(this.workers));
     if (LEGACY_ALIAS) this.root.add(new WorkerListDir(this.workers, ""));
 

@@ -62,6 +62,14 @@ export const SCHEMA: Record<string, SectionSpec> = {
     heartbeat_ms: int(10, 60_000, "interval between a heartbeat worker's telemetry records"),
     record_max: int(16, 4096, "bytes of one telemetry record"),
   },
+  telemetry_ingest: {
+    max_devices: int(1, 256, "devices under /queen/telemetry"),
+    max_segments_per_device: int(1, 64, "segments kept per device"),
+    max_bytes_per_segment: int(256, 1 << 20, "bytes per segment"),
+    max_total_bytes_per_device: int(256, 1 << 24, "bytes across a device's segments"),
+    max_record_bytes: int(16, 65536, "bytes of one appended record"),
+    eviction_policy: str(16, "what a new segment does when the device is full", /^(evict-oldest|refuse)$/),
+  },
   lifecycle: {
     initial_state: str(16, "state at boot", /^(BOOTING|ONLINE)$/),
     auto_online: int(0, 1, "move BOOTING -> ONLINE when the root task is up (1) or wait for resume (0)"),
@@ -171,6 +179,10 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
 function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const c = m.console;
   const n = m.network;
+  const ti = m.telemetry_ingest;
+  if ((ti.max_bytes_per_segment as number) > (ti.max_total_bytes_per_device as number)) {
+    errors.push({ path: "telemetry_ingest.max_bytes_per_segment", message: "telemetry_ingest.max_bytes_per_segment must be <= max_total_bytes_per_device" });
+  }
   for (const k of ["path_max", "echo_max", "role_max", "ticket_max", "json_max", "worker_id_max"]) {
     if ((c[k] as number) > (c.line_max as number)) errors.push({ path: `console.${k}`, message: `console.${k} must be <= console.line_max` });
   }
