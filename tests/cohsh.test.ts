@@ -8,10 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectHolds, MAX_SCRIPT_LINES, parseScript } from "../host/cohsh/script.js";
 import { Session } from "../host/cohsh/session.js";
 import { Shell, spawnJson } from "../host/cohsh/shell.js";
+import { chunk, envelope, escapeJson } from "../host/cohsh/telemetry_push.js";
 import { Guest } from "../host/runtime/guest.js";
 import { cohsh, loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
 
-const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh"];
+const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh"];
 
 function tmpFile(name: string, text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), "cohsh-")), name);
@@ -51,6 +52,14 @@ describe(".coh grammar", () => {
     expect(expectHolds("SUBSTR", "a|b", "OK CAT data=a|b")).toBe(true);
     expect(expectHolds("NOT", "ERR", "OK CAT")).toBe(true);
     expect(expectHolds("NOT", "OK", "OK CAT")).toBe(false);
+  });
+
+  it("telemetry push chunks records to fit one console ECHO and escapes only what the guest reads", () => {
+    const pieces = chunk("a".repeat(300), "text/plain", 128);
+    expect(pieces.join("")).toBe("a".repeat(300));
+    pieces.forEach((p, i) => expect(Buffer.byteLength(envelope(i + 1, "text/plain", p))).toBeLessThanOrEqual(128));
+    expect(escapeJson('q"\\\n')).toBe('q\\"\\\\\\n');
+    expect(() => escapeJson("\u0001")).toThrow("control character 0x1");
   });
 
   it("spawn arguments become the /queen/ctl JSON of the original", () => {

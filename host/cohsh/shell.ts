@@ -3,6 +3,7 @@
 
 import type { Reply } from "../console/client.js";
 import type { Session } from "./session.js";
+import { PushError, telemetryPush } from "./telemetry_push.js";
 
 export interface Outcome {
   /** Lines to show, in the order the server sent them. */
@@ -35,6 +36,7 @@ export const HELP = [
   "  bind <from> <to>           overlay <from> at <to> (via /queen/ctl)",
   "  mount <service> <path>     mount a named service at <path> (via /queen/ctl)",
   "  lifecycle <cordon|drain|resume|quiesce|reset>",
+  "  telemetry push <file> --device <id>   push a .txt/.log/.json/.ndjson/.csv file as a new segment",
   "  help                       this text",
   "  quit                       close the session and exit",
 ];
@@ -124,7 +126,7 @@ export function spawnJson(args: string[]): string {
 /** The command word of a shell line, or null if the line is not a known command. */
 export function commandOf(line: string): string | null {
   const w = line.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "help", "quit"];
+  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "telemetry", "help", "quit"];
   return known.includes(w) ? w : null;
 }
 
@@ -195,6 +197,21 @@ export class Shell {
       }
       case "lifecycle":
         return this.lifecycle(arg);
+      case "telemetry": {
+        const a = words.slice(1);
+        const di = a.indexOf("--device");
+        if (a[0] !== "push" || a.length !== 4 || di < 0 || di === a.length - 1) return local("TELEMETRY", "usage: telemetry push <file> --device <id>");
+        const device = a[di + 1];
+        const file = a.filter((_, i) => i !== 0 && i !== di && i !== di + 1)[0];
+        try {
+          const r = await telemetryPush(file, device, (l) => this.session.request(l));
+          const line = `OK TELEMETRY action=push device=${r.device} seg_id=${r.seg} records=${r.records} bytes=${r.bytes}`;
+          return { lines: [line], response: line, ok: true };
+        } catch (e) {
+          if (e instanceof PushError) return local("TELEMETRY", e.message);
+          throw e;
+        }
+      }
       case "quit": {
         let r: Outcome = { lines: [], response: "OK QUIT", ok: true };
         if (this.session.isConnected) r = fromReply(await this.session.request("QUIT"));
