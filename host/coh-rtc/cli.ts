@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { emitAssembly, emitC, emitHost, emitQemuEnv, resolvedJson, sha256 } from "./emit.js";
+import { docSnippets, emitAssembly, emitC, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
 import { validate } from "./schema.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -43,6 +43,12 @@ export function compile(manifestPath: string, check: boolean): Outcome {
     ["seL4-shim/generated/manifest.h", emitC(manifest, sha)],
     ["qemu/manifest.env", emitQemuEnv(manifest, sha)],
   ];
+  // Docs carrying generated snippets are outputs too: their regions are rewritten in place.
+  const snippets = docSnippets(manifest, sha);
+  for (const doc of ["docs/MANIFEST.md", "docs/NAMESPACE.md", "docs/CONSOLE.md"]) {
+    const abs = resolve(root, doc);
+    if (existsSync(abs)) committed.push([doc, spliceSnippets(readFileSync(abs, "utf8"), snippets)]);
+  }
   const changed = committed.filter(([p, text]) => !existsSync(resolve(root, p)) || readFileSync(resolve(root, p), "utf8") !== text).map(([p]) => p);
   if (check) return { ok: changed.length === 0, manifest: rel, sha256: sha, changed };
   const outputs: Array<[string, string]> = [...committed, ["out/manifests/root_task_resolved.json", json], ["out/manifests/root_task_resolved.json.sha256", `${sha}  root_task_resolved.json\n`]];
