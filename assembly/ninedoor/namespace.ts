@@ -16,7 +16,7 @@ import {
 import { LogFile, StaticFile } from "./files";
 import { Lifecycle, LifecycleCtl, LifecycleField } from "./lifecycle";
 import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, Node, NsError } from "./node";
-import { IngestFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
+import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
 import { QueenCtl } from "./queen_ctl";
 import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 import { TelemetryDir, TelemetryStore } from "./telemetry";
@@ -49,6 +49,7 @@ export class Namespace {
     for (let i = 0; i < 5; i++) ingest.add(new IngestFile(["p50_ms", "p95_ms", "backpressure", "dropped", "queued"][i]));
     const root = proc.add(new Dir("root"));
     for (let i = 0; i < 3; i++) root.add(new RootFile(["reachable", "last_seen_ms", "cut_reason"][i]));
+    proc.add(new MemoryFile());
     const pr = proc.add(new Dir("pressure"));
     for (let i = 0; i < 4; i++) pr.add(new PressureFile(["busy", "quota", "cut", "policy"][i]));
 

@@ -76,3 +76,15 @@ export class IngestFile extends File {
     return ["queued=" + ingest.queued.toString()];
   }
 }
+
+/** /proc/memory: the core's linear memory (all of the guest's dynamic state lives there). */
+export class MemoryFile extends File {
+  constructor() {
+    super("memory", MODE_RO);
+  }
+
+  read(): string[] {
+    const pages = memory.size();
+    return ["pages=" + pages.toString() + " bytes=" + (<u64>pages * 65536).toString() + " max_pages=256"];
+  }
+}
