@@ -6,7 +6,8 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConnectError } from "../console/transport.js";
 import { MANIFEST } from "../generated/manifest.js";
-import { parseScript, runScript, ScriptError } from "./script.js";
+import { mintTicketCli } from "./mint.js";
+import { parseScript, runScript } from "./script.js";
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY, Session, SessionError } from "./session.js";
 import { Shell } from "./shell.js";
 import { mockTransport, qemuTransport, tcpTransport, type Transport } from "./transports.js";
@@ -38,11 +39,22 @@ async function main(): Promise<number> {
     .option("retry-ceiling-ms", { type: "number", default: envInt("COHSH_RETRY_CEILING_MS") ?? DEFAULT_RETRY.ceilingMs })
     .option("retry-timeout-ms", { type: "number", default: envInt("COHSH_RETRY_TIMEOUT_MS") ?? 5000, describe: "reply timeout per command" })
     .option("heartbeat-interval-ms", { type: "number", default: envInt("COHSH_HEARTBEAT_INTERVAL_MS") ?? DEFAULT_HEARTBEAT_MS })
+    .option("mint-ticket", { type: "boolean", default: false, describe: "print a capability ticket for --role and exit" })
+    .option("ticket-subject", { type: "string", describe: "--mint-ticket: the worker id or scope the ticket names" })
+    .option("ticket-secret", { type: "string", describe: "--mint-ticket: MAC secret (env COHSH_TICKET_SECRET)" })
+    .option("ticket-config", { type: "string", describe: "--mint-ticket: a manifest whose [[tickets]] hold the secret (env COHSH_TICKET_CONFIG)" })
     .option("json", { type: "boolean", default: false, describe: "--check/--script: print a JSON summary on stdout" })
     .option("verbose", { alias: "v", type: "boolean", default: false })
     .strict()
     .help()
     .parseAsync();
+
+  if (argv["mint-ticket"]) {
+    const r = mintTicketCli({ role: argv.role, ticketSubject: argv["ticket-subject"], ticketSecret: argv["ticket-secret"], ticketConfig: argv["ticket-config"] });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.code;
+  }
 
   if (argv.check) {
     try {

@@ -1,0 +1,38 @@
+// Capability tickets, host side: claims codec, minting, parsing (docs/TICKETS.md).
+
+export {
+  CLAIMS_SCOPES_MAX,
+  CLAIMS_STR_MAX,
+  CLAIMS_VERSION,
+  decodeClaims,
+  encodeClaims,
+  parseRole,
+  SCOPE_VERBS,
+  TICKET_ROLES,
+  type ClaimsError,
+  type ClaimsErrorKind,
+  type Result,
+  type ScopeVerb,
+  type TicketClaims,
+  type TicketQuotas,
+  type TicketRole,
+  type TicketScope,
+} from "./claims.js";
+export {
+  decodeTicket,
+  decodeTicketUnverified,
+  defaultBudget,
+  mintTicket,
+  parseTicketText,
+  signTicket,
+  ticketKey,
+  TICKET_PREFIX,
+  type Budget,
+  type MintError,
+  type MintErrorKind,
+  type Minted,
+  type MintRequest,
+  type TicketParts,
+  type TicketTextError,
+  type TicketTextErrorKind,
+} from "./mint.js";
