@@ -18,7 +18,7 @@ describe("platform ABI", () => {
 
   it("every import is a documented plat import or env.abort", () => {
     const documented = new Set(docTable("## Imports"));
-    expect(documented.size).toBe(12);
+    expect(documented.size).toBe(13);
     for (const imp of WebAssembly.Module.imports(mod)) {
       if (imp.module === "env") {
         expect(imp.name).toBe("abort");

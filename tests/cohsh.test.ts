@@ -122,7 +122,7 @@ describe("scripts against the Node-hosted guest", () => {
     const r = await shell.run("log");
     expect(r.response).toBe("OK TAIL path=/log/queen.log");
     // Two attaches in the log: the operator's and the silent re-attach; no second banner or ack shown.
-    expect(r.lines.filter((l) => l === "console attach outcome=allow role=queen")).toHaveLength(2);
+    expect(r.lines.filter((l) => l === "console attach outcome=allow role=queen ticket=-")).toHaveLength(2);
     session.close();
   });
 

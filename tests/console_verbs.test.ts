@@ -97,7 +97,7 @@ describe("namespace verbs", () => {
     const tail = await q.request("TAIL /log/queen.log");
     expect(tail.ack).toBe("OK TAIL path=/log/queen.log");
     expect(tail.lines.slice(-3)).toEqual(["batch-1", "batch-2", "batch-3"]);
-    expect((await q.request("LOG")).lines).toContain("console attach outcome=allow role=queen");
+    expect((await q.request("LOG")).lines).toContain("console attach outcome=allow role=queen ticket=-");
   });
 
   it("the echo payload bound is 128 bytes, inclusive", async () => {

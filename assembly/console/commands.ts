@@ -12,11 +12,17 @@ import {
   CONSOLE_WORKER_ID_MAX,
 } from "../generated/manifest";
 import { BootInfo } from "../platform/bootinfo";
-import { Namespace } from "../ninedoor/namespace";
+import { checkPath, Namespace } from "../ninedoor/namespace";
 import { Caller, Dir, File, NsError } from "../ninedoor/node";
 import { netStats, pressure } from "../net/stats";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
 import { splitVerb } from "./format";
+import { OP_LIST, OP_READ, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "../ninedoor/access";
+import { GATE_WORKER_ATTACH } from "../ninedoor/lifecycle";
+import { KIND_GPU, KIND_HEARTBEAT } from "../ninedoor/workers";
+import { verifyTicket } from "../ticket/verify";
+import { sha256Hex } from "../crypto/sha256";
+import { now_ms, wall_ms } from "../platform/abi";
 
 /** Where a command's reply lines go (one frame each on TCP). */
 export abstract class Reply {
@@ -26,6 +32,9 @@ export abstract class Reply {
 /** What a console session carries between commands. */
 export class SessionState {
   role: string = ""; // "" until ATTACH succeeds
+  subject: string = ""; // the worker id / scope a worker ticket names
+  scopes: ScopeState | null = null; // the ticket's scopes, if it carried any
+  ticketTag: string = "-"; // short hash of the ticket for audit lines; never the ticket itself
   attachFailures: i32 = 0;
   attachRetryAt: u64 = 0;
   wantsClose: bool = false;
@@ -111,14 +120,15 @@ export class Commands {
     } else if (verb == "attach") {
       this.attach(rest, s, out, now);
     } else if (verb == "log") {
+      if (!this.allowed("LOG", "/log/queen.log", OP_READ, s, out)) return;
       out.line("OK LOG");
       const lines = this.ns.queenLog.tail(CONSOLE_LOG_LINES);
       for (let i = 0; i < lines.length; i++) out.line(lines[i]);
       out.line("END");
     } else if (verb == "tail" || verb == "cat" || verb == "ls") {
       if (!this.argOk(out, rest, "path", CONSOLE_PATH_MAX)) return;
-      if (verb == "ls") this.ls(rest, out);
-      else this.read(verb, rest, out);
+      if (verb == "ls") this.ls(rest, s, out);
+      else this.read(verb, rest, s, out);
     } else if (verb == "echo") {
       const p = splitVerb(rest);
       if (!this.argOk(out, p[0], "path", CONSOLE_PATH_MAX)) return;
@@ -146,27 +156,69 @@ export class Commands {
     if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket exceeds allowed length");
     let role = p[0].toLowerCase();
     if (role == "worker") role = "worker-heartbeat"; // the original's alias
-    if (!ROLES.includes(role)) return this.attachFailed(s, out, now, "detail=invalid-role");
-    // Tickets are verified by the capability-ticket issue; until then no ticket can be trusted,
-    // so only a ticketless queen attaches (as in the original) and everything else is denied.
-    if (role != "queen" || p[1].length > 0) return this.attachFailed(s, out, now, "detail=denied");
+    if (!ROLES.includes(role)) return this.attachFailed(s, out, now, "policy", "detail=invalid-role", "role=" + role);
+    const ticket = p[1];
+    let subject = "";
+    let scopes: ScopeState | null = null;
+    if (ticket.length == 0) {
+      // Only the queen may attach without a ticket (reference §2.2); workers always need one.
+      if (role != "queen") return this.attachFailed(s, out, now, "policy", "detail=denied", "role=" + role + " cause=ticket-required");
+    } else {
+      const r = verifyTicket(ticket, role, wall_ms());
+      if (!r.ok) return this.attachFailed(s, out, now, r.reason, "detail=" + r.detail, "role=" + role + " cause=" + r.cause);
+      subject = r.subject;
+      if (r.scopes.length > 0) scopes = new ScopeState(r.scopes);
+    }
+    if (role != "queen") {
+      if (!this.ns.lifecycle.gate(GATE_WORKER_ATTACH)) {
+        return this.attachFailed(s, out, now, "policy", "detail=lifecycle-denied state=" + this.ns.lifecycle.state, "role=" + role);
+      }
+      // Heartbeat and GPU tickets name a worker record of their own kind, which must exist.
+      if (role == "worker-heartbeat" || role == "worker-gpu") {
+        const w = this.ns.workers.find(subject);
+        const kind = role == "worker-gpu" ? KIND_GPU : KIND_HEARTBEAT;
+        if (w == null || w.kind != kind) return this.attachFailed(s, out, now, "policy", "detail=not-found", "role=" + role + " subject=" + subject);
+      }
+    }
     s.role = role;
+    s.subject = subject;
+    s.scopes = scopes;
+    s.ticketTag = ticket.length > 0 ? sha256Hex(ticket).substring(0, 16) : "-";
     s.attachFailures = 0;
     s.attachRetryAt = 0;
-    this.ns.queenLog.system("console attach outcome=allow role=" + role);
+    this.ns.queenLog.system("console attach outcome=allow role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + s.ticketTag);
     out.line("OK ATTACH role=" + role);
   }
 
-  private attachFailed(s: SessionState, out: Reply, now: u64, detail: string): void {
+  private attachFailed(s: SessionState, out: Reply, now: u64, reason: string, detail: string, audit: string): void {
     // Exponential back-off, 250 ms x 2^min(failures, 8), reset on success (reference §2.2).
     const shift = s.attachFailures < 8 ? s.attachFailures : 8;
     s.attachFailures++;
     s.attachRetryAt = now + ((<u64>250) << (<u64>shift));
-    this.ns.queenLog.system("console attach outcome=deny " + detail);
-    this.refuse(out, "ATTACH", "policy", detail);
+    this.ns.queenLog.system("console attach outcome=deny " + detail + " " + audit);
+    this.refuse(out, "ATTACH", reason, detail);
   }
 
-  private ls(path: string, out: Reply): void {
+  /** Role view, then ticket scopes; refusals are answered here and audited. */
+  private allowed(lbl: string, path: string, op: i32, s: SessionState, out: Reply): bool {
+    const real = this.ns.ctl.resolveBinds(path);
+    const who = new Caller(s.role, s.subject);
+    if (!roleAllows(who, real, op)) {
+      this.refuse(out, lbl, "policy", "detail=denied path=" + path + " error=EPERM");
+      return false;
+    }
+    const e = scopeCheck(s.scopes, real, op, now_ms());
+    if (e == null) return true;
+    const why = e.reason == "quota" ? "rate" : "scope";
+    this.ns.queenLog.system(
+      "ui-ticket outcome=deny reason=" + why + " role=" + s.role + " ticket=" + s.ticketTag + " path=" + path + " verb=" + (op == OP_WRITE ? "write" : "read"),
+    );
+    this.refuse(out, lbl, e.reason, "path=" + path + " error=" + e.error);
+    return false;
+  }
+
+  private ls(path: string, s: SessionState, out: Reply): void {
+    if (!this.pathOk(out, "LS", path) || !this.allowed("LS", path, OP_LIST, s, out)) return;
     const l = this.ns.lookup(path);
     if (l.error != null) return this.nsErr(out, "LS", path, l.error!);
     const node = l.node!;
@@ -181,9 +233,10 @@ export class Commands {
     out.line("END");
   }
 
-  private read(verb: string, path: string, out: Reply): void {
-    const l = this.ns.lookupFile(path);
+  private read(verb: string, path: string, s: SessionState, out: Reply): void {
     const lbl = label(verb);
+    if (!this.pathOk(out, lbl, path) || !this.allowed(lbl, path, OP_READ, s, out)) return;
+    const l = this.ns.lookupFile(path);
     if (l.error != null) return this.nsErr(out, lbl, path, l.error!);
     const f = l.node as File;
     if (verb == "cat") {
@@ -199,7 +252,8 @@ export class Commands {
   }
 
   private write(lbl: string, path: string, payload: string, s: SessionState, out: Reply, detail: string): void {
-    const err = this.ns.append(path, payload, new Caller(s.role));
+    if (!this.pathOk(out, lbl, path) || !this.allowed(lbl, path, OP_WRITE, s, out)) return;
+    const err = this.ns.append(path, payload, new Caller(s.role, s.subject));
     if (err != null) return this.nsErr(out, lbl, path, err!);
     out.line("OK " + lbl + " " + detail);
   }
@@ -224,6 +278,14 @@ export class Commands {
       " tcp_ok=" + (st.smokeServed > 0 ? "1" : "0") + " console_ok=" + (st.authOk > 0 ? "1" : "0"),
     );
     out.line("OK NETTEST");
+  }
+
+  /** Path syntax first, so a malformed path is `invalid-path` for every role alike. */
+  private pathOk(out: Reply, lbl: string, path: string): bool {
+    const e = checkPath(path);
+    if (e == null) return true;
+    this.nsErr(out, lbl, path, e);
+    return false;
   }
 
   private argOk(out: Reply, v: string, name: string, max: i32): bool {

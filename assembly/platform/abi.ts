@@ -13,6 +13,10 @@ export declare function serial_write(ptr: usize, len: u32): void;
 @external("plat", "now_ms")
 export declare function now_ms(): u64;
 
+/** Wall-clock Unix time in ms (ticket expiry); 0 when the platform has no clock. */
+@external("plat", "wall_ms")
+export declare function wall_ms(): u64;
+
 @external("plat", "timer_period")
 export declare function timer_period(ms: u32): void;
 

@@ -32,6 +32,8 @@ export interface PlatformHooks {
   bootinfo: Uint8Array;
   /** Monotonic clock in ms; defaults to process uptime. */
   nowMs?: () => bigint;
+  /** Wall-clock Unix ms for ticket expiry; defaults to Date.now(). */
+  wallMs?: () => bigint;
   /** Called when the core asks for periodic ticks (0 = stop). */
   timerPeriod?: (ms: number) => void;
   powerOff?: (code: number) => void;
@@ -86,6 +88,9 @@ export class Core {
       },
       now_ms(): bigint {
         return hooks.nowMs ? hooks.nowMs() : (process.hrtime.bigint() - start) / 1_000_000n;
+      },
+      wall_ms(): bigint {
+        return hooks.wallMs ? hooks.wallMs() : BigInt(Date.now());
       },
       timer_period(ms: number): void {
         hooks.timerPeriod?.(ms);
@@ -164,6 +169,7 @@ export class Core {
 
   /** Copies `bytes` through the rx buffer in capacity-sized pieces, calling `deliver` for each. */
   private inbound(bytes: Uint8Array, name: string, deliver: (len: number) => void): void {
+    if (this.fault) throw new CoreStoppedError(this.fault);
     for (let off = 0; off < bytes.length && !this.fault; off += this.rxCap) {
       const piece = bytes.subarray(off, off + this.rxCap);
       new Uint8Array(this.exports.memory.buffer, this.rxBuf, piece.length).set(piece);

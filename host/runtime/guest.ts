@@ -14,6 +14,8 @@ export interface GuestOptions {
   ramMiB?: number;
   gic?: 2 | 3;
   wasm?: string;
+  /** Wall-clock Unix ms seen by the core (ticket expiry); defaults to Date.now(). */
+  wallMs?: () => bigint;
   /** A raw bootinfo blob instead of the synthetic machine's (malformed-bootinfo tests). */
   bootinfo?: Uint8Array;
   serialWrite?: (bytes: Uint8Array) => void;
@@ -48,6 +50,7 @@ export class Guest {
         },
         bootinfo: opts.bootinfo ?? encodeBootInfo(virtMachine(opts.ramMiB ?? 1024, opts.gic ?? 3)),
         nowMs: () => guest?.now() ?? 0n,
+        wallMs: opts.wallMs,
         timerPeriod: (ms) => {
           period = ms;
           guest?.setTimer(ms);
