@@ -44,6 +44,14 @@ export declare function dgram_bind(port: u32): i32;
 @external("plat", "dgram_send")
 export declare function dgram_send(port: u32, addr: u32, rport: u32, ptr: usize, len: u32): i32;
 
+/**
+ * AssemblyScript's `abort` is routed here (asconfig.json `use`): the platform prints the
+ * message on serial and stops the core. `msg` and `file` are AS strings (UTF-16, byte length
+ * in the u32 before the pointer) or 0.
+ */
+@external("plat", "abort")
+export declare function platAbort(msg: usize, file: usize, line: u32, col: u32): void;
+
 @external("plat", "power_off")
 export declare function power_off(code: u32): void;
 

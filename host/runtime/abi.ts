@@ -125,15 +125,13 @@ export class Core {
       power_off(code: number): void {
         hooks.powerOff?.(code);
       },
-    };
-    const env = {
-      abort(message: string | null, _file: string | null, line: number, col: number): void {
-        const fault: CoreFault = { kind: "abort", line, col, message: message ?? "" };
+      abort(msg: number, _file: number, line: number, col: number): void {
+        const fault: CoreFault = { kind: "abort", line, col, message: liftString(mem(), msg) };
         core?.stop(fault);
         throw new CoreStoppedError(fault);
       },
     };
-    const exports = await instantiate(module, { plat, env });
+    const exports = await instantiate(module, { plat });
     exportsRef.memory = exports.memory;
     const version = exports.coh_abi_version();
     if (version !== ABI_VERSION) {
@@ -227,6 +225,14 @@ export class Core {
       throw e;
     }
   }
+}
+
+/** Reads an AssemblyScript string (UTF-16; its byte length is the u32 just before it), bounded. */
+function liftString(m: Uint8Array, ptr: number): string {
+  if (ptr < 4 || ptr > m.length) return "";
+  const len = new DataView(m.buffer, m.byteOffset).getUint32(ptr - 4, true);
+  const end = Math.min(ptr + Math.min(len, 512), m.length);
+  return Buffer.from(m.subarray(ptr, end - ((end - ptr) % 2))).toString("utf16le");
 }
 
 /** Maps V8's trap messages to the shim's short trap names. */
