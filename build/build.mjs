@@ -8,6 +8,7 @@
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mergeData } from "./merge-data.mjs";
@@ -116,6 +117,7 @@ if (!wasmOnly) {
   const lwipDir = lwip.stdout.toString().trim();
   console.log(`[build] lwip: ${relative(root, lwipDir)}`);
   // make tracks the shim's own dependencies; it is always invoked and is quiet when nothing changed.
-  const ms = run("shim (make)", "make", ["-s", "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`, `LWIP_DIR=${lwipDir}`]);
+  const jobs = `-j${Math.max(1, availableParallelism())}`;
+  const ms = run("shim (make)", "make", ["-s", jobs, "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`, `LWIP_DIR=${lwipDir}`]);
   console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
 }

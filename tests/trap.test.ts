@@ -1,25 +1,12 @@
 // A faulting core is stopped for good and the fault is reported on serial, on the Node host
 // (here) and on the shim (tests/qemu_trap.e2e.test.ts), in the same words.
 
-import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Core, CoreStoppedError } from "../host/runtime/abi.js";
 import { encodeBootInfo, virtMachine } from "../host/runtime/bootinfo.js";
-import { ROOT } from "./helpers/serial.js";
+import { buildTrapCore, trapWasm } from "./helpers/trap.js";
 
-export const TRAP_WASM = join(ROOT, "out/test/trap.wasm");
-
-export function buildTrapCore(): void {
-  mkdirSync(join(ROOT, "out/test"), { recursive: true });
-  const r = spawnSync(
-    join(ROOT, "node_modules/.bin/asc"),
-    ["tests/assembly/trap/trap_entry.ts", "-O3", "--runtime", "stub", "--bindings", "raw", "--maximumMemory", "256", "--use", "abort=tests/assembly/trap/trap_entry/platAbort", "-o", TRAP_WASM],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (r.status !== 0) throw new Error(`asc failed: ${r.stderr}`);
-}
+const TRAP_WASM = trapWasm("node");
 
 async function boot(): Promise<{ core: Core; out: () => string }> {
   const chunks: Buffer[] = [];
@@ -29,7 +16,7 @@ async function boot(): Promise<{ core: Core; out: () => string }> {
 }
 
 describe("core faults on the Node host", () => {
-  beforeAll(() => buildTrapCore());
+  beforeAll(() => void buildTrapCore("node"));
 
   for (const [key, line] of [
     ["o", "[trap] wasm trap=oob export=coh_serial_rx"],
