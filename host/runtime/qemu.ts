@@ -38,6 +38,8 @@ export interface QemuOptions {
   memMiB?: number;
   /** Boot without a NIC (`-nic none`). */
   noNet?: boolean;
+  /** Another image than out/cohesix.img. */
+  image?: string;
 }
 
 export interface HostPorts {
@@ -72,6 +74,7 @@ export class QemuGuest {
     const ports = { tcp: await freePort(), udp: await freePort(true), smoke: await freePort() };
     const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
     if (opts.noNet) args.push("--no-net");
+    if (opts.image) args.push("--image", opts.image);
     const spawnedAt = process.hrtime.bigint();
     const proc = spawn(resolve(ROOT, "qemu/run.sh"), args, {
       stdio: ["pipe", "pipe", "pipe"],
