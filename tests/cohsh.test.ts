@@ -1,7 +1,7 @@
 // cohsh: `.coh` parsing and checking, script runs against the Node-hosted guest over loopback
 // and over real TCP (byte-identical transcripts), reconnection, and the CLI's exit codes.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,7 +9,9 @@ import { expectHolds, MAX_SCRIPT_LINES, parseScript } from "../host/cohsh/script
 import { Session } from "../host/cohsh/session.js";
 import { Shell, spawnJson } from "../host/cohsh/shell.js";
 import { chunk, envelope, escapeJson } from "../host/cohsh/telemetry_push.js";
+import { COHSH_POLICY_SHA256 } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
+import { ROOT } from "./helpers/serial.js";
 import { cohsh, loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
 
 const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh"];
@@ -172,6 +174,17 @@ describe("cohsh CLI", () => {
     expect(r.stdout).toBe(
       "Welcome to Cohesix. Type 'help' for commands.\ndetached shell: run 'attach <role>' to connect\nOK ATTACH role=queen\ncoh> PONG\nOK PING reply=pong\nOK QUIT\nclosing session\n",
     );
+  });
+
+  it("refuses a policy file whose hash is not the one it was built with, naming file and hashes", async () => {
+    const bad = tmpFile("cohsh_policy.toml", readFileSync(join(ROOT, "out/cohsh_policy.toml"), "utf8").replace("backoff_ms = 200", "backoff_ms = 1"));
+    const r = await cohsh(["--transport", "mock", "--policy", bad, "--script", "tests/scripts/tcp_basic.coh"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`policy file ${bad} has sha256 `);
+    expect(r.stderr).toContain(`but this cohsh was built for ${COHSH_POLICY_SHA256}`);
+    const missing = await cohsh(["--transport", "mock", "--policy", "/nonexistent/p.toml", "--script", "tests/scripts/tcp_basic.coh"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("policy file /nonexistent/p.toml not found");
   });
 
   it("connection refused is a clear error and exit 1", async () => {

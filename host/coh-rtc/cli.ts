@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { docSnippets, emitAssembly, emitC, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
+import { docSnippets, emitAssembly, emitC, emitCohPolicy, emitCohshPolicy, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
 import { validate } from "./schema.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -51,7 +51,17 @@ export function compile(manifestPath: string, check: boolean): Outcome {
   }
   const changed = committed.filter(([p, text]) => !existsSync(resolve(root, p)) || readFileSync(resolve(root, p), "utf8") !== text).map(([p]) => p);
   if (check) return { ok: changed.length === 0, manifest: rel, sha256: sha, changed };
-  const outputs: Array<[string, string]> = [...committed, ["out/manifests/root_task_resolved.json", json], ["out/manifests/root_task_resolved.json.sha256", `${sha}  root_task_resolved.json\n`]];
+  const cohsh = emitCohshPolicy(manifest, sha);
+  const coh = emitCohPolicy(manifest, sha);
+  const outputs: Array<[string, string]> = [
+    ...committed,
+    ["out/manifests/root_task_resolved.json", json],
+    ["out/manifests/root_task_resolved.json.sha256", `${sha}  root_task_resolved.json\n`],
+    ["out/cohsh_policy.toml", cohsh],
+    ["out/cohsh_policy.toml.sha256", `${sha256(cohsh)}  cohsh_policy.toml\n`],
+    ["out/coh_policy.toml", coh],
+    ["out/coh_policy.toml.sha256", `${sha256(coh)}  coh_policy.toml\n`],
+  ];
   for (const [p, text] of outputs) {
     const abs = resolve(root, p);
     mkdirSync(dirname(abs), { recursive: true });

@@ -50,9 +50,16 @@ export function emitAssembly(m: Manifest, manifestSha: string): string {
   return lines.join("\n") + "\n";
 }
 
-/** TypeScript defaults for host tools. */
+/** TypeScript defaults for host tools, with the hashes of the policies they must load. */
 export function emitHost(m: Manifest, manifestSha: string): string {
-  const lines = [`// ${BANNER}`, "", `export const MANIFEST_SHA256 = "${manifestSha}";`, ""];
+  const lines = [
+    `// ${BANNER}`,
+    "",
+    `export const MANIFEST_SHA256 = "${manifestSha}";`,
+    `export const COHSH_POLICY_SHA256 = "${sha256(emitCohshPolicy(m, manifestSha))}";`,
+    `export const COH_POLICY_SHA256 = "${sha256(emitCohPolicy(m, manifestSha))}";`,
+    "",
+  ];
   lines.push("export const MANIFEST = {");
   for (const [s, fields] of Object.entries(SCHEMA)) {
     lines.push(`  ${s}: {`);
@@ -137,4 +144,58 @@ export function spliceSnippets(doc: string, snippets: Record<string, string>): s
     if (body === undefined) throw new Error(`unknown coh-rtc snippet '${name}'`);
     return start + body + end;
   });
+}
+
+/** The client policy cohsh loads at start and checks against the hash it was built with. */
+export function emitCohshPolicy(m: Manifest, manifestSha: string): string {
+  const c = m.console;
+  return [
+    `# ${BANNER}`,
+    `manifest_sha256 = "${manifestSha}"`,
+    "",
+    "[console]",
+    `line_max = ${c.line_max}`,
+    `frame_max = ${c.frame_max}`,
+    `echo_max = ${c.echo_max}`,
+    `ticket_max = ${c.ticket_max}`,
+    "",
+    "[retry]",
+    "max_attempts = 3",
+    "backoff_ms = 200",
+    "ceiling_ms = 2000",
+    "timeout_ms = 5000",
+    "",
+    "[heartbeat]",
+    "interval_ms = 15000",
+    "",
+    "[tail]",
+    "poll_ms = 1000",
+    "",
+    "[ticket]",
+    `subject_max = ${m.ticket_limits.subject_max}`,
+    'queen = "optional"',
+    'worker = "required"',
+    "",
+  ].join("\n");
+}
+
+/** The policy the `coh` tool will load (mount allowlist, telemetry quotas). */
+export function emitCohPolicy(m: Manifest, manifestSha: string): string {
+  const t = m.telemetry_ingest;
+  return [
+    `# ${BANNER}`,
+    `manifest_sha256 = "${manifestSha}"`,
+    "",
+    "[mount]",
+    'root = "/"',
+    'allowlist = ["/proc", "/queen", "/worker", "/shard", "/log", "/gpu", "/host"]',
+    "",
+    "[telemetry]",
+    'root = "/queen/telemetry"',
+    `max_devices = ${t.max_devices}`,
+    `max_segments_per_device = ${t.max_segments_per_device}`,
+    `max_bytes_per_segment = ${t.max_bytes_per_segment}`,
+    `max_total_bytes_per_device = ${t.max_total_bytes_per_device}`,
+    "",
+  ].join("\n");
 }

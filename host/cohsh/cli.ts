@@ -8,7 +8,8 @@ import { ConnectError } from "../console/transport.js";
 import { MANIFEST } from "../generated/manifest.js";
 import { mintTicketCli } from "./mint.js";
 import { parseScript, runScript } from "./script.js";
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY, Session, SessionError } from "./session.js";
+import { DEFAULT_POLICY, loadPolicy } from "./policy.js";
+import { Session, SessionError } from "./session.js";
 import { Shell } from "./shell.js";
 import { mockTransport, qemuTransport, tcpTransport, type Transport } from "./transports.js";
 
@@ -34,11 +35,12 @@ async function main(): Promise<number> {
     .option("check", { type: "string", describe: "check a .coh script's syntax and exit" })
     .option("qemu-gic-version", { choices: [2, 3] as const, default: 3 as 2 | 3 })
     .option("qemu-cpu", { type: "string", default: "cortex-a57" })
-    .option("retry-max-attempts", { type: "number", default: envInt("COHSH_RETRY_MAX_ATTEMPTS") ?? DEFAULT_RETRY.maxAttempts })
-    .option("retry-backoff-ms", { type: "number", default: envInt("COHSH_RETRY_BACKOFF_MS") ?? DEFAULT_RETRY.backoffMs })
-    .option("retry-ceiling-ms", { type: "number", default: envInt("COHSH_RETRY_CEILING_MS") ?? DEFAULT_RETRY.ceilingMs })
-    .option("retry-timeout-ms", { type: "number", default: envInt("COHSH_RETRY_TIMEOUT_MS") ?? 5000, describe: "reply timeout per command" })
-    .option("heartbeat-interval-ms", { type: "number", default: envInt("COHSH_HEARTBEAT_INTERVAL_MS") ?? DEFAULT_HEARTBEAT_MS })
+    .option("policy", { type: "string", describe: "client policy file (env COHSH_POLICY; default out/cohsh_policy.toml)" })
+    .option("retry-max-attempts", { type: "number", describe: "default from the policy (env COHSH_RETRY_MAX_ATTEMPTS)" })
+    .option("retry-backoff-ms", { type: "number", describe: "default from the policy (env COHSH_RETRY_BACKOFF_MS)" })
+    .option("retry-ceiling-ms", { type: "number", describe: "default from the policy (env COHSH_RETRY_CEILING_MS)" })
+    .option("retry-timeout-ms", { type: "number", describe: "reply timeout per command; default from the policy (env COHSH_RETRY_TIMEOUT_MS)" })
+    .option("heartbeat-interval-ms", { type: "number", describe: "idle keepalive; default from the policy (env COHSH_HEARTBEAT_INTERVAL_MS)" })
     .option("mint-ticket", { type: "boolean", default: false, describe: "print a capability ticket for --role and exit" })
     .option("ticket-subject", { type: "string", describe: "--mint-ticket: the worker id or scope the ticket names" })
     .option("ticket-secret", { type: "string", describe: "--mint-ticket: MAC secret (env COHSH_TICKET_SECRET)" })
@@ -81,6 +83,15 @@ async function main(): Promise<number> {
     }
   }
 
+  // The client policy must be the one this cohsh was generated with (hash-checked).
+  const loaded = loadPolicy(argv.policy ?? process.env.COHSH_POLICY ?? DEFAULT_POLICY);
+  if (!loaded.ok) {
+    process.stderr.write(`cohsh: ${loaded.error}\n`);
+    return 2;
+  }
+  const pol = loaded.policy;
+  const pick = (flag: number | undefined, env: string, fallback: number): number => flag ?? envInt(env) ?? fallback;
+
   const log = (l: string): void => {
     if (argv.verbose || !script) process.stderr.write(l + "\n");
   };
@@ -94,9 +105,13 @@ async function main(): Promise<number> {
     name: argv.transport,
     authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
     log,
-    retry: { maxAttempts: argv["retry-max-attempts"], backoffMs: argv["retry-backoff-ms"], ceilingMs: argv["retry-ceiling-ms"] },
-    timeoutMs: argv["retry-timeout-ms"],
-    heartbeatMs: argv["heartbeat-interval-ms"],
+    retry: {
+      maxAttempts: pick(argv["retry-max-attempts"], "COHSH_RETRY_MAX_ATTEMPTS", pol.retry.maxAttempts),
+      backoffMs: pick(argv["retry-backoff-ms"], "COHSH_RETRY_BACKOFF_MS", pol.retry.backoffMs),
+      ceilingMs: pick(argv["retry-ceiling-ms"], "COHSH_RETRY_CEILING_MS", pol.retry.ceilingMs),
+    },
+    timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
+    heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
   });
   const shell = new Shell(session);
   try {
