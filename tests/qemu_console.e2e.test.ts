@@ -40,25 +40,31 @@ async function authed(port: number): Promise<ConsoleClient> {
 
 describe("QEMU guest over TCP", () => {
   let q: QemuGuest;
-  let mock: Guest;
   beforeAll(async () => {
-    [q, mock] = await Promise.all([QemuGuest.start(), Guest.start()]);
+    q = await QemuGuest.start();
     await q.waitReady();
   });
   afterAll(async () => {
     await q?.stop();
-    await mock?.stop();
   });
 
-  it("the same .coh scripts give byte-identical transcripts on the mock and on QEMU", async () => {
-    for (const file of SCRIPTS) {
-      const viaMock = await runCohFile(file, loopbackConnector(mock));
-      const viaQemu = await runCohFile(file, tcpConnector(q.ports.tcp));
-      expect(viaMock.result, file).toMatchObject({ ok: true });
-      expect(viaQemu.result, file).toMatchObject({ ok: true });
-      expect(viaQemu.transcript, file).toBe(viaMock.transcript);
-    }
-  });
+  // Each script starts from a freshly booted guest on both sides, as a fresh hive would.
+  for (const file of SCRIPTS) {
+    it(`${file}: byte-identical transcripts on the mock and on QEMU`, async () => {
+      const [fresh, freshMock] = await Promise.all([QemuGuest.start(), Guest.start()]);
+      try {
+        await fresh.waitReady();
+        const viaMock = await runCohFile(file, loopbackConnector(freshMock));
+        const viaQemu = await runCohFile(file, tcpConnector(fresh.ports.tcp));
+        expect(viaMock.result, file).toMatchObject({ ok: true });
+        expect(viaQemu.result, file).toMatchObject({ ok: true });
+        expect(viaQemu.transcript, file).toBe(viaMock.transcript);
+      } finally {
+        await fresh.stop();
+        await freshMock.stop();
+      }
+    });
+  }
 
   it("framing errors: fatal before AUTH, recoverable after; the console keeps serving", async () => {
     for (const bytes of [frameOfLength(3), frameOfLength(8193), frameOfLength(4 + 257, Buffer.alloc(257, 0x41))]) {

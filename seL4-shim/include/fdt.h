@@ -65,6 +65,8 @@ struct fdt_info {
 
   struct fdt_virtio virtio[FDT_MAX_VIRTIO];
   unsigned n_virtio;
+
+  uint64_t rtc_base;                    /* PL031 real-time clock ("arm,pl031"), 0 if absent */
 };
 
 /* Reads the total size from a header; 0 if `blob` is not an FDT. */

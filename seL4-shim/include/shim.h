@@ -86,6 +86,8 @@ extern uint32_t g_bootinfo_len;
 /* ---- abi.c: the event pump around the wasm core ---- */
 NORETURN void abi_run(void);
 void entropy_seed(const struct fdt_info *hw);
+void wall_clock_init(const struct fdt_info *hw); /* PL031 RTC, for plat.wall_ms */
+uint32_t entropy_u32(void);                /* SplitMix64 over DTB seeds + counter (not a CSPRNG) */
 
 /* ---- system register helpers ---- */
 #define read_sysreg(r) ({ uint64_t __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })

@@ -7,12 +7,15 @@
  * linear memory; a bad buffer drops the call and bumps g_abi_dropped. Export
  * calls are wrapped in wasm_rt_impl_try(): a trap prints
  * "[trap] wasm trap=<kind> export=<name>" and halts, so a half-applied
- * operation is never observed. Imports never call exports (no re-entry).
+ * operation is never observed. Imports never call exports (no re-entry):
+ * networking events that lwIP reports while the core runs wait in net.c
+ * until the pump delivers them (net_deliver).
  */
 #include <string.h>
 
 #include "cohesix.h"
 #include "wasm-rt-impl.h"
+#include "net.h"
 #include "shim.h"
 
 #define ABI_VERSION 1u
@@ -34,13 +37,18 @@ static uint8_t *mem_span(uint32_t ptr, uint32_t len) {
   return m->data + ptr;
 }
 
-/* Runs one export; on a trap: report and halt (the core is never resumed). */
+/* Runs one export; on a trap: report and halt (the core is never resumed). An export
+   called while another one runs would break the no-re-entry rule: that is a shim bug. */
+static bool g_in_core;
 #define CALL_EXPORT(name, call)                                  \
   do {                                                           \
+    if (g_in_core) panic("core re-entered from an import: " name); \
+    g_in_core = true;                                            \
     wasm_rt_trap_t trap_ = (wasm_rt_trap_t)wasm_rt_impl_try();   \
     if (trap_ != WASM_RT_TRAP_NONE) core_trapped(trap_, name);   \
     call;                                                        \
     wasm_rt_set_unwind_target(NULL);                             \
+    g_in_core = false;                                           \
   } while (0)
 
 static NORETURN void core_trapped(wasm_rt_trap_t trap, const char *export_name) {
@@ -59,6 +67,11 @@ static uint64_t mix64(uint64_t z) { /* SplitMix64 output function */
 }
 static void rng_absorb(uint64_t v) { g_rng = mix64(g_rng ^ v) + 0x9e3779b97f4a7c15ull; }
 static uint64_t rng_next(void) { return mix64(g_rng += 0x9e3779b97f4a7c15ull); }
+
+uint32_t entropy_u32(void) {
+  rng_absorb(timer_count());
+  return (uint32_t)rng_next();
+}
 
 void entropy_seed(const struct fdt_info *hw) {
   for (unsigned i = 0; i < hw->rng_seed_len; i += 8) {
@@ -81,6 +94,26 @@ void Z_platZ_serial_write(struct Z_plat_instance_t *inst, u32 ptr, u32 len) {
 u64 Z_platZ_now_ms(struct Z_plat_instance_t *inst) {
   (void)inst;
   return timer_now_ms();
+}
+
+/*
+ * Wall clock for ticket expiry: the PL031 RTC counts whole Unix seconds; it is read once and
+ * the generic timer supplies the milliseconds since, so time never steps backwards.
+ */
+static uint64_t g_wall_base_ms; /* Unix ms at timer_now_ms() == g_wall_at_ms; 0 = no RTC */
+static uint64_t g_wall_at_ms;
+
+void wall_clock_init(const struct fdt_info *hw) {
+  if (hw->rtc_base == 0) return;
+  volatile const uint32_t *rtcdr = (volatile const uint32_t *)(uintptr_t)hw->rtc_base; /* RTCDR at +0 */
+  g_wall_at_ms = timer_now_ms();
+  g_wall_base_ms = (uint64_t)*rtcdr * 1000u;
+}
+
+u64 Z_platZ_wall_ms(struct Z_plat_instance_t *inst) {
+  (void)inst;
+  if (g_wall_base_ms == 0) return 0;
+  return g_wall_base_ms + (timer_now_ms() - g_wall_at_ms);
 }
 
 static uint32_t g_period_ms;  /* 0: no ticks */
@@ -119,24 +152,29 @@ u32 Z_platZ_bootinfo_read(struct Z_plat_instance_t *inst, u32 ptr, u32 len) {
   return n;
 }
 
-/* Networking: virtio-net + lwIP arrive with the next issue; until then, like the
-   Node host, every call answers -1 ("unsupported"). wasm i32 results are u32 in C. */
+/* Networking (net.c): virtio-net + lwIP. wasm i32 results are u32 in C. A buffer outside
+   the core's memory drops the call like every other import; a send then reports -1. */
 u32 Z_platZ_stream_listen(struct Z_plat_instance_t *inst, u32 port) {
-  (void)inst, (void)port;
-  return (u32)-1;
+  (void)inst;
+  return (u32)net_stream_listen(port);
 }
 u32 Z_platZ_stream_send(struct Z_plat_instance_t *inst, u32 conn, u32 ptr, u32 len) {
-  (void)inst, (void)conn, (void)ptr, (void)len;
-  return (u32)-1;
+  (void)inst;
+  const uint8_t *p = mem_span(ptr, len);
+  return p ? (u32)net_stream_send(conn, p, len) : (u32)-1;
 }
-void Z_platZ_stream_close(struct Z_plat_instance_t *inst, u32 conn) { (void)inst, (void)conn; }
+void Z_platZ_stream_close(struct Z_plat_instance_t *inst, u32 conn) {
+  (void)inst;
+  net_stream_close(conn);
+}
 u32 Z_platZ_dgram_bind(struct Z_plat_instance_t *inst, u32 port) {
-  (void)inst, (void)port;
-  return (u32)-1;
+  (void)inst;
+  return (u32)net_dgram_bind(port);
 }
 u32 Z_platZ_dgram_send(struct Z_plat_instance_t *inst, u32 port, u32 addr, u32 rport, u32 ptr, u32 len) {
-  (void)inst, (void)port, (void)addr, (void)rport, (void)ptr, (void)len;
-  return (u32)-1;
+  (void)inst;
+  const uint8_t *p = mem_span(ptr, len);
+  return p ? (u32)net_dgram_send(port, addr, rport, p, len) : (u32)-1;
 }
 
 void Z_platZ_power_off(struct Z_plat_instance_t *inst, u32 code) {
@@ -182,7 +220,8 @@ static void put_as_string(uint32_t ptr) {
   }
 }
 
-void Z_envZ_abort(struct Z_env_instance_t *inst, u32 msg, u32 file, u32 line, u32 col) {
+/* AssemblyScript's abort, routed to plat.abort by asconfig.json's `use` */
+void Z_platZ_abort(struct Z_plat_instance_t *inst, u32 msg, u32 file, u32 line, u32 col) {
   (void)inst, (void)file;
   kprintf("[trap] abort line=%u col=%u msg=", line, col);
   if (msg != 0) put_as_string(msg);
@@ -190,11 +229,26 @@ void Z_envZ_abort(struct Z_env_instance_t *inst, u32 msg, u32 file, u32 line, u3
   halt(); /* an aborted core is never called again */
 }
 
-/* AS's Math.random seeds itself through env.seed when a module uses it */
-f64 Z_envZ_seed(struct Z_env_instance_t *inst) {
-  (void)inst;
-  rng_absorb(timer_count());
-  return (f64)(rng_next() >> 11);
+/* ---- exports for net.c (called from net_deliver, i.e. from the pump only) ---- */
+
+uint8_t *abi_rx_area(uint32_t *cap) {
+  *cap = g_rx_cap;
+  return g_rx_cap ? mem_span(g_rx_buf, g_rx_cap) : NULL; /* checked at start; memory only grows */
+}
+void abi_stream_accepted(uint32_t conn, uint32_t port, uint32_t addr, uint32_t rport) {
+  CALL_EXPORT("coh_stream_accepted", Z_cohesixZ_coh_stream_accepted(&g_core, conn, port, addr, rport));
+}
+void abi_stream_rx(uint32_t conn, uint32_t len) {
+  CALL_EXPORT("coh_stream_rx", Z_cohesixZ_coh_stream_rx(&g_core, conn, len));
+}
+void abi_stream_sent(uint32_t conn, uint32_t bytes) {
+  CALL_EXPORT("coh_stream_sent", Z_cohesixZ_coh_stream_sent(&g_core, conn, bytes));
+}
+void abi_stream_closed(uint32_t conn) {
+  CALL_EXPORT("coh_stream_closed", Z_cohesixZ_coh_stream_closed(&g_core, conn));
+}
+void abi_dgram_rx(uint32_t port, uint32_t addr, uint32_t rport, uint32_t len) {
+  CALL_EXPORT("coh_dgram_rx", Z_cohesixZ_coh_dgram_rx(&g_core, port, addr, rport, len));
 }
 
 /* ---- event sources ---- */
@@ -247,7 +301,7 @@ static void irq_dispatch(void) {
     if (id >= 1020) return; /* 1020..1023: special / spurious, nothing pending */
     if (id == g_uart_intid) serial_service();
     else if (id == g_timer_intid) timer_disarm(); /* level line: drop it; the pump re-arms */
-    else kprintf("[shim] unexpected interrupt %u\r\n", id);
+    else if (!net_irq(id)) kprintf("[shim] unexpected interrupt %u\r\n", id);
     gic_eoi(id);
   }
 }
@@ -267,7 +321,7 @@ NORETURN void abi_run(void) {
 #endif
   wasm_rt_init();
   Z_cohesix_init_module();
-  CALL_EXPORT("instantiate", Z_cohesix_instantiate(&g_core, NULL, NULL)); /* runs the start function */
+  CALL_EXPORT("instantiate", Z_cohesix_instantiate(&g_core, NULL)); /* runs the start function */
 #ifdef SHIM_BOOT_TIMING
   kprintf("[shim] timing: instantiate from %lu us to %lu us after reset\r\n", shim_us(t_inst),
           shim_us(read_sysreg(cntvct_el0)));
@@ -295,16 +349,19 @@ NORETURN void abi_run(void) {
   uint32_t poll_ms = g_uart_intid ? 0 : POLL_MS_NO_UART_IRQ;
   for (;;) {
     irq_dispatch();
+    net_poll();        /* NIC rx -> lwIP (callbacks only record events), lwIP timers */
+    net_deliver();     /* recorded events -> coh_stream_* / coh_dgram_rx, then tcp_output */
     serial_service();  /* also catches bytes whose interrupt we have not seen yet */
     serial_deliver();
     timer_deliver();
-    /* next issue: net_poll() here: virtio-net RX/TX + lwIP timers -> coh_stream_* / coh_dgram_rx */
+    net_flush();       /* what the core sent from coh_serial_rx / coh_tick */
 
-    uint64_t now = timer_now_ms(), wake = UINT64_MAX;
-    if (g_period_ms) wake = g_next_tick;
+    uint64_t now = timer_now_ms(), wake = net_next_deadline();
+    if (g_period_ms && g_next_tick < wake) wake = g_next_tick;
     if (poll_ms && now + poll_ms < wake) wake = now + poll_ms;
     if (wake != UINT64_MAX) timer_arm_ms(wake);
     else timer_disarm();
-    if (!work_pending()) wfi(); /* PSTATE.I is masked, but a pending interrupt still ends WFI */
+    /* PSTATE.I is masked, but a pending interrupt (UART, timer, NIC) still ends WFI */
+    if (!work_pending() && !net_work_pending()) wfi();
   }
 }

@@ -172,6 +172,9 @@ static void finish_node(struct walk *w, unsigned depth, struct fdt_info *out) {
       out->has_kaslr_seed = true;
     }
   }
+  if (strlist_has(n->compat, "arm,pl031") && out->rtc_base == 0 && reg_at(parent, n->reg, 0, &base, &size)) {
+    out->rtc_base = base;
+  }
   if (strlist_has(n->compat, "arm,pl011") && reg_at(parent, n->reg, 0, &base, &size) && w->n_uarts < MAX_UARTS) {
     struct uart_cand *u = &w->uarts[w->n_uarts++];
     size_t l = n->path_len < PATH_MAX_LEN - 1 ? n->path_len : PATH_MAX_LEN - 1;

@@ -6,12 +6,13 @@
  *   3. parse the DTB; map RAM and device ranges; PL011 on; first boot line;
  *   4. check that image, stacks, tables, arena and DTB fit in the kernel
  *      window (copying a DTB the loader left outside it into the window);
- *   5. GIC, generic timer, entropy seed, CBI1 bootinfo;
+ *   5. GIC, generic timer, entropy seed, CBI1 bootinfo, virtio-net + lwIP;
  *   6. hand over to the wasm core's event pump (abi.c).
  */
 #include <string.h>
 
 #include "bootinfo.h"
+#include "net.h"
 #include "shim.h"
 
 #define QEMU_VIRT_RAM_BASE 0x40000000ull    /* where QEMU virt puts the DTB for bare-metal ELFs */
@@ -190,7 +191,9 @@ NORETURN void shim_main(uint64_t x0, uint64_t entry_el) {
   if (hw->uart_intid) gic_enable_irq(hw->uart_intid, true);
   gic_enable_irq(hw->timer_virt_intid ? hw->timer_virt_intid : 27, true);
   entropy_seed(hw);
+  wall_clock_init(hw);
   build_bootinfo();
+  net_init(hw);                  /* virtio-net (one boot line) + lwIP; no NIC is fine */
 #ifdef SHIM_DEBUG_FAULT
   debug_fault(SHIM_DEBUG_FAULT);
 #endif
