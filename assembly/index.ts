@@ -22,6 +22,7 @@ import { slot } from "./console/format";
 import { Namespace } from "./ninedoor/namespace";
 import { SmokeService, udpEcho } from "./net/services";
 import { netStats } from "./net/stats";
+import { collectIfDue } from "./platform/gc";
 
 let rootConsole: RootConsole | null = null;
 let tcpConsole: TcpConsole | null = null;
@@ -94,6 +95,7 @@ export function coh_serial_rx(len: u32): void {
   const c = rootConsole;
   if (c == null) return;
   c.input(RX_BUF, len < RX_CAP ? len : RX_CAP);
+  collectIfDue(now_ms());
 }
 
 export function coh_tick(now: u64): void {
@@ -101,6 +103,7 @@ export function coh_tick(now: u64): void {
   if (ns != null) ns.tick(now);
   const t = tcpConsole;
   if (t != null) t.tick(now);
+  collectIfDue(now);
 }
 
 export function coh_stream_accepted(conn: u32, port: u32, addr: u32, rport: u32): void {
@@ -123,6 +126,7 @@ export function coh_stream_rx(conn: u32, len: u32): void {
   const port = connPort.get(conn);
   if (port == <u32>NETWORK_CONSOLE_PORT) tcpConsole!.rx(conn, RX_BUF, n, now_ms());
   else smoke.rx(conn, n);
+  collectIfDue(now_ms());
 }
 
 export function coh_stream_sent(conn: u32, bytes: u32): void {
@@ -139,4 +143,5 @@ export function coh_stream_closed(conn: u32): void {
 
 export function coh_dgram_rx(port: u32, addr: u32, rport: u32, len: u32): void {
   if (port == <u32>NETWORK_UDP_ECHO_PORT) udpEcho(port, addr, rport, RX_BUF, len < RX_CAP ? len : RX_CAP);
+  collectIfDue(now_ms());
 }

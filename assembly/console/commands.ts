@@ -90,7 +90,7 @@ export class Commands {
 
   run(line: string, s: SessionState, out: Reply, now: u64): void {
     const parts = splitVerb(line);
-    const verb = parts[0].toLowerCase();
+    const verb = lowerAscii(parts[0]);
     const rest = parts[1];
     if (verb.length == 0) return this.parseErr(out, "empty command");
     if (!known(verb)) return this.parseErr(out, "unsupported console command");
@@ -313,6 +313,15 @@ export class Commands {
     pressure.count(reason);
     out.line("ERR " + lbl + " reason=" + reason + (detail.length > 0 ? " " + detail : ""));
   }
+}
+
+/** Lower-cases ASCII, returning the same string (no allocation) when it already is. */
+function lowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
 }
 
 function emit(out: Reply, lines: string[]): void {

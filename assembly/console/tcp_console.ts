@@ -39,6 +39,7 @@ class Conn extends Reply {
   closeBy: u64 = 0;
   closeSent: bool = false;
   counted: bool = false; // included in /proc/9p/session/active
+  events: FrameEvent[] = [];
 
   constructor(public id: u32, public peer: u32, public acceptedAt: u64) {
     super();
@@ -48,10 +49,9 @@ class Conn extends Reply {
 
   line(s: string): void {
     if (this.state == ST_CLOSING && this.closeSent) return;
-    const f = encodeFrame(s);
     netStats.framesOut++;
-    netStats.txBytes += <u64>f.byteLength;
-    if (!this.out.write(changetype<usize>(f), f.byteLength)) {
+    netStats.txBytes += <u64>(String.UTF8.byteLength(s) + 4);
+    if (!this.out.writeFrame(s)) {
       // The peer stopped reading and its queue is full: cut it rather than buffer forever.
       netStats.slowReaderCuts++;
       pressure.count("cut");
@@ -99,9 +99,13 @@ export class TcpConsole {
     if (c.state == ST_CLOSING) return; // input after a fatal error or QUIT is ignored
     c.lastRx = now;
     netStats.rxBytes += <u64>len;
-    const events: FrameEvent[] = [];
+    const events = c.events;
+    events.length = 0; // reused: no per-chunk array on the request path
     c.decoder.push(ptr, len, events);
+    c.out.hold = true;
     for (let i = 0; i < events.length && c.state != ST_CLOSING; i++) this.frame(c, events[i], now);
+    c.out.hold = false;
+    c.out.flush();
     this.settle(c, now);
   }
 

@@ -10,6 +10,8 @@ export class OutQueue {
   private end: i32 = 0;
   /** Set once the peer's socket is gone; further sends are dropped. */
   dead: bool = false;
+  /** While set, writes only queue: the reply to one batch of input leaves in one send. */
+  hold: bool = false;
 
   constructor(private conn: u32, readonly cap: i32) {
     this.buf = new Uint8Array(cap);
@@ -29,7 +31,27 @@ export class OutQueue {
     if (this.end + len > this.cap) this.compact();
     memory.copy(this.buf.dataStart + <usize>this.end, ptr, <usize>len);
     this.end += len;
-    this.flush();
+    if (!this.hold) this.flush();
+    return true;
+  }
+
+  /**
+   * Queues one console frame (u32 LE length incl. header + UTF-8), encoding straight into the
+   * queue: no intermediate buffers on the reply path. False if it does not fit.
+   */
+  writeFrame(line: string): bool {
+    if (this.dead) return true;
+    const n = <i32>String.UTF8.byteLength(line) + 4;
+    if (n > this.cap - this.pending) {
+      this.flush();
+      if (n > this.cap - this.pending) return false;
+    }
+    if (this.end + n > this.cap) this.compact();
+    const at = this.buf.dataStart + <usize>this.end;
+    store<u32>(at, <u32>n);
+    String.UTF8.encodeUnsafe(changetype<usize>(line), line.length, at + 4);
+    this.end += n;
+    if (!this.hold) this.flush();
     return true;
   }
 

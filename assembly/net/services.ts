@@ -5,20 +5,21 @@ import { NETWORK_UDP_ECHO_MAX } from "../generated/manifest";
 import { dgram_send, stream_close, stream_send } from "../platform/abi";
 import { netStats } from "./stats";
 
-const ECHO_PREFIX = "ECHO:";
 // Smoke connections are tiny and short-lived; more than this at once are refused outright.
 const SMOKE_MAX_CONNS: i32 = 4;
 
+// One static reply buffer: the echo path allocates nothing.
+const ECHO_BUF: usize = memory.data(<i32>NETWORK_UDP_ECHO_MAX);
+const ECHO_PREFIX_LEN: u32 = 5; // "ECHO:"
+
 export function udpEcho(port: u32, addr: u32, rport: u32, ptr: usize, len: u32): void {
   netStats.dgramsIn++;
-  const prefix = String.UTF8.encode(ECHO_PREFIX, false);
-  const plen = <u32>prefix.byteLength;
-  const room = <u32>NETWORK_UDP_ECHO_MAX - plen;
+  store<u32>(ECHO_BUF, 0x4f484345); // "ECHO" little-endian
+  store<u8>(ECHO_BUF + 4, 0x3a); // ":"
+  const room = <u32>NETWORK_UDP_ECHO_MAX - ECHO_PREFIX_LEN;
   const n = len < room ? len : room; // a reply never exceeds udp_echo_max; longer input is cut
-  const reply = new ArrayBuffer(<i32>(plen + n));
-  memory.copy(changetype<usize>(reply), changetype<usize>(prefix), plen);
-  memory.copy(changetype<usize>(reply) + plen, ptr, n);
-  if (dgram_send(port, addr, rport, changetype<usize>(reply), plen + n) >= 0) netStats.dgramsOut++;
+  memory.copy(ECHO_BUF + ECHO_PREFIX_LEN, ptr, n);
+  if (dgram_send(port, addr, rport, ECHO_BUF, ECHO_PREFIX_LEN + n) >= 0) netStats.dgramsOut++;
 }
 
 export class SmokeService {

@@ -26,6 +26,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   },
   event_pump: {
     tick_ms: int(1, 1000, "period of the core's timer tick"),
+    gc_interval_ms: int(1, 10_000, "longest time between the core's garbage collections"),
   },
   console: {
     line_max: int(16, 4096, "bytes per command line, serial and TCP"),
