@@ -25,6 +25,12 @@ describe("coh-rtc", () => {
     expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("the regression manifest validates", () => {
+    const r = compile(resolve(ROOT, "configs/root_task_regression.toml"), true);
+    expect(r.errors).toBeUndefined();
+    expect(r.sha256).not.toBe(compile(resolve(ROOT, "configs/root_task.toml"), true).sha256);
+  });
+
   const bad: Array<[string, (s: string) => string, string]> = [
     ["unknown field", (s) => s.replace("[console]", "[console]\nline_maxx = 3"), "console.line_maxx: unknown field"],
     ["unknown section", (s) => s + "\n[consol]\nx = 1\n", "unknown section [consol]"],
