@@ -115,6 +115,45 @@ describe("scoped queen ticket (the original's telemetry_ring.coh)", () => {
   });
 });
 
+describe("ticket quotas (UI tickets: those with scopes or quotas)", () => {
+  async function withQuotas(bandwidthBytes: bigint, cursorAdvances: number): Promise<ConsoleClient> {
+    const claims: TicketClaims = {
+      role: "queen",
+      issuedAtMs: wall,
+      mounts: { service: "", at: "" },
+      quotas: { bandwidthBytes, cursorResumes: 0, cursorAdvances },
+    };
+    const signed = signTicket(claims, MANIFEST.tickets.queen);
+    if (!signed.ok) throw new Error(signed.error.message);
+    const c = await authed(guest);
+    expect((await c.request(`ATTACH queen ${signed.value}`)).ack).toBe("OK ATTACH role=queen");
+    return c;
+  }
+
+  it("bandwidth: reads are charged by bytes; the read that would pass the quota is refused whole", async () => {
+    const boot = (await q.request("CAT /proc/boot")).lines;
+    const size = boot.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0);
+    const c = await withQuotas(BigInt(size * 2), 0);
+    expect((await c.request("CAT /proc/boot")).ok).toBe(true);
+    expect((await c.request("CAT /proc/boot")).ok).toBe(true); // exactly at the quota
+    expect((await c.request("CAT /proc/boot")).ack).toBe("ERR CAT reason=quota path=/proc/boot error=ELIMIT");
+    expect((await q.request("LOG")).lines.some((l) => l.startsWith("ui-ticket outcome=deny reason=bandwidth role=queen"))).toBe(true);
+  });
+
+  it("cursor advances: each telemetry read uses one", async () => {
+    const c = await withQuotas(0n, 1);
+    expect((await c.request("CAT /worker/worker-1/telemetry")).ok).toBe(true);
+    expect((await c.request("CAT /worker/worker-1/telemetry")).ack).toBe("ERR CAT reason=quota path=/worker/worker-1/telemetry error=ELIMIT");
+    expect((await c.request("CAT /proc/boot")).ok).toBe(true); // other paths are not cursors
+    expect((await q.request("LOG")).lines.some((l) => l.startsWith("ui-ticket outcome=deny reason=cursor-advance"))).toBe(true);
+  });
+
+  it("a plain ticket (no scopes, no quotas) is not metered", async () => {
+    const c = await as("worker-heartbeat", "worker-1");
+    for (let i = 0; i < 300; i++) expect((await c.request("CAT /worker/worker-1/telemetry")).ok).toBe(true);
+  });
+});
+
 // ---- the matrix ---------------------------------------------------------------------------
 
 type Op = "read" | "write" | "list";

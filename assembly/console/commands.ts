@@ -21,6 +21,7 @@ import { OP_LIST, OP_READ, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "
 import { GATE_WORKER_ATTACH } from "../ninedoor/lifecycle";
 import { KIND_GPU, KIND_HEARTBEAT } from "../ninedoor/workers";
 import { verifyTicket } from "../ticket/verify";
+import { FLAG_QUOTAS } from "../ticket/claims";
 import { sha256Hex } from "../crypto/sha256";
 import { now_ms, wall_ms } from "../platform/abi";
 
@@ -35,6 +36,10 @@ export class SessionState {
   subject: string = ""; // the worker id / scope a worker ticket names
   scopes: ScopeState | null = null; // the ticket's scopes, if it carried any
   ticketTag: string = "-"; // short hash of the ticket for audit lines; never the ticket itself
+  // Quotas of a UI ticket (one with scopes or quotas): bytes it may still read, telemetry reads
+  // ("cursor advances") it may still make. u64.MAX_VALUE / u32.MAX_VALUE = not limited.
+  bandwidthLeft: u64 = u64.MAX_VALUE;
+  advancesLeft: u32 = u32.MAX_VALUE;
   attachFailures: i32 = 0;
   attachRetryAt: u64 = 0;
   wantsClose: bool = false;
@@ -160,6 +165,8 @@ export class Commands {
     const ticket = p[1];
     let subject = "";
     let scopes: ScopeState | null = null;
+    let bandwidth: u64 = u64.MAX_VALUE;
+    let advances: u32 = u32.MAX_VALUE;
     if (ticket.length == 0) {
       // Only the queen may attach without a ticket (reference §2.2); workers always need one.
       if (role != "queen") return this.attachFailed(s, out, now, "policy", "detail=denied", "role=" + role + " cause=ticket-required");
@@ -168,6 +175,10 @@ export class Commands {
       if (!r.ok) return this.attachFailed(s, out, now, r.reason, "detail=" + r.detail, "role=" + role + " cause=" + r.cause);
       subject = r.subject;
       if (r.scopes.length > 0) scopes = new ScopeState(r.scopes);
+      if (r.scopes.length > 0 || r.claims!.has(FLAG_QUOTAS)) {
+        bandwidth = r.bandwidthBytes == 0 ? u64.MAX_VALUE : r.bandwidthBytes;
+        advances = r.cursorAdvances == 0 ? u32.MAX_VALUE : r.cursorAdvances;
+      }
     }
     if (role != "queen") {
       if (!this.ns.lifecycle.gate(GATE_WORKER_ATTACH)) {
@@ -183,6 +194,8 @@ export class Commands {
     s.role = role;
     s.subject = subject;
     s.scopes = scopes;
+    s.bandwidthLeft = bandwidth;
+    s.advancesLeft = advances;
     s.ticketTag = ticket.length > 0 ? sha256Hex(ticket).substring(0, 16) : "-";
     s.attachFailures = 0;
     s.attachRetryAt = 0;
@@ -239,6 +252,7 @@ export class Commands {
     const l = this.ns.lookupFile(path);
     if (l.error != null) return this.nsErr(out, lbl, path, l.error!);
     const f = l.node as File;
+    if (!this.charge(lbl, path, f, s, out)) return;
     if (verb == "cat") {
       const head = "path=" + path + " data=";
       out.line("OK CAT " + head + clip(f.summary(), 128 - head.length));
@@ -249,6 +263,26 @@ export class Commands {
       emit(out, lines.length > CONSOLE_LOG_LINES ? lines.slice(lines.length - CONSOLE_LOG_LINES) : lines);
     }
     out.line("END");
+  }
+
+  /** A UI ticket's read quotas: bytes (bandwidth) and telemetry reads (cursor advances). */
+  private charge(lbl: string, path: string, f: File, s: SessionState, out: Reply): bool {
+    if (s.bandwidthLeft == u64.MAX_VALUE && s.advancesLeft == u32.MAX_VALUE) return true;
+    let why = "";
+    const telemetry = path.endsWith("/telemetry");
+    let bytes: u64 = 0;
+    const lines = f.read();
+    for (let i = 0; i < lines.length; i++) bytes += <u64>String.UTF8.byteLength(lines[i]) + 1;
+    if (telemetry && s.advancesLeft == 0) why = "cursor-advance";
+    else if (bytes > s.bandwidthLeft) why = "bandwidth";
+    if (why.length > 0) {
+      this.ns.queenLog.system("ui-ticket outcome=deny reason=" + why + " role=" + s.role + " ticket=" + s.ticketTag + " path=" + path + " verb=read");
+      this.refuse(out, lbl, "quota", "path=" + path + " error=ELIMIT");
+      return false;
+    }
+    if (s.bandwidthLeft != u64.MAX_VALUE) s.bandwidthLeft -= bytes;
+    if (telemetry && s.advancesLeft != u32.MAX_VALUE) s.advancesLeft--;
+    return true;
   }
 
   private write(lbl: string, path: string, payload: string, s: SessionState, out: Reply, detail: string): void {
