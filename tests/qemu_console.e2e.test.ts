@@ -9,7 +9,7 @@ import { tcpPipe } from "../host/console/transport.js";
 import { Guest } from "../host/runtime/guest.js";
 import { QemuGuest } from "../host/runtime/qemu.js";
 import { frameOfLength, waitClosed } from "./helpers/console.js";
-import { loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
+import { cohsh, loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
 
 const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh", "tests/scripts/tickets.coh"];
 
@@ -134,6 +134,15 @@ describe("QEMU guest over TCP", () => {
       s.on("error", rej);
     });
     expect(got).toBe("ok\n");
+  });
+});
+
+describe("cohsh --transport qemu", () => {
+  it("boots its own guest on free ports, runs a script over TCP, and stops the guest", async () => {
+    const r = await cohsh(["--transport", "qemu", "--script", "tests/scripts/tcp_basic.coh"], "", 60_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("OK ATTACH role=queen");
+    expect(r.stdout).toContain("OK QUIT");
   });
 });
 

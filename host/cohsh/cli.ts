@@ -100,6 +100,13 @@ async function main(): Promise<number> {
   else if (argv.transport === "qemu") transport = await qemuTransport({ gic: argv["qemu-gic-version"], cpu: argv["qemu-cpu"], log });
   else transport = tcpTransport(argv["tcp-host"], argv["tcp-port"]);
 
+  // A guest cohsh booted must not outlive it, whatever ends cohsh.
+  for (const sig of ["SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      void transport.stop().finally(() => process.exit(143));
+    });
+  }
+
   const session = new Session({
     connector: transport.connector,
     name: argv.transport,
