@@ -176,6 +176,15 @@ describe("cohsh CLI", () => {
     );
   });
 
+  it("pool bench: several sessions at once, every record observed, a failure injected and retried", async () => {
+    const r = await cohsh(["--transport", "mock", "--script", "tests/scripts/session_pool.coh"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^pool bench pooled ops=64 sessions=3 /m);
+    expect(r.stdout).toContain("pool bench result OK retries=1 pool_exhausted=1 failures=0 expected=64 observed=64");
+    const bad = await cohsh(["--transport", "mock", "--script", tmpFile("p.coh", "attach queen\npool bench ops=65\nEXPECT ERR\npool bench nope=1\nEXPECT SUBSTR unknown key 'nope'\n")]);
+    expect(bad.code).toBe(0);
+  });
+
   it("refuses a policy file whose hash is not the one it was built with, naming file and hashes", async () => {
     const bad = tmpFile("cohsh_policy.toml", readFileSync(join(ROOT, "out/cohsh_policy.toml"), "utf8").replace("backoff_ms = 200", "backoff_ms = 1"));
     const r = await cohsh(["--transport", "mock", "--policy", bad, "--script", "tests/scripts/tcp_basic.coh"]);

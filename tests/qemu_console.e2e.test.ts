@@ -113,6 +113,12 @@ describe("QEMU guest over TCP", () => {
     for (const c of [...four.slice(1), fresh as ConsoleClient]) c.close();
   });
 
+  it("pool bench over QEMU: every record observed", async () => {
+    const r = await cohsh(["--tcp-port", String(q.ports.tcp), "--script", "tests/scripts/session_pool.coh"], "", 60_000);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("pool bench result OK retries=1 pool_exhausted=1 failures=0 expected=64 observed=64");
+  });
+
   it("UDP 31338 echoes and TCP 31339 answers ok", async () => {
     const u = createSocket("udp4");
     const reply = await new Promise<string>((res, rej) => {

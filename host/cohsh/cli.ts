@@ -120,7 +120,11 @@ async function main(): Promise<number> {
     timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
     heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
   });
-  const shell = new Shell(session);
+  const shell = new Shell(session, {
+    connector: transport.connector,
+    token: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
+    timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
+  });
   try {
     await session.connect();
     if (!script) for (const l of BANNER) process.stdout.write(l + "\n");

@@ -2,7 +2,8 @@
 // `.coh` scripts both run lines through here, so a script behaves exactly like typing.
 
 import type { Reply } from "../console/client.js";
-import type { Session } from "./session.js";
+import { parsePoolArgs, poolBench } from "./pool.js";
+import type { Connector, Session } from "./session.js";
 import { PushError, telemetryPush } from "./telemetry_push.js";
 
 export interface Outcome {
@@ -37,6 +38,7 @@ export const HELP = [
   "  mount <service> <path>     mount a named service at <path> (via /queen/ctl)",
   "  lifecycle <cordon|drain|resume|quiesce|reset>",
   "  telemetry push <file> --device <id>   push a .txt/.log/.json/.ndjson/.csv file as a new segment",
+  "  pool bench [path=P] [ops=N] [batch=N] [payload_bytes=N] [inject_failures=N] [exhaust=1] [kind=control|telemetry]",
   "  help                       this text",
   "  quit                       close the session and exit",
 ];
@@ -126,7 +128,7 @@ export function spawnJson(args: string[]): string {
 /** The command word of a shell line, or null if the line is not a known command. */
 export function commandOf(line: string): string | null {
   const w = line.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "telemetry", "help", "quit"];
+  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "telemetry", "pool", "help", "quit"];
   return known.includes(w) ? w : null;
 }
 
@@ -136,8 +138,18 @@ export interface RunOptions {
   print?: (line: string) => void;
 }
 
+/** What `pool bench` needs to open sessions of its own. */
+export interface PoolContext {
+  connector: Connector;
+  token: string;
+  timeoutMs: number;
+}
+
 export class Shell {
-  constructor(private readonly session: Session) {}
+  constructor(
+    private readonly session: Session,
+    private readonly pool?: PoolContext,
+  ) {}
 
   async run(input: string, opts: RunOptions = {}): Promise<Outcome> {
     const line = input.trim();
@@ -211,6 +223,14 @@ export class Shell {
           if (e instanceof PushError) return local("TELEMETRY", e.message);
           throw e;
         }
+      }
+      case "pool": {
+        if (words[1] !== "bench" || !this.pool) return local("POOL", "usage: pool bench k=v ...");
+        const o = parsePoolArgs(words.slice(2));
+        if (typeof o === "string") return local("POOL", o);
+        const r = await poolBench(o, this.pool.connector, this.pool.token, this.pool.timeoutMs);
+        const last = r.lines[r.lines.length - 1];
+        return { lines: r.lines, response: last, ok: r.ok };
       }
       case "quit": {
         let r: Outcome = { lines: [], response: "OK QUIT", ok: true };
