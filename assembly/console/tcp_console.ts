@@ -21,6 +21,7 @@ import { OutQueue } from "../net/out_queue";
 import { netStats, pressure } from "../net/stats";
 import { Commands, Reply, SessionState } from "./commands";
 import { sessions } from "../ninedoor/proc";
+import { P9Session } from "../p9/server";
 
 const ST_PREAUTH: i32 = 0;
 const ST_AUTHED: i32 = 1;
@@ -40,6 +41,11 @@ class Conn extends Reply {
   closeSent: bool = false;
   counted: bool = false; // included in /proc/9p/session/active
   events: FrameEvent[] = [];
+  // Secure9P on the same port: the first frame decides (a Tversion has type 100 at offset 4).
+  sniff: Uint8Array = new Uint8Array(5);
+  sniffHave: i32 = 0;
+  decided: bool = false;
+  p9: P9Session | null = null;
 
   constructor(public id: u32, public peer: u32, public acceptedAt: u64) {
     super();
@@ -48,6 +54,7 @@ class Conn extends Reply {
   }
 
   line(s: string): void {
+    if (this.p9 != null) return; // 9P peers get 9P replies only
     if (this.state == ST_CLOSING && this.closeSent) return;
     netStats.framesOut++;
     netStats.txBytes += <u64>(String.UTF8.byteLength(s) + 4);
@@ -99,14 +106,51 @@ export class TcpConsole {
     if (c.state == ST_CLOSING) return; // input after a fatal error or QUIT is ignored
     c.lastRx = now;
     netStats.rxBytes += <u64>len;
+    if (!c.decided) {
+      let i: u32 = 0;
+      while (i < len && !c.decided) {
+        c.sniff[c.sniffHave++] = load<u8>(ptr + i++);
+        const size = c.sniffHave >= 4 ? load<u32>(c.sniff.dataStart) : 0;
+        if (c.sniffHave == 4 && (size < 7 || size > <u32>CONSOLE_FRAME_MAX)) c.decided = true;
+        else if (c.sniffHave == 5) {
+          c.decided = true;
+          if (c.sniff[4] == 100) c.p9 = new P9Session(this.ns, c.out);
+        }
+      }
+      if (!c.decided) return;
+      this.feed(c, c.sniff.dataStart, <u32>c.sniffHave, now);
+      if (i < len && c.state != ST_CLOSING) this.feed(c, ptr + i, len - i, now);
+    } else this.feed(c, ptr, len, now);
+    c.out.flush();
+    this.settle(c, now);
+  }
+
+  private feed(c: Conn, ptr: usize, len: u32, now: u64): void {
+    if (c.p9 != null) return this.feed9p(c, c.p9!, ptr, len, now);
     const events = c.events;
     events.length = 0; // reused: no per-chunk array on the request path
     c.decoder.push(ptr, len, events);
     c.out.hold = true;
     for (let i = 0; i < events.length && c.state != ST_CLOSING; i++) this.frame(c, events[i], now);
     c.out.hold = false;
-    c.out.flush();
-    this.settle(c, now);
+  }
+
+  /** A Secure9P connection: its session parses and answers; this counts and closes it. */
+  private feed9p(c: Conn, p: P9Session, ptr: usize, len: u32, now: u64): void {
+    c.out.hold = true;
+    p.push(ptr, len, now);
+    c.out.hold = false;
+    if (p.attached && !c.counted) {
+      c.counted = true;
+      c.state = ST_AUTHED;
+      sessions.active++;
+    }
+    if (p.cut) {
+      netStats.slowReaderCuts++;
+      pressure.count("cut");
+      c.state = ST_CLOSING;
+    }
+    if (p.wantsClose) this.beginClose(c, now);
   }
 
   sent(id: u32, now: u64): void {
@@ -119,7 +163,7 @@ export class TcpConsole {
   closed(id: u32): void {
     if (!this.conns.has(id)) return;
     const c = this.conns.get(id);
-    if (!c.decoder.idle) {
+    if (!c.decoder.idle || (!c.decided && c.sniffHave > 0) || (c.p9 != null && !c.p9!.idle)) {
       netStats.midFrameCloses++;
       this.ns.queenLog.system("console conn closed mid-frame");
     }

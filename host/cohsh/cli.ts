@@ -10,6 +10,7 @@ import { mintTicketCli } from "./mint.js";
 import { parseScript, runScript } from "./script.js";
 import { DEFAULT_POLICY, loadPolicy } from "./policy.js";
 import { Session, SessionError } from "./session.js";
+import { NineSession } from "./transport_9p.js";
 import { Shell } from "./shell.js";
 import { mockTransport, qemuTransport, tcpTransport, type Transport } from "./transports.js";
 
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName("cohsh")
     .usage("$0 [options]\n\nThe Cohesix operator shell.")
-    .option("transport", { choices: ["tcp", "mock", "qemu"] as const, default: "tcp" as const, describe: "where the console is" })
+    .option("transport", { choices: ["tcp", "mock", "qemu", "9p"] as const, default: "tcp" as const, describe: "where the console is (9p: Secure9P on --tcp-host/--tcp-port; needs --role and --ticket)" })
     .option("tcp-host", { type: "string", default: process.env.COHSH_TCP_HOST ?? "127.0.0.1" })
     .option("tcp-port", { type: "number", default: envInt("COHSH_TCP_PORT") ?? MANIFEST.network.console_port })
     .option("auth-token", { type: "string", describe: "console AUTH token (env COHSH_AUTH_TOKEN; default: the manifest's)" })
@@ -107,7 +108,7 @@ async function main(): Promise<number> {
     });
   }
 
-  const session = new Session({
+  const session = new (argv.transport === "9p" ? NineSession : Session)({
     connector: transport.connector,
     name: argv.transport,
     authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,

@@ -1,0 +1,548 @@
+// One Secure9P session (docs/SECURE9P.md): 9P2000.L, or the original's classic dialect, over
+// the NineDoor namespace. Same role views, scopes, quotas, lifecycle gates and audit records as
+// the console; only the framing differs. Requests are answered in arrival order, one at a time.
+
+import { CONSOLE_TICKET_MAX, WORKERS_RECORD_MAX, TICKET_ROLES } from "../generated/manifest";
+import { Namespace } from "../ninedoor/namespace";
+import { Caller, Dir, File, MODE_RO, Node, NsError } from "../ninedoor/node";
+import { OP_LIST, OP_READ, OP_WALK, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "../ninedoor/access";
+import { GATE_WORKER_ATTACH } from "../ninedoor/lifecycle";
+import { KIND_GPU, KIND_HEARTBEAT } from "../ninedoor/workers";
+import { verifyTicket, TICKET_PREFIX } from "../ticket/verify";
+import { FLAG_QUOTAS } from "../ticket/claims";
+import { sha256Hex } from "../crypto/sha256";
+import { now_ms, wall_ms } from "../platform/abi";
+import { pressure } from "../net/stats";
+import { OutQueue } from "../net/out_queue";
+import { validUtf8 } from "../console/utf8";
+import {
+  classicCode, decodeT, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR,
+  EOPNOTSUPP, EPERM, EPROTO, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE,
+  R_ERROR, R_LERROR, T_ATTACH, T_AUTH, T_CLUNK, T_CREATE, T_FLUSH, T_FSYNC, T_GETATTR, T_GETLOCK, T_LCREATE, T_LINK,
+  T_LOCK, T_LOPEN, T_MKDIR, T_MKNOD, T_OPEN, T_READ, T_READDIR, T_READLINK, T_REMOVE, T_RENAME, T_RENAMEAT,
+  T_SETATTR, T_STAT, T_STATFS, T_SYMLINK, T_UNLINKAT, T_VERSION, T_WALK, T_WRITE, T_XATTRCREATE, T_XATTRWALK, TMsg, Writer,
+} from "./codec";
+
+export const P9_MAX_FIDS: i32 = 64;
+const ROLES: string[] = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
+
+/** What one Tattach established: shared by every fid walked from its root. */
+class Auth {
+  role: string = "";
+  subject: string = "";
+  scopes: ScopeState | null = null;
+  ticketTag: string = "-";
+  bandwidthLeft: u64 = u64.MAX_VALUE;
+  advancesLeft: u32 = u32.MAX_VALUE;
+}
+
+class Fid {
+  open: bool = false;
+  read: bool = false;
+  write: bool = false;
+  entries: string[] | null = null; // a directory's listing, taken when it is opened
+  constructor(public path: string, public auth: Auth) {}
+}
+
+export class P9Session {
+  private fids: Map<u32, Fid> = new Map<u32, Fid>();
+  private w: Writer = new Writer();
+  private frame: Uint8Array = new Uint8Array(<i32>P9_MSIZE_MAX);
+  private header: u32 = 0;
+  private headerHave: i32 = 0;
+  private want: i32 = -1;
+  private have: i32 = 0;
+  msize: u32 = P9_MSIZE_MAX;
+  versioned: bool = false;
+  classic: bool = false; // Rerror(code, message) instead of Rlerror(errno)
+  attached: bool = false; // some Tattach succeeded (the session then counts as authenticated)
+  wantsClose: bool = false;
+  cut: bool = false; // the peer stopped reading
+  private attachFailures: i32 = 0;
+  private attachRetryAt: u64 = 0;
+  private msg: string = "";
+
+  constructor(private ns: Namespace, private out: OutQueue) {}
+
+  /** True when no partial frame is pending. */
+  get idle(): bool {
+    return this.headerHave == 0 && this.want < 0;
+  }
+
+  /** Consumes stream bytes; answers each complete frame. */
+  push(ptr: usize, len: u32, now: u64): void {
+    let i: u32 = 0;
+    while (i < len && !this.wantsClose) {
+      if (this.want < 0) {
+        this.header |= (<u32>load<u8>(ptr + i)) << (<u32>this.headerHave * 8);
+        this.headerHave++;
+        i++;
+        if (this.headerHave == 4) {
+          const n = this.header;
+          this.header = 0;
+          this.headerHave = 0;
+          if (n < P9_HEADER || n > this.msize) {
+            // A stream cannot be resynchronised after a lying size: refuse and close.
+            pressure.count("policy");
+            this.msg = "frame size " + n.toString() + " outside [7, msize]";
+            this.error(0xffff, EMSGSIZE);
+            this.wantsClose = true;
+            return;
+          }
+          store<u32>(this.frame.dataStart, n);
+          this.want = <i32>n;
+          this.have = 4;
+        }
+        continue;
+      }
+      const k = min<i32>(this.want - this.have, <i32>(len - i));
+      memory.copy(this.frame.dataStart + <usize>this.have, ptr + i, <usize>k);
+      this.have += k;
+      i += <u32>k;
+      if (this.have == this.want) {
+        const n = this.want;
+        this.want = -1;
+        this.have = 0;
+        this.handle(this.frame.dataStart, <u32>n, now);
+      }
+    }
+  }
+
+  /** Answers one whole frame. */
+  handle(ptr: usize, len: u32, now: u64): void {
+    const m = decodeT(ptr, len);
+    this.msg = "";
+    if (m.err != 0) {
+      pressure.count("policy");
+      this.msg = m.known ? "malformed message" : "unsupported message type " + m.type.toString();
+      return this.error(m.tag, m.err);
+    }
+    const t = m.type;
+    if (t == T_VERSION) return this.version(m);
+    if (!this.versioned) return this.fail(m.tag, EINVAL, "version negotiation required before " + (t == T_ATTACH ? "attach" : "use"));
+    if (t == T_AUTH) return this.fail(m.tag, EOPNOTSUPP, "no authentication file: the ticket goes in aname");
+    if (t == T_ATTACH) return this.attach(m, now);
+    if (t == T_FLUSH) return this.send(this.w.begin(109, m.tag)); // every earlier request is already answered
+    if (t == T_WALK) return this.walk(m);
+    if (t == T_LOPEN || t == T_OPEN) return this.open(m);
+    if (t == T_GETATTR) return this.getattr(m);
+    if (t == T_READ) return this.read(m);
+    if (t == T_READDIR) return this.readdir(m);
+    if (t == T_WRITE) return this.write(m, ptr);
+    if (t == T_CLUNK || t == T_REMOVE) {
+      const fid = <u32>m.int(0);
+      if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+      this.fids.delete(fid); // Tremove clunks the fid even when refused
+      if (t == T_REMOVE) return this.fail(m.tag, EPERM, "remove is disabled");
+      return this.send(this.w.begin(121, m.tag));
+    }
+    if (t == T_STATFS) {
+      if (!this.fids.has(<u32>m.int(0))) return this.fail(m.tag, EBADF, "unknown fid");
+      this.w.begin(9, m.tag).u32(0x01021997).u32(4096).u64(0).u64(0).u64(0).u64(0).u64(0).u64(0);
+      return this.send(this.w.u32(64));
+    }
+    if (t == T_FSYNC) {
+      if (!this.fids.has(<u32>m.int(0))) return this.fail(m.tag, EBADF, "unknown fid");
+      return this.send(this.w.begin(51, m.tag)); // appends are applied synchronously
+    }
+    if (t == T_SETATTR) return this.fail(m.tag, EPERM, "attributes are fixed; append-only files cannot be truncated");
+    if (t == T_LCREATE || t == T_CREATE || t == T_MKDIR || t == T_SYMLINK || t == T_MKNOD || t == T_LINK ||
+        t == T_RENAME || t == T_RENAMEAT || t == T_UNLINKAT) {
+      return this.fail(m.tag, EPERM, "the namespace's names are fixed");
+    }
+    if (t == T_READLINK) return this.fail(m.tag, EINVAL, "not a symlink");
+    if (t == T_XATTRWALK || t == T_XATTRCREATE || t == T_LOCK || t == T_GETLOCK || t == T_STAT) {
+      return this.fail(m.tag, EOPNOTSUPP, "not supported");
+    }
+    this.fail(m.tag, EOPNOTSUPP, "not supported");
+  }
+
+  private version(m: TMsg): void {
+    const req = <u32>m.int(0);
+    const v = m.str(0);
+    this.fids.clear(); // a Tversion aborts everything outstanding
+    this.versioned = false;
+    if (v != "9P2000.L" && v != "9P2000") {
+      this.w.begin(101, m.tag).u32(this.msize).str("unknown");
+      return this.send(this.w);
+    }
+    if (req < P9_MSIZE_MIN) return this.fail(m.tag, EINVAL, "msize below " + P9_MSIZE_MIN.toString());
+    this.msize = req < P9_MSIZE_MAX ? req : P9_MSIZE_MAX;
+    this.classic = v == "9P2000";
+    this.versioned = true;
+    this.send(this.w.begin(101, m.tag).u32(this.msize).str(v));
+  }
+
+  private attach(m: TMsg, now: u64): void {
+    const fid = <u32>m.int(0);
+    if (<u32>m.int(1) != NOFID) return this.fail(m.tag, EINVAL, "no authentication files: afid must be NOFID");
+    if (this.fids.has(fid)) return this.fail(m.tag, EBADF, "fid in use");
+    if (this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
+    if (now < this.attachRetryAt) {
+      return this.fail(m.tag, EAGAIN, "throttled delay_ms=" + (this.attachRetryAt - now).toString());
+    }
+    const uname = m.str(0);
+    const ticket = m.str(1);
+    let role = uname;
+    let ident = "";
+    const colon = uname.indexOf(":");
+    if (colon >= 0) {
+      role = uname.substring(0, colon);
+      ident = uname.substring(colon + 1);
+    }
+    // Generic clients send an empty uname, or the Linux kernel's default "nobody": the ticket names the role.
+    if (role.length == 0 || (role == "nobody" && colon < 0)) role = claimedRole(ticket);
+    role = role.toLowerCase();
+    if (role == "worker") role = "worker-heartbeat";
+    if (!ROLES.includes(role)) return this.attachFailed(m, now, EINVAL, "detail=invalid-role", "role=" + role, "invalid role");
+    if (ticket.length == 0 || String.UTF8.byteLength(ticket) > CONSOLE_TICKET_MAX) {
+      // Over 9P there is no console AUTH step: every role, the queen included, needs a ticket.
+      return this.attachFailed(m, now, EACCES, "detail=denied", "role=" + role + " cause=ticket-required", "ticket required");
+    }
+    const r = verifyTicket(ticket, role, wall_ms());
+    if (!r.ok) {
+      return this.attachFailed(m, now, EACCES, "detail=" + r.detail, "role=" + role + " cause=" + r.cause, "ticket " + r.detail);
+    }
+    const subject = r.subject;
+    if (ident.length > 0 && ident != subject) {
+      return this.attachFailed(m, now, EACCES, "detail=denied", "role=" + role + " cause=subject-mismatch", "ticket subject mismatch");
+    }
+    if (role != "queen") {
+      if (!this.ns.lifecycle.gate(GATE_WORKER_ATTACH)) {
+        return this.attachFailed(m, now, EPERM, "detail=lifecycle-denied state=" + this.ns.lifecycle.state, "role=" + role, "lifecycle-denied");
+      }
+      if (role == "worker-heartbeat" || role == "worker-gpu") {
+        const w = this.ns.workers.find(subject);
+        const kind = role == "worker-gpu" ? KIND_GPU : KIND_HEARTBEAT;
+        if (w == null || w.kind != kind) {
+          return this.attachFailed(m, now, ENOENT, "detail=not-found", "role=" + role + " subject=" + subject, "worker " + subject + " not found");
+        }
+      }
+    }
+    const a = new Auth();
+    a.role = role;
+    a.subject = subject;
+    if (r.scopes.length > 0) a.scopes = new ScopeState(r.scopes);
+    if (r.scopes.length > 0 || r.claims!.has(FLAG_QUOTAS)) {
+      a.bandwidthLeft = r.bandwidthBytes == 0 ? u64.MAX_VALUE : r.bandwidthBytes;
+      a.advancesLeft = r.cursorAdvances == 0 ? u32.MAX_VALUE : r.cursorAdvances;
+    }
+    a.ticketTag = sha256Hex(ticket).substring(0, 16);
+    this.attachFailures = 0;
+    this.attachRetryAt = 0;
+    this.attached = true;
+    this.fids.set(fid, new Fid("/", a));
+    this.ns.queenLog.system("9p attach outcome=allow role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + a.ticketTag);
+    this.send(this.w.begin(105, m.tag).qid(this.qidOf("/", this.ns.root)));
+  }
+
+  private attachFailed(m: TMsg, now: u64, e: u32, detail: string, audit: string, msg: string): void {
+    const shift = this.attachFailures < 8 ? this.attachFailures : 8;
+    this.attachFailures++;
+    this.attachRetryAt = now + ((<u64>250) << (<u64>shift));
+    this.ns.queenLog.system("9p attach outcome=deny " + detail + " " + audit);
+    pressure.count(detail == "detail=expired" ? "quota" : "policy");
+    this.msg = msg;
+    this.error(m.tag, e);
+  }
+
+  private walk(m: TMsg): void {
+    const fid = <u32>m.int(0);
+    const newfid = <u32>m.int(1);
+    if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+    const f = this.fids.get(fid);
+    if (f.open) return this.fail(m.tag, EBADF, "fid is open");
+    if (newfid != fid && this.fids.has(newfid)) return this.fail(m.tag, EBADF, "newfid in use");
+    if (newfid != fid && this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
+    const names = m.names;
+    this.w.begin(111, m.tag).u16(0);
+    let path = f.path;
+    let n = 0;
+    for (; n < names.length; n++) {
+      const next = path == "/" ? "/" + names[n] : path + "/" + names[n];
+      const e = this.access(f.auth, next, OP_WALK);
+      let err: u32 = e;
+      let node: Node | null = null;
+      if (err == 0) {
+        const l = this.ns.lookup(next);
+        if (l.error != null) {
+          err = ENOENT;
+          this.msg = "no such file: " + next;
+          // Distinguish "walked through a file" for the client.
+          const parent = this.ns.lookup(path);
+          if (parent.node != null && !parent.node!.isDir()) err = ENOTDIR;
+        } else node = l.node;
+      }
+      if (err != 0) {
+        if (n == 0) return this.error(m.tag, err);
+        break; // a partial walk: the qids so far, newfid not created
+      }
+      this.w.qid(this.qidOf(next, node!));
+      path = next;
+    }
+    store<u16>(this.w.buf.dataStart + 7, <u16>n);
+    if (n == names.length) this.fids.set(newfid, new Fid(path, f.auth));
+    this.send(this.w);
+  }
+
+  private open(m: TMsg): void {
+    const fid = <u32>m.int(0);
+    if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+    const f = this.fids.get(fid);
+    if (f.open) return this.fail(m.tag, EBADF, "fid already open");
+    let rd = true;
+    let wr = false;
+    let trunc = false;
+    const fl = <u32>m.int(1);
+    if (m.type == T_OPEN) {
+      this.classic = true; // the original's clients announce 9P2000.L but speak classic
+      const base = fl & 3;
+      rd = base == 0 || base == 2 || base == 3;
+      wr = base == 1 || base == 2 || (fl & 0x80) != 0;
+      trunc = (fl & 0x10) != 0;
+    } else {
+      const acc = fl & 3;
+      rd = acc == 0 || acc == 2;
+      wr = acc == 1 || acc == 2;
+      trunc = (fl & 0x200) != 0;
+    }
+    const l = this.ns.lookup(f.path);
+    if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
+    const node = l.node!;
+    if (node.isDir()) {
+      if (wr || trunc) return this.fail(m.tag, EISDIR, "is a directory");
+      const e = this.access(f.auth, f.path, OP_LIST);
+      if (e != 0) return this.error(m.tag, e);
+      const ents = (node as Dir).entries();
+      const names: string[] = [];
+      for (let i = 0; i < ents.length; i++) names.push(ents[i].name);
+      f.entries = names;
+    } else {
+      const file = node as File;
+      if (trunc) return this.fail(m.tag, EPERM, "append-only files cannot be truncated");
+      if (wr && file.mode == MODE_RO) return this.fail(m.tag, EACCES, "cannot write read-only file " + f.path);
+      if (wr) {
+        const e = this.access(f.auth, f.path, OP_WRITE);
+        if (e != 0) return this.error(m.tag, e);
+      }
+      if (rd) {
+        const e = this.access(f.auth, f.path, OP_READ);
+        if (e != 0) return this.error(m.tag, e);
+      }
+    }
+    f.open = true;
+    f.read = rd;
+    f.write = wr;
+    this.send(this.w.begin(m.type + 1, m.tag).qid(this.qidOf(f.path, node)).u32(this.msize - 24));
+  }
+
+  private getattr(m: TMsg): void {
+    const fid = <u32>m.int(0);
+    if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+    const f = this.fids.get(fid);
+    const l = this.ns.lookup(f.path);
+    if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
+    const node = l.node!;
+    const q = this.qidOf(f.path, node);
+    let mode: u32 = 0o40555;
+    let size: u64 = 0;
+    if (!node.isDir()) {
+      const file = node as File;
+      mode = file.mode == MODE_RO ? 0o100444 : 0o100644;
+      size = <u64>contentBytes(file.read());
+    }
+    const secs = wall_ms() / 1000;
+    this.w.begin(25, m.tag).u64(0x7ff).qid(q).u32(mode).u32(0).u32(0).u64(node.isDir() ? 2 : 1).u64(0);
+    this.w.u64(size).u64(4096).u64((size + 511) / 512);
+    for (let i = 0; i < 4; i++) this.w.u64(secs).u64(0); // atime, mtime, ctime, btime
+    this.send(this.w.u64(0).u64(0));
+  }
+
+  private read(m: TMsg): void {
+    const fid = <u32>m.int(0);
+    if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+    const f = this.fids.get(fid);
+    if (!f.open || !f.read) return this.fail(m.tag, EBADF, "fid not open for reading");
+    if (f.entries != null) return this.fail(m.tag, EISDIR, "is a directory: use Treaddir");
+    const l = this.ns.lookupFile(f.path);
+    if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
+    const body = String.UTF8.encode(content((l.node as File).read()), false);
+    const off = m.int(1);
+    let count = <u64>m.int(2);
+    const room = <u64>(this.msize - 11);
+    if (count > room) count = room;
+    const total = <u64>body.byteLength;
+    const from = off < total ? off : total;
+    const n = <i32>(total - from < count ? total - from : count);
+    const a = f.auth;
+    if (n > 0 && !this.charge(a, f.path, <u64>n, from == 0)) return this.error(m.tag, EDQUOT);
+    this.w.begin(117, m.tag).u32(<u32>n).bytes(changetype<usize>(body) + <usize>from, n);
+    this.send(this.w);
+  }
+
+  /** A UI ticket's bandwidth and cursor-advance quotas (the console charges whole reads). */
+  private charge(a: Auth, path: string, bytes: u64, fromStart: bool): bool {
+    if (a.bandwidthLeft == u64.MAX_VALUE && a.advancesLeft == u32.MAX_VALUE) return true;
+    const telemetry = path.endsWith("/telemetry") && fromStart;
+    let why = "";
+    if (telemetry && a.advancesLeft == 0) why = "cursor-advance";
+    else if (bytes > a.bandwidthLeft) why = "bandwidth";
+    if (why.length > 0) {
+      this.ns.queenLog.system("ui-ticket outcome=deny reason=" + why + " role=" + a.role + " ticket=" + a.ticketTag + " path=" + path + " verb=read");
+      pressure.count("quota");
+      this.msg = "ELIMIT";
+      return false;
+    }
+    if (a.bandwidthLeft != u64.MAX_VALUE) a.bandwidthLeft -= bytes;
+    if (telemetry && a.advancesLeft != u32.MAX_VALUE) a.advancesLeft--;
+    return true;
+  }
+
+  private readdir(m: TMsg): void {
+    const fid = <u32>m.int(0);
+    if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+    const f = this.fids.get(fid);
+    if (!f.open || f.entries == null) return this.fail(m.tag, ENOTDIR, "fid is not an open directory");
+    const names = f.entries!;
+    const off = m.int(1);
+    let count = <u32>m.int(2);
+    if (count > this.msize - 11) count = this.msize - 11;
+    this.w.begin(41, m.tag).u32(0);
+    const start = this.w.at;
+    for (let i = <i32>min<u64>(off, <u64>names.length); i < names.length; i++) {
+      const path = f.path == "/" ? "/" + names[i] : f.path + "/" + names[i];
+      const l = this.ns.lookup(path);
+      if (l.node == null) continue; // gone since the listing was taken
+      const need = 13 + 8 + 1 + 2 + String.UTF8.byteLength(names[i]);
+      if (<u32>(this.w.at - start + need) > count) break;
+      const q = this.qidOf(path, l.node!);
+      this.w.qid(q).u64(<u64>(i + 1)).u8(l.node!.isDir() ? 4 : 8).str(names[i]);
+    }
+    store<u32>(this.w.buf.dataStart + 7, <u32>(this.w.at - start));
+    this.send(this.w);
+  }
+
+  private write(m: TMsg, ptr: usize): void {
+    const fid = <u32>m.int(0);
+    if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
+    const f = this.fids.get(fid);
+    if (!f.open || !f.write) return this.fail(m.tag, EBADF, "fid not open for writing");
+    const dp = ptr + <usize>m.dataOff;
+    if (!validUtf8(dp, <usize>m.dataLen)) return this.fail(m.tag, EINVAL, "records are UTF-8");
+    const text = String.UTF8.decodeUnsafe(dp, <usize>m.dataLen, false);
+    const l = this.ns.lookupFile(f.path);
+    if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
+    const off = m.int(1);
+    if (strictOffset(f.path)) {
+      // Ingest segments take appends only at their end (or at u64::MAX), reference §3.4.
+      const end = <u64>contentBytes((l.node as File).read());
+      if (off != end && off != u64.MAX_VALUE) return this.fail(m.tag, EINVAL, "append offset rejected");
+    }
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      let s = lines[i];
+      if (s.endsWith("\r")) s = s.substring(0, s.length - 1);
+      if (s.length == 0) continue;
+      if (String.UTF8.byteLength(s) > WORKERS_RECORD_MAX) return this.fail(m.tag, EMSGSIZE, "record too big");
+      const err = this.ns.append(f.path, s, new Caller(f.auth.role, f.auth.subject));
+      if (err != null) {
+        pressure.count(err.reason);
+        this.msg = err.detail + " " + err.error;
+        return this.error(m.tag, nsErrno(err));
+      }
+    }
+    this.send(this.w.begin(119, m.tag).u32(<u32>m.dataLen));
+  }
+
+  /** Role view, then ticket scopes (with the console's audit record for scope refusals). */
+  private access(a: Auth, path: string, op: i32): u32 {
+    const real = this.ns.ctl.resolveBinds(path);
+    if (!roleAllows(new Caller(a.role, a.subject), real, op)) {
+      pressure.count("policy");
+      this.msg = "access to " + path + " denied";
+      return EACCES;
+    }
+    const e = scopeCheck(a.scopes, real, op, now_ms());
+    if (e == null) return 0;
+    const why = e.reason == "quota" ? "rate" : "scope";
+    this.ns.queenLog.system(
+      "ui-ticket outcome=deny reason=" + why + " role=" + a.role + " ticket=" + a.ticketTag + " path=" + path + " verb=" + (op == OP_WRITE ? "write" : "read"),
+    );
+    pressure.count(e.reason);
+    this.msg = "access to " + path + " denied: " + e.error;
+    return e.reason == "quota" ? EDQUOT : EACCES;
+  }
+
+  /** Qid: path = FNV-1a 64 of the bound-resolved path, so it is stable for the life of the node. */
+  private qidOf(path: string, node: Node): Qid {
+    const real = this.ns.ctl.resolveBinds(path);
+    let h: u64 = 0xcbf29ce484222325;
+    for (let i = 0; i < real.length; i++) {
+      h ^= <u64>real.charCodeAt(i);
+      h *= 0x100000001b3;
+    }
+    if (node.isDir()) return new Qid(QT_DIR, 0, h);
+    return new Qid((node as File).mode == MODE_RO ? QT_FILE : QT_APPEND, 0, h);
+  }
+
+  private fail(tag: u16, e: u32, msg: string): void {
+    this.msg = msg;
+    this.error(tag, e);
+  }
+
+  private error(tag: u16, e: u32): void {
+    if (this.classic) this.w.begin(R_ERROR, tag).str(classicCode(e)).str(this.msg.length > 0 ? this.msg : "errno " + e.toString());
+    else this.w.begin(R_LERROR, tag).u32(e);
+    this.send(this.w);
+  }
+
+  private send(w: Writer): void {
+    if (w.over) {
+      // Cannot happen for bounded replies; answer rather than send a truncated frame.
+      w.begin(R_LERROR, load<u16>(w.buf.dataStart + 5)).u32(EMSGSIZE);
+    }
+    const n = w.end();
+    if (!this.out.write(w.buf.dataStart, n)) this.cut = true;
+  }
+}
+
+/** File content as served: lines joined by "\n" with a trailing "\n" (nothing for no lines). */
+function content(lines: string[]): string {
+  return lines.length == 0 ? "" : lines.join("\n") + "\n";
+}
+
+function contentBytes(lines: string[]): i32 {
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) n += String.UTF8.byteLength(lines[i]) + 1;
+  return n;
+}
+
+function strictOffset(path: string): bool {
+  return path.startsWith("/queen/telemetry/") && path.indexOf("/seg/") > 0;
+}
+
+function nsErrno(e: NsError): u32 {
+  if (e.reason == "quota") return EDQUOT;
+  if (e.reason == "busy") return 16; // EBUSY
+  if (e.detail == "denied") return EACCES;
+  if (e.detail == "invalid-path") return ENOENT;
+  if (e.detail == "lifecycle-denied") return EPERM;
+  return EINVAL;
+}
+
+/** The role a ticket's claims name (claims byte 1), for a Tattach with an empty uname. */
+function claimedRole(ticket: string): string {
+  const at = TICKET_PREFIX.length + 2;
+  if (!ticket.startsWith(TICKET_PREFIX) || ticket.length < at + 2) return "";
+  const hi = hexVal(ticket.charCodeAt(at));
+  const lo = hexVal(ticket.charCodeAt(at + 1));
+  if (hi < 0 || lo < 0) return "";
+  const idx = hi * 16 + lo;
+  return idx < TICKET_ROLES.length ? TICKET_ROLES[idx] : "";
+}
+
+function hexVal(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  return -1;
+}

@@ -1,0 +1,248 @@
+// A small 9P2000.L client over a BytePipe (TCP socket or the Node host's loopback): version,
+// attach, walk, open, read, write, readdir, getattr, clunk, statfs. Replies are matched by tag;
+// a refusal becomes a P9Error carrying the errno (Rlerror) or the classic code and message (Rerror).
+
+import type { BytePipe } from "../console/transport.js";
+import { decode, encode, type Dirent, type Fields, type Message, NOFID, parseDirents, type Qid } from "./codec.js";
+
+export * from "./codec.js";
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 16: "EBUSY", 20: "ENOTDIR", 21: "EISDIR",
+  22: "EINVAL", 24: "EMFILE", 30: "EROFS", 36: "ENAMETOOLONG", 71: "EPROTO", 90: "EMSGSIZE", 95: "EOPNOTSUPP", 122: "EDQUOT",
+};
+
+export class P9Error extends Error {
+  constructor(
+    /** Linux errno (0 for a classic Rerror). */
+    readonly errno: number,
+    /** "EACCES", …, or the classic code ("Permission", …). */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class P9ClosedError extends Error {}
+
+export interface Attr {
+  qid: Qid;
+  mode: number;
+  size: bigint;
+  nlink: bigint;
+}
+
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+
+export class P9Client {
+  private buf = Buffer.alloc(0);
+  private waiting = new Map<number, (m: Message) => void>();
+  private nextTag = 1;
+  private nextFid = 1;
+  private closedReason: string | null = null;
+  msize = 8192;
+  version = "";
+
+  constructor(private readonly pipe: BytePipe, private readonly timeoutMs = 5000) {
+    pipe.onData((b) => this.onData(b));
+    pipe.onClose((r) => {
+      this.closedReason = r;
+      for (const w of this.waiting.values()) w({ name: "closed", type: -1, tag: -1, fields: {} });
+      this.waiting.clear();
+    });
+  }
+
+  get closed(): string | null {
+    return this.closedReason;
+  }
+
+  private onData(b: Uint8Array): void {
+    this.buf = Buffer.concat([this.buf, b]);
+    while (this.buf.length >= 4) {
+      const n = this.buf.readUInt32LE(0);
+      if (n < 7 || n > this.msize + 8192) {
+        this.pipe.end();
+        return;
+      }
+      if (this.buf.length < n) return;
+      const frame = this.buf.subarray(0, n);
+      this.buf = this.buf.subarray(n);
+      let m: Message;
+      try {
+        m = decode(new Uint8Array(frame));
+      } catch {
+        this.pipe.end(); // not 9P (e.g. a console reply): give up on the connection
+        return;
+      }
+      const w = this.waiting.get(m.tag);
+      if (w) {
+        this.waiting.delete(m.tag);
+        w(m);
+      }
+    }
+  }
+
+  /** Sends raw bytes (tests) and waits for the reply carrying `tag`. */
+  rawRequest(bytes: Uint8Array, tag: number): Promise<Message> {
+    if (this.closedReason !== null) return Promise.reject(new P9ClosedError(this.closedReason));
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => {
+        this.waiting.delete(tag);
+        rej(new Error(`no reply to tag ${tag} within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiting.set(tag, (m) => {
+        clearTimeout(t);
+        if (m.type === -1) rej(new P9ClosedError(this.closedReason ?? "closed"));
+        else res(m);
+      });
+      this.pipe.write(bytes);
+    });
+  }
+
+  /** One request; resolves with the reply or rejects with a P9Error. */
+  async rpc(name: string, fields: Fields = {}, tag?: number): Promise<Message> {
+    const tg = tag ?? this.allocTag();
+    const m = await this.rawRequest(encode(name, tg, fields), tg);
+    if (m.name === "Rlerror") {
+      const e = m.fields.ecode as number;
+      const code = ERRNO_NAMES[e] ?? `errno ${e}`;
+      throw new P9Error(e, code, `${name}: ${code}`);
+    }
+    if (m.name === "Rerror") throw new P9Error(0, m.fields.code, `${name}: ${m.fields.code}: ${m.fields.message}`);
+    if (m.name !== "R" + name.slice(1)) throw new Error(`${name}: unexpected reply ${m.name}`);
+    return m;
+  }
+
+  private allocTag(): number {
+    const t = this.nextTag;
+    this.nextTag = this.nextTag >= 0xfffe ? 1 : this.nextTag + 1;
+    return t;
+  }
+
+  allocFid(): number {
+    return this.nextFid++;
+  }
+
+  async negotiate(msize = 8192, version = "9P2000.L"): Promise<{ msize: number; version: string }> {
+    const r = await this.rpc("Tversion", { msize, version }, 0xffff);
+    this.msize = r.fields.msize;
+    this.version = r.fields.version;
+    return { msize: this.msize, version: this.version };
+  }
+
+  /** Attaches `fid` (a new one by default) as uname with the ticket in aname. */
+  async attach(uname: string, ticket: string, fid = this.allocFid()): Promise<{ fid: number; qid: Qid }> {
+    const r = await this.rpc("Tattach", { fid, afid: NOFID, uname, aname: ticket, n_uname: NOFID });
+    return { fid, qid: r.fields.qid };
+  }
+
+  /** Walks `names` from `fid` to a new fid; a partial walk is an ENOENT-like P9Error. */
+  async walk(fid: number, names: string[], newfid = this.allocFid()): Promise<{ fid: number; qids: Qid[] }> {
+    const r = await this.rpc("Twalk", { fid, newfid, names });
+    const qids = r.fields.qids as Qid[];
+    if (qids.length !== names.length) throw new P9Error(2, "ENOENT", `walk stopped after ${qids.length} of ${names.length} names`);
+    return { fid: newfid, qids };
+  }
+
+  /** Walks an absolute path from the attach fid. */
+  walkPath(root: number, path: string): Promise<{ fid: number; qids: Qid[] }> {
+    return this.walk(root, path.split("/").filter((s) => s.length > 0));
+  }
+
+  async open(fid: number, flags = O_RDONLY): Promise<{ qid: Qid; iounit: number }> {
+    const r = await this.rpc("Tlopen", { fid, flags });
+    return { qid: r.fields.qid, iounit: r.fields.iounit };
+  }
+
+  async read(fid: number, offset: bigint | number, count: number): Promise<Uint8Array> {
+    const r = await this.rpc("Tread", { fid, offset: BigInt(offset), count });
+    return r.fields.data;
+  }
+
+  /** Reads a whole file from offset 0. */
+  async readAll(fid: number): Promise<string> {
+    const parts: Buffer[] = [];
+    let off = 0n;
+    for (;;) {
+      const d = await this.read(fid, off, this.msize - 24);
+      if (d.length === 0) break;
+      parts.push(Buffer.from(d));
+      off += BigInt(d.length);
+    }
+    return Buffer.concat(parts).toString("utf8");
+  }
+
+  async write(fid: number, offset: bigint | number, data: Uint8Array | string): Promise<number> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const r = await this.rpc("Twrite", { fid, offset: BigInt(offset), data: bytes });
+    return r.fields.count;
+  }
+
+  async readdir(fid: number): Promise<Dirent[]> {
+    const out: Dirent[] = [];
+    let off = 0n;
+    for (;;) {
+      const r = await this.rpc("Treaddir", { fid, offset: off, count: this.msize - 11 });
+      const ents = parseDirents(r.fields.data);
+      if (ents.length === 0) break;
+      out.push(...ents);
+      off = ents[ents.length - 1].offset;
+    }
+    return out;
+  }
+
+  async getattr(fid: number): Promise<Attr> {
+    const r = await this.rpc("Tgetattr", { fid, mask: 0x7ffn });
+    return { qid: r.fields.qid, mode: r.fields.mode, size: r.fields.size, nlink: r.fields.nlink };
+  }
+
+  async clunk(fid: number): Promise<void> {
+    await this.rpc("Tclunk", { fid });
+  }
+
+  async statfs(fid: number): Promise<Fields> {
+    return (await this.rpc("Tstatfs", { fid })).fields;
+  }
+
+  /** Convenience: walk, open, read all, clunk. */
+  async cat(root: number, path: string): Promise<string> {
+    const { fid } = await this.walkPath(root, path);
+    try {
+      await this.open(fid, O_RDONLY);
+      return await this.readAll(fid);
+    } finally {
+      await this.clunk(fid).catch(() => undefined);
+    }
+  }
+
+  /** Convenience: walk, open for append, write, clunk. */
+  async append(root: number, path: string, text: string): Promise<number> {
+    const { fid } = await this.walkPath(root, path);
+    try {
+      await this.open(fid, O_WRONLY | O_APPEND);
+      return await this.write(fid, 0xffffffffffffffffn, text);
+    } finally {
+      await this.clunk(fid).catch(() => undefined);
+    }
+  }
+
+  /** Convenience: walk, open, readdir, clunk; names in server order. */
+  async ls(root: number, path: string): Promise<string[]> {
+    const { fid } = await this.walkPath(root, path);
+    try {
+      await this.open(fid, O_RDONLY);
+      return (await this.readdir(fid)).map((d) => d.name);
+    } finally {
+      await this.clunk(fid).catch(() => undefined);
+    }
+  }
+
+  end(): void {
+    this.pipe.end();
+  }
+}
