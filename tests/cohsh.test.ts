@@ -185,6 +185,25 @@ describe("cohsh CLI", () => {
     expect(bad.code).toBe(0);
   });
 
+  it("test: the guest's three self-tests pass, in the seeds' --json schema; --no-mutate and the timeout cap", async () => {
+    const input = "attach queen\ntest --mode quick --json\ntest --mode full --json\ntest --mode negative --json\ntest --mode full --no-mutate\ntest --timeout 121\nquit\n";
+    const r = await cohsh(["--transport", "mock"], input);
+    expect(r.code).toBe(0);
+    const reports = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { ok: boolean; mode: string; elapsed_ms: number; checks: Array<{ name: string; ok: boolean; detail: string }>; version: string });
+    expect(reports.map((x) => [x.mode, x.ok, x.version])).toEqual([
+      ["quick", true, "1"],
+      ["full", true, "1"],
+      ["negative", true, "1"],
+    ]);
+    for (const x of reports) {
+      expect(x.checks[0]).toEqual({ name: "preflight/ping", ok: true, detail: "OK PING reply=pong" });
+      expect(typeof x.elapsed_ms).toBe("number");
+    }
+    expect(reports[1].checks.some((c) => c.name.includes("spawn heartbeat"))).toBe(true);
+    expect(r.stdout).toMatch(/test full: PASS \(\d+ checks/);
+    expect(r.stdout).toContain("ERR TEST reason=policy detail=--timeout is capped at 120 s");
+  });
+
   it("refuses a policy file whose hash is not the one it was built with, naming file and hashes", async () => {
     const bad = tmpFile("cohsh_policy.toml", readFileSync(join(ROOT, "out/cohsh_policy.toml"), "utf8").replace("backoff_ms = 200", "backoff_ms = 1"));
     const r = await cohsh(["--transport", "mock", "--policy", bad, "--script", "tests/scripts/tcp_basic.coh"]);

@@ -143,6 +143,20 @@ describe("QEMU guest over TCP", () => {
   });
 });
 
+describe("cohsh test against the QEMU guest", () => {
+  it("quick, full and negative self-tests pass from the guest's own /proc/tests", async () => {
+    const fresh = await QemuGuest.start();
+    try {
+      await fresh.waitReady();
+      const r = await cohsh(["--tcp-port", String(fresh.ports.tcp), "--role", "queen"], "test --mode quick\ntest --mode full\ntest --mode negative\nquit\n", 60_000);
+      expect(r.code).toBe(0);
+      for (const m of ["quick", "full", "negative"]) expect(r.stdout).toMatch(new RegExp(`test ${m}: PASS`));
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
 describe("cohsh --transport qemu", () => {
   it("boots its own guest on free ports, runs a script over TCP, and stops the guest", async () => {
     const r = await cohsh(["--transport", "qemu", "--script", "tests/scripts/tcp_basic.coh"], "", 60_000);

@@ -14,6 +14,7 @@ import {
   ROOT_TASK_SCHEMA,
 } from "../generated/manifest";
 import { LogFile, StaticFile } from "./files";
+import { PROC_TEST_FILES, PROC_TEST_TEXTS } from "../generated/proc_tests";
 import { Lifecycle, LifecycleCtl, LifecycleField } from "./lifecycle";
 import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, Node, NsError } from "./node";
 import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
@@ -50,6 +51,13 @@ export class Namespace {
     const root = proc.add(new Dir("root"));
     for (let i = 0; i < 3; i++) root.add(new RootFile(["reachable", "last_seen_ms", "cut_reason"][i]));
     proc.add(new MemoryFile());
+    // The built-in self-tests cohsh's `test` runs (configs/proc_tests/, compiled in); read-only.
+    const tests = proc.add(new Dir("tests"));
+    for (let i = 0; i < PROC_TEST_FILES.length; i++) {
+      const text = PROC_TEST_TEXTS[i];
+      const body = text.endsWith("\n") ? text.substring(0, text.length - 1) : text;
+      tests.add(new StaticFile(PROC_TEST_FILES[i], body.split("\n")));
+    }
     const pr = proc.add(new Dir("pressure"));
     for (let i = 0; i < 4; i++) pr.add(new PressureFile(["busy", "quota", "cut", "policy"][i]));
 

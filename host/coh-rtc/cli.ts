@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { emitProcTests } from "./proc_tests.js";
 import { docSnippets, emitAssembly, emitC, emitCohPolicy, emitCohshPolicy, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
 import { validate } from "./schema.js";
 
@@ -42,6 +43,7 @@ export function compile(manifestPath: string, check: boolean): Outcome {
     ["host/generated/manifest.ts", emitHost(manifest, sha)],
     ["seL4-shim/generated/manifest.h", emitC(manifest, sha)],
     ["qemu/manifest.env", emitQemuEnv(manifest, sha)],
+    ["assembly/generated/proc_tests.ts", emitProcTests(resolve(root, "configs/proc_tests"))],
   ];
   // Docs carrying generated snippets are outputs too: their regions are rewritten in place.
   const snippets = docSnippets(manifest, sha);

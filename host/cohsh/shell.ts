@@ -3,6 +3,7 @@
 
 import type { Reply } from "../console/client.js";
 import { parsePoolArgs, poolBench } from "./pool.js";
+import { formatReport, parseTestArgs, selfTest } from "./selftest.js";
 import type { Connector, Session } from "./session.js";
 import { PushError, telemetryPush } from "./telemetry_push.js";
 
@@ -38,6 +39,7 @@ export const HELP = [
   "  mount <service> <path>     mount a named service at <path> (via /queen/ctl)",
   "  lifecycle <cordon|drain|resume|quiesce|reset>",
   "  telemetry push <file> --device <id>   push a .txt/.log/.json/.ndjson/.csv file as a new segment",
+  "  test [--mode quick|full|negative] [--json] [--timeout s] [--no-mutate]   run the guest's self-test",
   "  pool bench [path=P] [ops=N] [batch=N] [payload_bytes=N] [inject_failures=N] [exhaust=1] [kind=control|telemetry]",
   "  help                       this text",
   "  quit                       close the session and exit",
@@ -128,7 +130,7 @@ export function spawnJson(args: string[]): string {
 /** The command word of a shell line, or null if the line is not a known command. */
 export function commandOf(line: string): string | null {
   const w = line.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "telemetry", "pool", "help", "quit"];
+  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "telemetry", "pool", "test", "help", "quit"];
   return known.includes(w) ? w : null;
 }
 
@@ -223,6 +225,14 @@ export class Shell {
           if (e instanceof PushError) return local("TELEMETRY", e.message);
           throw e;
         }
+      }
+      case "test": {
+        const o = parseTestArgs(words.slice(1));
+        if (typeof o === "string") return local("TEST", o);
+        const r = await selfTest(this, o);
+        const lines = formatReport(r, o.json);
+        const ack = r.ok ? `OK TEST mode=${o.mode} checks=${r.checks.length}` : `ERR TEST reason=policy detail=failed mode=${o.mode}`;
+        return { lines, response: ack, ok: r.ok };
       }
       case "pool": {
         if (words[1] !== "bench" || !this.pool) return local("POOL", "usage: pool bench k=v ...");
