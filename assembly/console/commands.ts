@@ -287,7 +287,7 @@ export class Commands {
 
   private write(lbl: string, path: string, payload: string, s: SessionState, out: Reply, detail: string): void {
     if (!this.pathOk(out, lbl, path) || !this.allowed(lbl, path, OP_WRITE, s, out)) return;
-    const err = this.ns.append(path, payload, new Caller(s.role, s.subject));
+    const err = this.ns.append(path, payload, new Caller(s.role, s.subject, s.ticketTag));
     if (err != null) return this.nsErr(out, lbl, path, err!);
     out.line("OK " + lbl + " " + detail);
   }

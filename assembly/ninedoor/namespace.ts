@@ -21,6 +21,7 @@ import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } fro
 import { QueenCtl } from "./queen_ctl";
 import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 import { TelemetryDir, TelemetryStore } from "./telemetry";
+import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {
@@ -34,6 +35,7 @@ export class Namespace {
   workers: WorkerTable = new WorkerTable(this.queenLog);
   ctl: QueenCtl = new QueenCtl(this.queenLog, this.workers, this.lifecycle, NAMESPACE_CTL_JOURNAL_LINES);
   telemetry: TelemetryStore = new TelemetryStore(this.queenLog, this.lifecycle);
+  journal: Journal = new Journal();
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -67,6 +69,13 @@ export class Namespace {
     queen.add(new Dir("lifecycle")).add(new LifecycleCtl(this.lifecycle, this.workers));
     queen.add(new TelemetryDir(this.telemetry));
     this.root.add(new ShardDir(this.workers));
+    const audit = this.root.add(new Dir("audit"));
+    audit.add(new JournalFile(this.journal));
+    audit.add(new ExportFile(this.journal));
+    const replay = this.root.add(new Dir("replay"));
+    const rs = new ReplayState();
+    replay.add(new ReplayCtl(this.journal, rs, new FreshNamespace()));
+    replay.add(new ReplayStatus(rs));
     if (LEGACY_ALIAS) this.root.add(new WorkerListDir(this.workers, ""));
 
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);
@@ -99,8 +108,15 @@ export class Namespace {
     return l;
   }
 
-  /** Appends one record to a file, enforcing its mode. */
+  /** Appends one record to a file, enforcing its mode; every attempt is journalled. */
   append(path: string, payload: string, who: Caller): NsError | null {
+    const err = this.appendUnjournalled(path, payload, who);
+    // Replay requests are not themselves replayed, and telemetry is data, not control.
+    if (!path.startsWith("/replay/") && !path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.journal.record(path, payload, who, err);
+    return err;
+  }
+
+  private appendUnjournalled(path: string, payload: string, who: Caller): NsError | null {
     const l = this.lookupFile(path);
     if (l.error != null) return l.error;
     const f = l.node as File;
@@ -131,4 +147,20 @@ export function checkPath(path: string): NsError | null {
   }
   if (depth > NAMESPACE_WALK_DEPTH) return ERR_INVALID_PATH;
   return null;
+}
+
+/** Replay's scratch state: a namespace freshly booted from the same manifest. */
+class ScratchNamespace extends Scratch {
+  constructor(private ns: Namespace) {
+    super();
+  }
+  apply(path: string, payload: string, who: Caller): NsError | null {
+    return this.ns.append(path, payload, who);
+  }
+}
+
+class FreshNamespace extends ScratchFactory {
+  make(): Scratch {
+    return new ScratchNamespace(new Namespace([], 0));
+  }
 }

@@ -26,6 +26,7 @@ export class Caller {
   constructor(
     public role: string,
     public subject: string = "",
+    public ticket: string = "-", // short hash of the session's ticket, for the audit journal
   ) {}
 }
 

@@ -444,7 +444,7 @@ export class P9Session {
       if (s.endsWith("\r")) s = s.substring(0, s.length - 1);
       if (s.length == 0) continue;
       if (String.UTF8.byteLength(s) > WORKERS_RECORD_MAX) return this.fail(m.tag, EMSGSIZE, "record too big");
-      const err = this.ns.append(f.path, s, new Caller(f.auth.role, f.auth.subject));
+      const err = this.ns.append(f.path, s, new Caller(f.auth.role, f.auth.subject, f.auth.ticketTag));
       if (err != null) {
         pressure.count(err.reason);
         this.msg = err.detail + " " + err.error;

@@ -71,6 +71,10 @@ export const SCHEMA: Record<string, SectionSpec> = {
     max_record_bytes: int(16, 65536, "bytes of one appended record"),
     eviction_policy: str(16, "what a new segment does when the device is full", /^(evict-oldest|refuse)$/),
   },
+  audit: {
+    journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
+    replay_max_entries: int(1, 4096, "journal entries one /replay/ctl request re-applies"),
+  },
   lifecycle: {
     initial_state: str(16, "state at boot", /^(BOOTING|ONLINE)$/),
     auto_online: int(0, 1, "move BOOTING -> ONLINE when the root task is up (1) or wait for resume (0)"),
