@@ -79,7 +79,7 @@ describe("ATTACH", () => {
 
 describe("namespace verbs", () => {
   it("ls / lists the namespace in lexicographic order", async () => {
-    expect(await q.request("LS /")).toEqual({ lines: ["audit", "log", "proc", "queen", "replay", "shard", "worker"], ack: "OK LS path=/ entries=7", ok: true });
+    expect(await q.request("LS /")).toEqual({ lines: ["actions", "audit", "log", "policy", "proc", "queen", "replay", "shard", "worker"], ack: "OK LS path=/ entries=9", ok: true });
     expect((await q.request("LS /proc")).lines).toEqual(["9p", "boot", "ingest", "lifecycle", "memory", "pressure", "root", "tests"]);
   });
 

@@ -21,6 +21,7 @@ import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } fro
 import { QueenCtl } from "./queen_ctl";
 import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 import { TelemetryDir, TelemetryStore } from "./telemetry";
+import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
@@ -36,6 +37,7 @@ export class Namespace {
   ctl: QueenCtl = new QueenCtl(this.queenLog, this.workers, this.lifecycle, NAMESPACE_CTL_JOURNAL_LINES);
   telemetry: TelemetryStore = new TelemetryStore(this.queenLog, this.lifecycle);
   journal: Journal = new Journal();
+  policy: Policy = new Policy();
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -72,6 +74,9 @@ export class Namespace {
     const audit = this.root.add(new Dir("audit"));
     audit.add(new JournalFile(this.journal));
     audit.add(new ExportFile(this.journal));
+    audit.add(new DecisionsFile(this.policy));
+    this.root.add(new Dir("policy")).add(new RulesFile());
+    this.root.add(new ActionsDir(this.policy));
     const replay = this.root.add(new Dir("replay"));
     const rs = new ReplayState();
     replay.add(new ReplayCtl(this.journal, rs, new FreshNamespace()));
@@ -121,7 +126,13 @@ export class Namespace {
     if (l.error != null) return l.error;
     const f = l.node as File;
     if (f.mode == MODE_RO) return ERR_DENIED;
-    return f.append(payload, who);
+    // Policy gate last; the approval is used up only by a write that actually happens.
+    const real = this.ctl.resolveBinds(path);
+    const approval = this.policy.gate(real, who);
+    if (approval == null) return ERR_DENIED;
+    const err = f.append(payload, who);
+    if (err == null) this.policy.consume(approval!, real, who);
+    return err;
   }
 }
 

@@ -26,7 +26,11 @@ interface Outcome {
   written?: string[];
 }
 
-export function compile(manifestPath: string, check: boolean): Outcome {
+/**
+ * `outRoot` (default: the repository) is where outputs are written; a separate tree lets tests
+ * build a second core from another manifest without touching the committed files.
+ */
+export function compile(manifestPath: string, check: boolean, outRoot: string = root): Outcome {
   const rel = relative(root, manifestPath);
   let raw: Record<string, unknown>;
   try {
@@ -49,9 +53,9 @@ export function compile(manifestPath: string, check: boolean): Outcome {
   const snippets = docSnippets(manifest, sha);
   for (const doc of ["docs/MANIFEST.md", "docs/NAMESPACE.md", "docs/CONSOLE.md"]) {
     const abs = resolve(root, doc);
-    if (existsSync(abs)) committed.push([doc, spliceSnippets(readFileSync(abs, "utf8"), snippets)]);
+    if (existsSync(abs) && outRoot === root) committed.push([doc, spliceSnippets(readFileSync(abs, "utf8"), snippets)]);
   }
-  const changed = committed.filter(([p, text]) => !existsSync(resolve(root, p)) || readFileSync(resolve(root, p), "utf8") !== text).map(([p]) => p);
+  const changed = committed.filter(([p, text]) => !existsSync(resolve(outRoot, p)) || readFileSync(resolve(outRoot, p), "utf8") !== text).map(([p]) => p);
   if (check) return { ok: changed.length === 0, manifest: rel, sha256: sha, changed };
   const cohsh = emitCohshPolicy(manifest, sha);
   const coh = emitCohPolicy(manifest, sha);
@@ -65,7 +69,7 @@ export function compile(manifestPath: string, check: boolean): Outcome {
     ["out/coh_policy.toml.sha256", `${sha256(coh)}  coh_policy.toml\n`],
   ];
   for (const [p, text] of outputs) {
-    const abs = resolve(root, p);
+    const abs = resolve(outRoot, p);
     mkdirSync(dirname(abs), { recursive: true });
     if (!existsSync(abs) || readFileSync(abs, "utf8") !== text) writeFileSync(abs, text);
   }
@@ -79,10 +83,11 @@ async function main(): Promise<number> {
       y.positional("manifest", { type: "string", default: process.env.COH_MANIFEST ?? resolve(root, "configs/root_task.toml") }),
     )
     .option("check", { type: "boolean", default: false, describe: "fail if generated files are stale; write nothing" })
+    .option("out-root", { type: "string", describe: "write the outputs under this directory instead of the repository" })
     .option("json", { type: "boolean", default: false })
     .strict()
     .parseAsync();
-  const r = compile(resolve(String(argv.manifest)), argv.check);
+  const r = compile(resolve(String(argv.manifest)), argv.check, argv["out-root"] ? resolve(argv["out-root"]) : root);
   if (argv.json) {
     process.stdout.write(JSON.stringify(r) + "\n");
   } else if (r.errors) {

@@ -14,6 +14,7 @@ export function resolvedJson(m: Manifest): string {
   }
   ordered.tickets = {};
   for (const r of TICKET_ROLES) ordered.tickets[r] = m.tickets[r];
+  ordered.policy_rules = { ...m.policy_rules };
   return JSON.stringify(ordered, null, 2) + "\n";
 }
 
@@ -44,6 +45,10 @@ export function emitAssembly(m: Manifest, manifestSha: string): string {
   lines.push("", "// Ticket roles in claims order (the role byte indexes these) and their MAC secrets.");
   lines.push(`export const TICKET_ROLES: string[] = [${TICKET_ROLES.map((r) => JSON.stringify(r)).join(", ")}];`);
   lines.push(`export const TICKET_SECRETS: string[] = [${TICKET_ROLES.map((r) => JSON.stringify(m.tickets[r])).join(", ")}];`);
+  const rules = Object.entries(m.policy_rules);
+  lines.push("", "// Policy rules: a write to a matching target (`*` = one component) needs an approval.");
+  lines.push(`export const POLICY_RULE_IDS: string[] = [${rules.map(([id]) => JSON.stringify(id)).join(", ")}];`);
+  lines.push(`export const POLICY_RULE_TARGETS: string[] = [${rules.map(([, t]) => JSON.stringify(t)).join(", ")}];`);
   lines.push("", "// IPv4 addresses as host-order u32 (10.0.2.15 is 0x0a00020f).");
   lines.push(`export const NETWORK_IP_U32: u32 = 0x${ipv4(m.network.ip as string).toString(16).padStart(8, "0")};`);
   lines.push(`export const NETWORK_GATEWAY_U32: u32 = 0x${ipv4(m.network.gateway as string).toString(16).padStart(8, "0")};`);
@@ -66,6 +71,7 @@ export function emitHost(m: Manifest, manifestSha: string): string {
     for (const k of Object.keys(fields)) lines.push(`    ${k}: ${JSON.stringify(m[s][k])},`);
     lines.push("  },");
   }
+  lines.push(`  policy_rules: ${JSON.stringify(m.policy_rules)},`);
   lines.push("  tickets: {");
   for (const r of TICKET_ROLES) lines.push(`    ${JSON.stringify(r)}: ${JSON.stringify(m.tickets[r])},`);
   lines.push("  },");

@@ -71,6 +71,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
     max_record_bytes: int(16, 65536, "bytes of one appended record"),
     eviction_policy: str(16, "what a new segment does when the device is full", /^(evict-oldest|refuse)$/),
   },
+  policy: {
+    queue_max_entries: int(1, 1024, "approvals held in /actions/queue at once"),
+  },
   audit: {
     journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
     replay_max_entries: int(1, 4096, "journal entries one /replay/ctl request re-applies"),
@@ -108,6 +111,34 @@ export type Manifest = Record<string, Record<string, ManifestValue>>;
 export const TICKET_ROLES = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const;
 const SECRET = /^[\x21-\x7e]{1,128}$/;
 
+export interface PolicyRule {
+  id: string;
+  target: string;
+}
+
+/** `[[policy_rules]]` (optional): writes to a matching target need an approval. */
+function validatePolicyRules(raw: unknown, errors: ValidationError[]): PolicyRule[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    errors.push({ path: "policy_rules", message: "must be an array of tables ([[policy_rules]])" });
+    return [];
+  }
+  const out: PolicyRule[] = [];
+  raw.forEach((t: unknown, i: number) => {
+    const path = `policy_rules[${i}]`;
+    if (typeof t !== "object" || t === null || Array.isArray(t)) return errors.push({ path, message: "must be a table" });
+    const e = t as Record<string, unknown>;
+    for (const k of Object.keys(e)) if (k !== "id" && k !== "target") errors.push({ path: `${path}.${k}`, message: "unknown field" });
+    if (typeof e.id !== "string" || !/^[a-z0-9][a-z0-9-]{0,63}$/.test(e.id)) return errors.push({ path: `${path}.id`, message: "must be 1-64 characters of [a-z0-9-]" });
+    if (out.some((r) => r.id === e.id)) return errors.push({ path: `${path}.id`, message: `rule ${e.id} listed twice` });
+    const target = e.target;
+    const ok = typeof target === "string" && target.length <= 96 && /^(\/[^/\s]+)+$/.test(target) && !target.split("/").some((c) => c === "." || c === "..");
+    if (!ok) return errors.push({ path: `${path}.target`, message: "must be an absolute path of up to 96 bytes (a component may be *)" });
+    out.push({ id: e.id, target: target as string });
+  });
+  return out;
+}
+
 /** `[[tickets]]`: one `{ role, secret }` per role, every role exactly once. */
 function validateTickets(raw: unknown, errors: ValidationError[]): string[] {
   const secrets: string[] = TICKET_ROLES.map(() => "");
@@ -142,9 +173,10 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
   const errors: ValidationError[] = [];
   const out: Manifest = {};
   for (const name of Object.keys(raw)) {
-    if (!(name in SCHEMA) && name !== "tickets") errors.push({ path: name, message: `unknown section [${name}]` });
+    if (!(name in SCHEMA) && name !== "tickets" && name !== "policy_rules") errors.push({ path: name, message: `unknown section [${name}]` });
   }
   const secrets = validateTickets(raw.tickets, errors);
+  const rules = validatePolicyRules(raw.policy_rules, errors);
   for (const [section, spec] of Object.entries(SCHEMA)) {
     const table = raw[section];
     if (table === undefined || table === null || typeof table !== "object" || Array.isArray(table)) {
@@ -177,6 +209,7 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
     }
   }
   out.tickets = Object.fromEntries(TICKET_ROLES.map((r, i) => [r, secrets[i]]));
+  out.policy_rules = Object.fromEntries(rules.map((r) => [r.id, r.target]));
   if (errors.length === 0) crossChecks(out, errors);
   return { manifest: errors.length === 0 ? out : null, errors };
 }

@@ -1,0 +1,201 @@
+// PolicyFS: writes to targets named by the manifest's [[policy_rules]] need an approval queued
+// in /actions/queue; one approval allows exactly one write, a deny or a replay is refused. Every
+// gate decision is recorded in /audit/decisions.
+
+import { POLICY_QUEUE_MAX_ENTRIES, POLICY_RULE_IDS, POLICY_RULE_TARGETS } from "../generated/manifest";
+import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
+import { jsonString } from "./audit";
+import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
+
+export class Approval {
+  state: string = "queued"; // queued | consumed
+  constructor(public id: string, public target: string, public decision: string) {}
+
+  json(): string {
+    return '{"id":' + jsonString(this.id) + ',"target":' + jsonString(this.target) + ',"decision":"' + this.decision + '","state":"' + this.state + '"}';
+  }
+}
+
+/** The answer for paths no rule names. */
+export const NOT_GATED = new Approval("-", "-", "approve");
+
+/** `*` matches exactly one path component. */
+export function globMatch(pattern: string, path: string): bool {
+  const p = pattern.split("/");
+  const q = path.split("/");
+  if (p.length != q.length) return false;
+  for (let i = 0; i < p.length; i++) if (p[i] != "*" && p[i] != q[i]) return false;
+  return true;
+}
+
+export class Policy {
+  approvals: Approval[] = [];
+  decisions: string[] = [];
+  decisionSeq: u64 = 0;
+
+  /** The id of the first rule that gates `path`, or "". */
+  ruleFor(path: string): string {
+    for (let i = 0; i < POLICY_RULE_TARGETS.length; i++) if (globMatch(POLICY_RULE_TARGETS[i], path)) return POLICY_RULE_IDS[i];
+    return "";
+  }
+
+  /**
+   * For a gated path: the approval that lets this write go ahead, or null (refused: EPERM). For an
+   * ungated path: `NOT_GATED`. The caller consumes the approval only if the write succeeds, so
+   * a write refused for another reason (a lifecycle gate, bad JSON) does not use it up.
+   */
+  gate(path: string, who: Caller): Approval | null {
+    const rule = this.ruleFor(path);
+    if (rule.length == 0) return NOT_GATED;
+    let found: Approval | null = null;
+    for (let i = 0; i < this.approvals.length; i++) {
+      const a = this.approvals[i];
+      if (a.state == "queued" && a.target == path) {
+        found = a;
+        break;
+      }
+    }
+    if (found == null || found!.decision != "approve") {
+      if (found != null) found!.state = "consumed"; // a deny answers exactly this write
+      this.decide("policy-gate", "deny", rule, path, found == null ? "-" : found!.id, who);
+      return null;
+    }
+    return found;
+  }
+
+  /** The approved write happened: the approval is used up and the decision recorded. */
+  consume(a: Approval, path: string, who: Caller): void {
+    if (a === NOT_GATED) return;
+    a.state = "consumed";
+    this.decide("policy-gate", "allow", this.ruleFor(path), path, a.id, who);
+  }
+
+  decide(kind: string, outcome: string, rule: string, target: string, action: string, who: Caller): void {
+    this.decisions.push(
+      '{"seq":' + this.decisionSeq.toString() + ',"kind":"' + kind + '","outcome":"' + outcome + '","rule":' + jsonString(rule) +
+        ',"target":' + jsonString(target) + ',"action":' + jsonString(action) + ',"role":' + jsonString(who.role) + ',"ticket":' + jsonString(who.ticket) + "}",
+    );
+    this.decisionSeq++;
+    if (this.decisions.length > POLICY_QUEUE_MAX_ENTRIES * 4) this.decisions.shift();
+  }
+}
+
+function bad(why: string): NsError {
+  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+}
+
+/** /actions/queue: `{"id","target","decision":"approve|deny"}`, strict, unique ids. */
+export class ActionQueue extends File {
+  constructor(private p: Policy) {
+    super("queue", MODE_QUEEN_AO);
+  }
+
+  read(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.p.approvals.length; i++) out.push(this.p.approvals[i].json());
+    return out;
+  }
+
+  append(line: string, who: Caller): NsError | null {
+    if (who.role != "queen") return ERR_DENIED;
+    const r = parseJson(line.trim());
+    if (r.value == null) return bad(r.error);
+    const o = r.value!;
+    if (o.kind != J_OBJECT) return bad("expected a JSON object");
+    const u = unknownKey(o, ["id", "target", "decision"]);
+    if (u.length > 0) return bad("unknown field " + u);
+    const id = o.get("id");
+    const target = o.get("target");
+    const decision = o.get("decision");
+    if (id == null || id.kind != J_STRING || id.s.length == 0 || id.s.length > 64 || !plainId(id.s)) return bad("id must be 1-64 characters of [A-Za-z0-9._-]");
+    if (target == null || target.kind != J_STRING || !target.s.startsWith("/") || target.s.length > 96) return bad("target must be an absolute path");
+    if (decision == null || decision.kind != J_STRING || (decision.s != "approve" && decision.s != "deny")) return bad("decision must be approve or deny");
+    for (let i = 0; i < this.p.approvals.length; i++) if (this.p.approvals[i].id == id.s) return bad("id " + id.s + " already used");
+    // Bounded: consumed approvals make room first; a queue full of pending ones refuses.
+    if (this.p.approvals.length >= POLICY_QUEUE_MAX_ENTRIES) {
+      let dropped = false;
+      for (let i = 0; i < this.p.approvals.length; i++) {
+        if (this.p.approvals[i].state == "consumed") {
+          this.p.approvals.splice(i, 1);
+          dropped = true;
+          break;
+        }
+      }
+      if (!dropped) return new NsError("quota", "buffer-full", "approval queue full");
+    }
+    this.p.approvals.push(new Approval(id.s, target.s, decision.s));
+    this.p.decide("policy-action", decision.s == "approve" ? "allow" : "deny", this.p.ruleFor(target.s), target.s, id.s, who);
+    return null;
+  }
+}
+
+function plainId(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e;
+    if (!ok) return false;
+  }
+  return s != "." && s != ".." && s != "queue";
+}
+
+class StatusFile extends File {
+  constructor(private a: Approval) {
+    super("status", MODE_RO);
+  }
+  read(): string[] {
+    return [this.a.json()];
+  }
+}
+
+class ActionDir extends Dir {
+  constructor(a: Approval) {
+    super(a.id);
+    this.children.push(new StatusFile(a));
+  }
+}
+
+/** /actions: the queue plus one directory per approval. */
+export class ActionsDir extends Dir {
+  private queue: ActionQueue;
+  constructor(private p: Policy) {
+    super("actions");
+    this.queue = new ActionQueue(p);
+  }
+  entries(): Node[] {
+    const ids: string[] = [];
+    for (let i = 0; i < this.p.approvals.length; i++) ids.push(this.p.approvals[i].id);
+    ids.push("queue");
+    ids.sort();
+    const out: Node[] = [];
+    for (let i = 0; i < ids.length; i++) out.push(this.find(ids[i])!);
+    return out;
+  }
+  find(name: string): Node | null {
+    if (name == "queue") return this.queue;
+    for (let i = 0; i < this.p.approvals.length; i++) if (this.p.approvals[i].id == name) return new ActionDir(this.p.approvals[i]);
+    return null;
+  }
+}
+
+/** /policy/rules: the manifest's rules as JSON. */
+export class RulesFile extends File {
+  constructor() {
+    super("rules", MODE_RO);
+  }
+  read(): string[] {
+    let rules = "";
+    for (let i = 0; i < POLICY_RULE_IDS.length; i++) {
+      rules += (i > 0 ? "," : "") + '{"id":' + jsonString(POLICY_RULE_IDS[i]) + ',"target":' + jsonString(POLICY_RULE_TARGETS[i]) + "}";
+    }
+    return ['{"enabled":' + (POLICY_RULE_IDS.length > 0 ? "true" : "false") + ',"limits":{"queue_max_entries":' + POLICY_QUEUE_MAX_ENTRIES.toString() + '},"rules":[' + rules + "]}"];
+  }
+}
+
+export class DecisionsFile extends File {
+  constructor(private p: Policy) {
+    super("decisions", MODE_RO);
+  }
+  read(): string[] {
+    return this.p.decisions;
+  }
+}
