@@ -43,6 +43,7 @@ describe("coh-rtc", () => {
     ["multicast mac", (s) => s.replace('mac = "52:55:00:d1:55:01"', 'mac = "53:55:00:d1:55:01"'), "network.mac must be a unicast address"],
     ["token with a space", (s) => s.replace('auth_token = "changeme"', 'auth_token = "change me"'), "console.auth_token: has an invalid value (hidden)"],
     ["not TOML", () => "[console\n", ""],
+    ["a worker record larger than its ring", (s) => s.replace(/^record_max = \d+/m, "record_max = 2048"), "workers.record_max must be <= workers.ring_bytes"],
     ["a role without a ticket secret", (s) => s.replace(/\[\[tickets\]\]\nrole = "worker-lora"\nsecret = "worker-lora"\n/, ""), "no [[tickets]] entry for role worker-lora"],
     ["a role listed twice", (s) => s + '\n[[tickets]]\nrole = "queen"\nsecret = "again"\n', "role queen listed twice"],
     ["an unknown ticket role", (s) => s + '\n[[tickets]]\nrole = "king"\nsecret = "x"\n', "tickets[5].role: must be one of"],

@@ -315,3 +315,21 @@ describe("cohsh --transport 9p (the CLI, real TCP)", () => {
     }
   });
 });
+
+describe("record bounds reachable only over 9P", () => {
+  it("a worker telemetry record of 512 bytes (workers.record_max) is accepted, 513 is refused", async () => {
+    const { c, root } = await session("queen", ticket("queen"));
+    expect(await c.append(root, "/worker/worker-1/telemetry", "a".repeat(512) + "\n")).toBeGreaterThan(0);
+    expect(await errno(c.append(root, "/worker/worker-1/telemetry", "b".repeat(513) + "\n"))).not.toBe("ok");
+    expect(await c.cat(root, "/worker/worker-1/telemetry")).toBe("a".repeat(512) + "\n");
+  });
+
+  it("an ingest record of 4096 bytes is accepted, 4097 is refused (quota)", async () => {
+    const { c, root } = await session("queen", ticket("queen"));
+    await c.append(root, "/queen/telemetry/dev/ctl", '{"new":"segment","mime":"text/plain"}\n');
+    expect(await c.append(root, "/queen/telemetry/dev/seg/seg-000001", "c".repeat(4096) + "\n")).toBeGreaterThan(0);
+    expect(await errno(c.append(root, "/queen/telemetry/dev/seg/seg-000001", "d".repeat(4097) + "\n"))).not.toBe("ok");
+    const seg = await c.cat(root, "/queen/telemetry/dev/seg/seg-000001");
+    expect(seg).toBe("c".repeat(4096) + "\n");
+  });
+});

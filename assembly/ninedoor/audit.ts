@@ -52,7 +52,7 @@ export class Journal {
 
   record(path: string, payload: string, who: Caller, err: NsError | null): void {
     const outcome = err == null ? "ok" : "err";
-    const error = err == null ? "" : err!.reason + "/" + err!.detail;
+    const error = err == null ? "" : err.reason + "/" + err.detail;
     const line =
       '{"seq":' + this.next.toString() + ',"kind":"write","path":' + jsonString(path) + ',"payload":' + jsonString(payload) +
       ',"outcome":"' + outcome + '"' + (err == null ? "" : ',"error":' + jsonString(error)) +

@@ -2,7 +2,7 @@
 // the NineDoor namespace. Same role views, scopes, quotas, lifecycle gates and audit records as
 // the console; only the framing differs. Requests are answered in arrival order, one at a time.
 
-import { CONSOLE_TICKET_MAX, WORKERS_RECORD_MAX, TICKET_ROLES } from "../generated/manifest";
+import { CONSOLE_TICKET_MAX, TELEMETRY_INGEST_MAX_RECORD_BYTES, TICKET_ROLES } from "../generated/manifest";
 import { Namespace } from "../ninedoor/namespace";
 import { Caller, Dir, File, MODE_RO, Node, NsError } from "../ninedoor/node";
 import { OP_LIST, OP_READ, OP_WALK, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "../ninedoor/access";
@@ -443,7 +443,8 @@ export class P9Session {
       let s = lines[i];
       if (s.endsWith("\r")) s = s.substring(0, s.length - 1);
       if (s.length == 0) continue;
-      if (String.UTF8.byteLength(s) > WORKERS_RECORD_MAX) return this.fail(m.tag, EMSGSIZE, "record too big");
+      // The largest record any file takes; each file then applies its own (smaller) bound.
+      if (String.UTF8.byteLength(s) > TELEMETRY_INGEST_MAX_RECORD_BYTES) return this.fail(m.tag, EMSGSIZE, "record too big");
       const err = this.ns.append(f.path, s, new Caller(f.auth.role, f.auth.subject, f.auth.ticketTag));
       if (err != null) {
         pressure.count(err.reason);

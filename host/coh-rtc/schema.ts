@@ -217,6 +217,9 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
 function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const c = m.console;
   const n = m.network;
+  if ((m.workers.record_max as number) > (m.workers.ring_bytes as number)) {
+    errors.push({ path: "workers.record_max", message: "workers.record_max must be <= workers.ring_bytes (a record must fit its ring)" });
+  }
   const ti = m.telemetry_ingest;
   if ((ti.max_bytes_per_segment as number) > (ti.max_total_bytes_per_device as number)) {
     errors.push({ path: "telemetry_ingest.max_bytes_per_segment", message: "telemetry_ingest.max_bytes_per_segment must be <= max_total_bytes_per_device" });
