@@ -21,6 +21,7 @@ import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } fro
 import { QueenCtl } from "./queen_ctl";
 import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 import { TelemetryDir, TelemetryStore } from "./telemetry";
+import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, ScheduleView } from "./schedule";
 import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 
@@ -38,6 +39,8 @@ export class Namespace {
   telemetry: TelemetryStore = new TelemetryStore(this.queenLog, this.lifecycle);
   journal: Journal = new Journal();
   policy: Policy = new Policy();
+  scheduler: Scheduler = new Scheduler(this.queenLog);
+  leases: Leases = new Leases(this.queenLog);
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -68,7 +71,13 @@ export class Namespace {
     this.root.add(new Dir("log")).add(this.queenLog);
     const queen = this.root.add(new Dir("queen"));
     queen.add(this.ctl);
-    queen.add(new Dir("lifecycle")).add(new LifecycleCtl(this.lifecycle, this.workers));
+    queen.add(new Dir("lifecycle")).add(new LifecycleCtl(this.lifecycle, new Outstanding(this.workers, this.leases)));
+    queen.add(new Dir("schedule")).add(new ScheduleCtl(this.scheduler));
+    queen.add(new Dir("lease")).add(new LeaseCtl(this.leases));
+    const ps = proc.add(new Dir("schedule"));
+    for (let i = 0; i < 3; i++) ps.add(new ScheduleView(["queue", "active", "summary"][i], this.scheduler));
+    const pl = proc.add(new Dir("lease"));
+    for (let i = 0; i < 2; i++) pl.add(new LeaseView(["active", "summary"][i], this.leases));
     queen.add(new TelemetryDir(this.telemetry));
     this.root.add(new ShardDir(this.workers));
     const audit = this.root.add(new Dir("audit"));
@@ -88,6 +97,8 @@ export class Namespace {
 
   tick(now: u64): void {
     this.workers.tick(now);
+    this.scheduler.tick(now);
+    this.leases.tick(now);
   }
 
   lookup(path: string): Lookup {

@@ -71,6 +71,10 @@ export const SCHEMA: Record<string, SectionSpec> = {
     max_record_bytes: int(16, 65536, "bytes of one appended record"),
     eviction_policy: str(16, "what a new segment does when the device is full", /^(evict-oldest|refuse)$/),
   },
+  governance: {
+    schedule_queue_max: int(1, 4096, "jobs queued in /queen/schedule at once"),
+    lease_max: int(1, 4096, "leases (and lease quotas) held at once"),
+  },
   policy: {
     queue_max_entries: int(1, 1024, "approvals held in /actions/queue at once"),
   },
