@@ -10,8 +10,16 @@ root=$cache/root
 if [ -f "$root/.ok" ]; then echo "$root"; exit 0; fi
 
 # The generic flavour (the -cloud flavour has no 9P); resolve the current version.
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-[ -n "$kpkg" ] || { echo "fetch-linux9p: cannot resolve linux-image-amd64 (apt-get update?)" >&2; exit 1; }
+resolve() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'; }
+kpkg=$(resolve)
+if [ -z "$kpkg" ]; then
+  # Empty package lists (a fresh machine whose packages were all preinstalled): refresh once.
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update >/dev/null 2>&1 || true
+  kpkg=$(resolve)
+fi
+[ -n "$kpkg" ] || { echo "fetch-linux9p: cannot resolve linux-image-amd64 from the package lists" >&2; exit 1; }
 mkdir -p "$cache/debs"
 (cd "$cache/debs" && apt-get -o APT::Sandbox::User=root download "$kpkg" busybox-static >/dev/null 2>&1) || {
   echo "fetch-linux9p: apt-get download $kpkg busybox-static failed" >&2
