@@ -10,6 +10,7 @@ import {
   CONSOLE_ROLE_MAX,
   CONSOLE_TICKET_MAX,
   CONSOLE_WORKER_ID_MAX,
+  TICKET_ROLES,
 } from "../generated/manifest";
 import { BootInfo } from "../platform/bootinfo";
 import { checkPath, Namespace } from "../ninedoor/namespace";
@@ -17,6 +18,7 @@ import { Caller, Dir, File, NsError } from "../ninedoor/node";
 import { netStats, pressure } from "../net/stats";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
 import { splitVerb } from "./format";
+import { DIAGNOSTIC_HELP } from "./help";
 import { OP_LIST, OP_READ, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "../ninedoor/access";
 import { GATE_WORKER_ATTACH } from "../ninedoor/lifecycle";
 import { KIND_GPU, KIND_HEARTBEAT } from "../ninedoor/workers";
@@ -49,15 +51,8 @@ const NEED_NONE: i32 = 0;
 const NEED_ATTACHED: i32 = 1;
 const NEED_QUEEN: i32 = 2;
 
-const ROLES: string[] = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
 
-const HELP: string[] = [
-  "Commands:",
-  "help - Show this help",
-  "bi - Show bootinfo summary",
-  "caps - Show capability slots",
-  "mem - Show untyped summary",
-  "ping - Respond with pong",
+const HELP: string[] = DIAGNOSTIC_HELP.concat([
   "test - Self-tests run host-side (cohsh test)",
   "nettest - Report the network self-test",
   "netstats - Show network counters",
@@ -70,7 +65,7 @@ const HELP: string[] = [
   "spawn <json> - Write a spawn request to /queen/ctl (queen)",
   "kill <worker> - Write a kill request to /queen/ctl (queen)",
   "quit - Close this session",
-];
+]);
 
 function label(verb: string): string {
   return verb == "bi" ? "BOOTINFO" : verb.toUpperCase();
@@ -161,7 +156,7 @@ export class Commands {
     if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket exceeds allowed length");
     let role = p[0].toLowerCase();
     if (role == "worker") role = "worker-heartbeat"; // the original's alias
-    if (!ROLES.includes(role)) return this.attachFailed(s, out, now, "policy", "detail=invalid-role", "role=" + role);
+    if (!TICKET_ROLES.includes(role)) return this.attachFailed(s, out, now, "policy", "detail=invalid-role", "role=" + role);
     const ticket = p[1];
     let subject = "";
     let scopes: ScopeState | null = null;

@@ -7,21 +7,16 @@ import { BootInfo } from "../platform/bootinfo";
 import { CONSOLE_LINE_MAX } from "../generated/manifest";
 import { EDIT_CANCEL, EDIT_LINE, EDIT_OVERFLOW, LineEditor } from "./line_editor";
 import { parseError, splitVerb } from "./format";
+import { DIAGNOSTIC_HELP } from "./help";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
 
 export const PROMPT = "cohesix> ";
 const NL = "\r\n";
 
-const HELP: string[] = [
-  "Commands:",
-  "help - Show this help",
-  "bi - Show bootinfo summary",
-  "caps - Show capability slots",
-  "mem - Show untyped summary",
-  "ping - Respond with pong",
+const HELP: string[] = DIAGNOSTIC_HELP.concat([
   "quit - Exit the console session (not on the root console)",
   "test - Run self-tests (host-only: use 'cohsh test')",
-];
+]);
 
 export class RootConsole {
   private editor: LineEditor = new LineEditor(CONSOLE_LINE_MAX);

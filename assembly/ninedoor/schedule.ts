@@ -2,7 +2,7 @@
 // and resource leases with ttl expiry and per-subject quotas, visible under /proc/schedule and
 // /proc/lease. Both are strict JSONL control files: nothing is half-applied.
 
-import { GOVERNANCE_LEASE_MAX, GOVERNANCE_SCHEDULE_QUEUE_MAX, EVENT_PUMP_TICK_MS } from "../generated/manifest";
+import { EVENT_PUMP_TICK_MS, GOVERNANCE_LEASE_MAX, GOVERNANCE_SCHEDULE_QUEUE_MAX, TICKET_ROLES } from "../generated/manifest";
 import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
 import { now_ms } from "../platform/abi";
 import { LogFile } from "./files";
@@ -31,7 +31,6 @@ function num(o: JValue, k: string, lo: i64, hi: i64, err: string[]): i64 {
   return v.n;
 }
 
-const ROLES: string[] = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
 
 // ---- schedule ------------------------------------------------------------------------------
 
@@ -69,7 +68,7 @@ export class Scheduler {
     const ticks = num(o, "ticks", 1, 1_000_000, err);
     const budget = num(o, "budget_ms", 1, 3_600_000, err);
     if (err.length > 0) return bad(err[0]);
-    if (!ROLES.includes(role)) return bad("role must be one of " + ROLES.join(","));
+    if (!TICKET_ROLES.includes(role)) return bad("role must be one of " + TICKET_ROLES.join(","));
     if (this.has(id)) return bad("id " + id + " already scheduled");
     if (this.queue.length >= GOVERNANCE_SCHEDULE_QUEUE_MAX) return new NsError("quota", "buffer-full", "schedule queue full");
     const j = new Job(id, role, priority, ticks, budget, this.seq++);

@@ -24,7 +24,6 @@ import {
 } from "./codec";
 
 export const P9_MAX_FIDS: i32 = 64;
-const ROLES: string[] = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
 
 /** What one Tattach established: shared by every fid walked from its root. */
 class Auth {
@@ -194,7 +193,7 @@ export class P9Session {
     if (role.length == 0 || (role == "nobody" && colon < 0)) role = claimedRole(ticket);
     role = role.toLowerCase();
     if (role == "worker") role = "worker-heartbeat";
-    if (!ROLES.includes(role)) return this.attachFailed(m, now, EINVAL, "detail=invalid-role", "role=" + role, "invalid role");
+    if (!TICKET_ROLES.includes(role)) return this.attachFailed(m, now, EINVAL, "detail=invalid-role", "role=" + role, "invalid role");
     if (ticket.length == 0 || String.UTF8.byteLength(ticket) > CONSOLE_TICKET_MAX) {
       // Over 9P there is no console AUTH step: every role, the queen included, needs a ticket.
       return this.attachFailed(m, now, EACCES, "detail=denied", "role=" + role + " cause=ticket-required", "ticket required");
