@@ -56,7 +56,7 @@ describe("audit journal", () => {
       [1, "/queen/ctl", "err"],
       [2, "/queen/lifecycle/ctl", "ok"],
     ]);
-    expect(j[1].error).toBe("policy/invalid-payload");
+    expect(j[1].error).toEqual({ code: "policy/invalid-payload", message: "invalid payload: unexpected character at 0" });
     expect(j[0]).toMatchObject({ kind: "write", role: "queen", ticket: "-", payload: '{"spawn":"heartbeat","ticks":1}' });
     expect((await q.request("ECHO /audit/journal forged")).ack).toContain("error=EPERM");
   });

@@ -2,6 +2,7 @@
 // needs an approval, one approval allows exactly one write, denials and replays are refused,
 // and every decision is audited. The default manifest gates nothing (checked too).
 
+import { createHash } from "node:crypto";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/console/client.js";
 import { Guest } from "../host/runtime/guest.js";
@@ -31,13 +32,17 @@ const status = async (id: string): Promise<unknown> => JSON.parse((await q.reque
 
 describe("policy gate (regression manifest)", () => {
   it("lists its rules", async () => {
+    const rules = [
+      { id: "queen-ctl", target: "/queen/ctl" },
+      { id: "systemd-restart", target: "/host/systemd/*/restart" },
+      { id: "policy-ctl", target: "/policy/ctl" },
+    ];
     expect(JSON.parse((await q.request("CAT /policy/rules")).lines[0])).toEqual({
       enabled: true,
-      limits: { queue_max_entries: 32 },
-      rules: [
-        { id: "queen-ctl", target: "/queen/ctl" },
-        { id: "systemd-restart", target: "/host/systemd/*/restart" },
-      ],
+      revision: "manifest",
+      sha256: createHash("sha256").update(JSON.stringify(rules)).digest("hex"),
+      limits: { queue_max_entries: 32, ctl_max_bytes: 2048, rules_max: 16, revisions_max: 8 },
+      rules,
     });
   });
 

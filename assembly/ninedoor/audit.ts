@@ -55,7 +55,7 @@ export class Journal {
     const error = err == null ? "" : err.reason + "/" + err.detail;
     const line =
       '{"seq":' + this.next.toString() + ',"kind":"write","path":' + jsonString(path) + ',"payload":' + jsonString(payload) +
-      ',"outcome":"' + outcome + '"' + (err == null ? "" : ',"error":' + jsonString(error)) +
+      ',"outcome":"' + outcome + '"' + (err == null ? "" : ',"error":{"code":' + jsonString(error) + ',"message":' + jsonString(err.error) + "}") +
       ',"role":' + jsonString(who.role) + ',"ticket":' + jsonString(who.ticket) + "}";
     const n = String.UTF8.byteLength(line) + 1;
     // Retention: the oldest entries go first; journal_base in /audit/export says where it starts.

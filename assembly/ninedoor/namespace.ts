@@ -23,6 +23,7 @@ import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 import { TelemetryDir, TelemetryStore } from "./telemetry";
 import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, ScheduleView } from "./schedule";
 import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
+import { PolicyCtl, PreflightDir, RevisionsFile } from "./policy_ctl";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
@@ -84,7 +85,11 @@ export class Namespace {
     audit.add(new JournalFile(this.journal));
     audit.add(new ExportFile(this.journal));
     audit.add(new DecisionsFile(this.policy));
-    this.root.add(new Dir("policy")).add(new RulesFile());
+    const pol = this.root.add(new Dir("policy"));
+    pol.add(new PolicyCtl(this.policy, this.queenLog));
+    pol.add(new RulesFile(this.policy));
+    pol.add(new RevisionsFile(this.policy));
+    pol.add(new PreflightDir(this.policy));
     this.root.add(new ActionsDir(this.policy));
     const replay = this.root.add(new Dir("replay"));
     const rs = new ReplayState();

@@ -2,7 +2,8 @@
 // in /actions/queue; one approval allows exactly one write, a deny or a replay is refused. Every
 // gate decision is recorded in /audit/decisions.
 
-import { POLICY_QUEUE_MAX_ENTRIES, POLICY_RULE_IDS, POLICY_RULE_TARGETS } from "../generated/manifest";
+import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../generated/manifest";
+import { sha256Hex } from "../crypto/sha256";
 import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
 import { jsonString } from "./audit";
 import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
@@ -28,14 +29,48 @@ export function globMatch(pattern: string, path: string): bool {
   return true;
 }
 
+export class Rule {
+  constructor(public id: string, public target: string) {}
+}
+
+/** The canonical text a rule set's sha256 is taken over: exactly the "rules" array /policy/rules shows. */
+export function rulesJson(rules: Rule[]): string {
+  let out = "[";
+  for (let i = 0; i < rules.length; i++) out += (i > 0 ? "," : "") + '{"id":' + jsonString(rules[i].id) + ',"target":' + jsonString(rules[i].target) + "}";
+  return out + "]";
+}
+
+/** A named rule set; the bottom of the stack is always the manifest's own ("manifest"). */
+export class Revision {
+  sha256: string;
+  constructor(public id: string, public rules: Rule[]) {
+    this.sha256 = sha256Hex(rulesJson(rules));
+  }
+}
+
+export const MANIFEST_REVISION = "manifest";
+
+function manifestRules(): Rule[] {
+  const out: Rule[] = [];
+  for (let i = 0; i < POLICY_RULE_IDS.length; i++) out.push(new Rule(POLICY_RULE_IDS[i], POLICY_RULE_TARGETS[i]));
+  return out;
+}
+
 export class Policy {
   approvals: Approval[] = [];
   decisions: string[] = [];
   decisionSeq: u64 = 0;
+  /** Revisions for rollback, oldest first; the last one is enforced. Never empty. */
+  stack: Revision[] = [new Revision(MANIFEST_REVISION, manifestRules())];
 
-  /** The id of the first rule that gates `path`, or "". */
+  active(): Revision {
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** The id of the first rule of the active revision that gates `path`, or "". */
   ruleFor(path: string): string {
-    for (let i = 0; i < POLICY_RULE_TARGETS.length; i++) if (globMatch(POLICY_RULE_TARGETS[i], path)) return POLICY_RULE_IDS[i];
+    const rules = this.active().rules;
+    for (let i = 0; i < rules.length; i++) if (globMatch(rules[i].target, path)) return rules[i].id;
     return "";
   }
 
@@ -129,7 +164,7 @@ export class ActionQueue extends File {
   }
 }
 
-function plainId(s: string): bool {
+export function plainId(s: string): bool {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e;
@@ -177,17 +212,19 @@ export class ActionsDir extends Dir {
   }
 }
 
-/** /policy/rules: the manifest's rules as JSON. */
+/** /policy/rules: the enforced revision's rules as JSON, with the sha256 /policy/ctl names them by. */
 export class RulesFile extends File {
-  constructor() {
+  constructor(private p: Policy) {
     super("rules", MODE_RO);
   }
   read(): string[] {
-    let rules = "";
-    for (let i = 0; i < POLICY_RULE_IDS.length; i++) {
-      rules += (i > 0 ? "," : "") + '{"id":' + jsonString(POLICY_RULE_IDS[i]) + ',"target":' + jsonString(POLICY_RULE_TARGETS[i]) + "}";
-    }
-    return ['{"enabled":' + (POLICY_RULE_IDS.length > 0 ? "true" : "false") + ',"limits":{"queue_max_entries":' + POLICY_QUEUE_MAX_ENTRIES.toString() + '},"rules":[' + rules + "]}"];
+    const r = this.p.active();
+    const limits =
+      '{"queue_max_entries":' + POLICY_QUEUE_MAX_ENTRIES.toString() + ',"ctl_max_bytes":' + POLICY_CTL_MAX_BYTES.toString() +
+      ',"rules_max":' + POLICY_RULES_MAX.toString() + ',"revisions_max":' + POLICY_REVISIONS_MAX.toString() + "}";
+    return [
+      '{"enabled":' + (r.rules.length > 0 ? "true" : "false") + ',"revision":' + jsonString(r.id) + ',"sha256":"' + r.sha256 + '","limits":' + limits + ',"rules":' + rulesJson(r.rules) + "}",
+    ];
   }
 }
 

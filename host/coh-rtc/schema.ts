@@ -77,6 +77,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
   },
   policy: {
     queue_max_entries: int(1, 1024, "approvals held in /actions/queue at once"),
+    ctl_max_bytes: int(128, 4096, "bytes of one /policy/ctl line (apply with rules needs Secure9P: the console's echo bound is smaller)"),
+    rules_max: int(1, 64, "rules one policy revision may hold"),
+    revisions_max: int(2, 64, "policy revisions held for rollback, the manifest's own included"),
   },
   audit: {
     journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
@@ -221,6 +224,13 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
 function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const c = m.console;
   const n = m.network;
+  const ruleCount = Object.keys(m.policy_rules).length;
+  if (ruleCount > (m.policy.rules_max as number)) {
+    errors.push({ path: "policy.rules_max", message: `policy.rules_max must hold the manifest's ${ruleCount} [[policy_rules]]` });
+  }
+  if ((m.policy.ctl_max_bytes as number) > (m.telemetry_ingest.max_record_bytes as number)) {
+    errors.push({ path: "policy.ctl_max_bytes", message: "policy.ctl_max_bytes must be <= telemetry_ingest.max_record_bytes (the largest record Secure9P takes)" });
+  }
   if ((m.workers.record_max as number) > (m.workers.ring_bytes as number)) {
     errors.push({ path: "workers.record_max", message: "workers.record_max must be <= workers.ring_bytes (a record must fit its ring)" });
   }

@@ -1,0 +1,255 @@
+// /policy/ctl (apply / rollback revisions), /policy/revisions and /policy/preflight/{req,diff}.
+//
+// Authority stays with the manifest: a revision may add rules but must keep every rule the
+// manifest declares, so runtime policy can only tighten what the image was built with. A rule
+// set is named by the sha256 of its canonical JSON (what /policy/rules prints as "rules"), so an
+// operator applies exactly the text they reviewed, and a damaged or edited line is refused.
+
+import { CONSOLE_PATH_MAX, NAMESPACE_COMPONENT_MAX, NAMESPACE_WALK_DEPTH, POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../generated/manifest";
+import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
+import { LogFile } from "./files";
+import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { MANIFEST_REVISION, plainId, Policy, Revision, Rule, rulesJson } from "./policy";
+import { sha256Hex } from "../crypto/sha256";
+
+function bad(why: string): NsError {
+  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+}
+
+function isHex64(s: string): bool {
+  if (s.length != 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** Rule ids follow the manifest's own rule: 1-64 of [a-z0-9-], starting with a letter or digit. */
+function ruleId(s: string): bool {
+  if (s.length == 0 || s.length > 64 || s.charCodeAt(0) == 0x2d) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c == 0x2d)) return false;
+  }
+  return true;
+}
+
+/** A target is a namespace path (same bounds as any path) whose components may be `*`. */
+function ruleTarget(s: string): bool {
+  if (!s.startsWith("/") || String.UTF8.byteLength(s) > CONSOLE_PATH_MAX) return false;
+  const parts = s.split("/");
+  if (parts.length - 1 > NAMESPACE_WALK_DEPTH) return false;
+  for (let i = 1; i < parts.length; i++) {
+    const c = parts[i];
+    if (c.length == 0 || c == "." || c == ".." || String.UTF8.byteLength(c) > NAMESPACE_COMPONENT_MAX) return false;
+    for (let j = 0; j < c.length; j++) if (c.charCodeAt(j) <= 0x20) return false;
+  }
+  return true;
+}
+
+/** Parses the optional "rules" array; sets `error` and returns null on the first bad entry. */
+class RulesParse {
+  error: string = "";
+  rules: Rule[] = [];
+}
+
+function parseRules(v: JValue): RulesParse {
+  const out = new RulesParse();
+  if (v.kind != J_ARRAY) {
+    out.error = "rules must be an array";
+    return out;
+  }
+  if (v.vals.length > POLICY_RULES_MAX) {
+    out.error = "at most " + POLICY_RULES_MAX.toString() + " rules";
+    return out;
+  }
+  for (let i = 0; i < v.vals.length; i++) {
+    const r = v.vals[i];
+    const at = "rules[" + i.toString() + "]";
+    if (r.kind != J_OBJECT) {
+      out.error = at + " must be an object";
+      return out;
+    }
+    const u = unknownKey(r, ["id", "target"]);
+    if (u.length > 0) {
+      out.error = at + " unknown field " + u;
+      return out;
+    }
+    const id = r.get("id");
+    const target = r.get("target");
+    if (id == null || id.kind != J_STRING || !ruleId(id.s)) {
+      out.error = at + ".id must be 1-64 characters of [a-z0-9-]";
+      return out;
+    }
+    if (target == null || target.kind != J_STRING || !ruleTarget(target.s)) {
+      out.error = at + ".target must be an absolute path (a component may be *)";
+      return out;
+    }
+    for (let j = 0; j < out.rules.length; j++) {
+      if (out.rules[j].id == id.s || out.rules[j].target == target.s) {
+        out.error = at + " repeats rule " + out.rules[j].id;
+        return out;
+      }
+    }
+    out.rules.push(new Rule(id.s, target.s));
+  }
+  return out;
+}
+
+/** /policy/ctl: `{"op":"apply","id","sha256"[,"rules"]}` and `{"op":"rollback","id"}`. */
+export class PolicyCtl extends File {
+  constructor(private p: Policy, private log: LogFile) {
+    super("ctl", MODE_QUEEN_AO);
+  }
+
+  read(): string[] {
+    return [];
+  }
+
+  append(line: string, who: Caller): NsError | null {
+    if (who.role != "queen") return ERR_DENIED;
+    if (String.UTF8.byteLength(line) > POLICY_CTL_MAX_BYTES) return new NsError("policy", "invalid-payload", "invalid payload: line exceeds " + POLICY_CTL_MAX_BYTES.toString() + " bytes");
+    const r = parseJson(line.trim());
+    if (r.value == null) return bad(r.error);
+    const o = r.value!;
+    if (o.kind != J_OBJECT) return bad("expected a JSON object");
+    const op = o.get("op");
+    if (op == null || op.kind != J_STRING) return bad("op must be apply or rollback");
+    if (op.s == "apply") return this.apply(o);
+    if (op.s == "rollback") return this.rollback(o);
+    return bad("op must be apply or rollback");
+  }
+
+  private apply(o: JValue): NsError | null {
+    const u = unknownKey(o, ["op", "id", "sha256", "rules"]);
+    if (u.length > 0) return bad("unknown field " + u);
+    const id = o.get("id");
+    const sha = o.get("sha256");
+    if (id == null || id.kind != J_STRING || id.s.length == 0 || id.s.length > 64 || !plainId(id.s) || id.s == MANIFEST_REVISION) {
+      return bad("id must be 1-64 characters of [A-Za-z0-9._-] (not manifest)");
+    }
+    if (sha == null || sha.kind != J_STRING || !isHex64(sha.s)) return bad("sha256 must be 64 lower-case hex digits");
+    for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].id == id.s) return bad("revision " + id.s + " is already held");
+
+    let rules: Rule[] = [];
+    const rv = o.get("rules");
+    if (rv != null) {
+      const pr = parseRules(rv);
+      if (pr.error.length > 0) return bad(pr.error);
+      const got = sha256Hex(rulesJson(pr.rules));
+      if (got != sha.s) return bad("sha256 mismatch: the rules hash to " + got);
+      rules = pr.rules;
+    } else {
+      // No rules sent: re-activate a rule set the guest already holds, named by its digest.
+      let known: Revision | null = null;
+      for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].sha256 == sha.s) known = this.p.stack[i];
+      if (known == null) return bad("no held revision has sha256 " + sha.s.substring(0, 16) + "...; send the rules");
+      rules = known!.rules;
+    }
+    const base = this.p.stack[0].rules;
+    for (let i = 0; i < base.length; i++) {
+      let kept = false;
+      for (let j = 0; j < rules.length; j++) if (rules[j].id == base[i].id && rules[j].target == base[i].target) kept = true;
+      if (!kept) return bad("a revision must keep manifest rule " + base[i].id);
+    }
+
+    const rev = new Revision(id.s, rules);
+    if (this.p.stack.length >= POLICY_REVISIONS_MAX) {
+      // Bounded history: the oldest applied revision leaves; the manifest's stays at the bottom.
+      const gone = this.p.stack[1];
+      for (let i = 1; i < this.p.stack.length - 1; i++) this.p.stack[i] = this.p.stack[i + 1];
+      this.p.stack.pop();
+      this.log.system("policy retire id=" + gone.id + " reason=history-full");
+    }
+    this.p.stack.push(rev);
+    this.log.system("policy apply id=" + rev.id + " rules=" + rules.length.toString() + " sha256=" + rev.sha256.substring(0, 16));
+    return null;
+  }
+
+  private rollback(o: JValue): NsError | null {
+    const u = unknownKey(o, ["op", "id"]);
+    if (u.length > 0) return bad("unknown field " + u);
+    const id = o.get("id");
+    if (id == null || id.kind != J_STRING || id.s.length == 0 || id.s.length > 64) return bad("id must be 1-64 characters");
+    const cur = this.p.active();
+    if (cur.id == MANIFEST_REVISION) return bad("nothing to roll back: the manifest's rules are enforced");
+    if (cur.id != id.s) return bad("revision " + id.s + " is not the active revision (" + cur.id + ")");
+    this.p.stack.pop();
+    this.log.system("policy rollback id=" + id.s + " active=" + this.p.active().id);
+    return null;
+  }
+}
+
+/** /policy/revisions: the rollback stack, oldest first. */
+export class RevisionsFile extends File {
+  constructor(private p: Policy) {
+    super("revisions", MODE_RO);
+  }
+  read(): string[] {
+    const out: string[] = [];
+    const top = this.p.stack.length - 1;
+    for (let i = 0; i <= top; i++) {
+      const r = this.p.stack[i];
+      out.push("revision id=" + r.id + " rules=" + r.rules.length.toString() + " sha256=" + r.sha256 + " active=" + (i == top ? "yes" : "no"));
+    }
+    return out;
+  }
+}
+
+/** /policy/preflight/req: what the approval queue holds, before anything is written. */
+class PreflightReq extends File {
+  constructor(private p: Policy) {
+    super("req", MODE_RO);
+  }
+  read(): string[] {
+    let queued = 0;
+    let consumed = 0;
+    const body: string[] = [];
+    for (let i = 0; i < this.p.approvals.length; i++) {
+      const a = this.p.approvals[i];
+      if (a.state == "queued") queued++;
+      else consumed++;
+      body.push("req id=" + a.id + " target=" + a.target + " decision=" + (a.decision == "approve" ? "allow" : "deny") + " state=" + a.state);
+    }
+    const out = ["req total=" + this.p.approvals.length.toString() + " queued=" + queued.toString() + " consumed=" + consumed.toString()];
+    for (let i = 0; i < body.length; i++) out.push(body[i]);
+    return out;
+  }
+}
+
+/** /policy/preflight/diff: approvals against the enforced rules; `unmatched` approve nothing. */
+class PreflightDiff extends File {
+  constructor(private p: Policy) {
+    super("diff", MODE_RO);
+  }
+  read(): string[] {
+    const rules = this.p.active().rules;
+    const body: string[] = [];
+    let matched = 0;
+    for (let r = 0; r < rules.length; r++) {
+      let queued = 0;
+      let consumed = 0;
+      for (let i = 0; i < this.p.approvals.length; i++) {
+        const a = this.p.approvals[i];
+        if (this.p.ruleFor(a.target) != rules[r].id) continue;
+        if (a.state == "queued") queued++;
+        else consumed++;
+      }
+      matched += queued + consumed;
+      body.push("rule id=" + rules[r].id + " target=" + rules[r].target + " queued=" + queued.toString() + " consumed=" + consumed.toString());
+    }
+    const n = this.p.approvals.length;
+    const out = ["diff rules=" + rules.length.toString() + " actions=" + n.toString() + " unmatched=" + (n - matched).toString()];
+    for (let i = 0; i < body.length; i++) out.push(body[i]);
+    return out;
+  }
+}
+
+export class PreflightDir extends Dir {
+  constructor(p: Policy) {
+    super("preflight");
+    this.add(new PreflightDiff(p));
+    this.add(new PreflightReq(p));
+  }
+}
