@@ -9,9 +9,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# Guest-side ports and MAC, generated from configs/root_task.toml by coh-rtc.
+# Guest-side ports and MAC, generated from configs/root_task.toml by coh-rtc (a variant image
+# from build/variant.mjs brings its own: COH_MANIFEST_ENV=out/<variant>/manifest.env).
 # shellcheck source=manifest.env
-. "$here/manifest.env"
+. "${COH_MANIFEST_ENV:-$here/manifest.env}"
 gic=${COH_GIC:-3}
 cpu=${COH_CPU:-cortex-a57}
 mem=${COH_MEM:-1024}

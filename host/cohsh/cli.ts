@@ -36,6 +36,8 @@ async function main(): Promise<number> {
     .option("check", { type: "string", describe: "check a .coh script's syntax and exit" })
     .option("qemu-gic-version", { choices: [2, 3] as const, default: 3 as 2 | 3 })
     .option("qemu-cpu", { type: "string", default: "cortex-a57" })
+    .option("qemu-image", { type: "string", describe: "--transport qemu: boot this image instead of out/cohesix.img" })
+    .option("mock-wasm", { type: "string", describe: "--transport mock: run this core instead of out/cohesix.wasm" })
     .option("policy", { type: "string", describe: "client policy file (env COHSH_POLICY; default out/cohsh_policy.toml)" })
     .option("retry-max-attempts", { type: "number", describe: "default from the policy (env COHSH_RETRY_MAX_ATTEMPTS)" })
     .option("retry-backoff-ms", { type: "number", describe: "default from the policy (env COHSH_RETRY_BACKOFF_MS)" })
@@ -97,8 +99,8 @@ async function main(): Promise<number> {
     if (argv.verbose || !script) process.stderr.write(l + "\n");
   };
   let transport: Transport;
-  if (argv.transport === "mock") transport = await mockTransport();
-  else if (argv.transport === "qemu") transport = await qemuTransport({ gic: argv["qemu-gic-version"], cpu: argv["qemu-cpu"], log });
+  if (argv.transport === "mock") transport = await mockTransport(argv["mock-wasm"]);
+  else if (argv.transport === "qemu") transport = await qemuTransport({ gic: argv["qemu-gic-version"], cpu: argv["qemu-cpu"], image: argv["qemu-image"], log });
   else transport = tcpTransport(argv["tcp-host"], argv["tcp-port"]);
 
   // A guest cohsh booted must not outlive it, whatever ends cohsh.

@@ -9,7 +9,7 @@ export const MAX_WAIT_MS = 2000;
 
 export type Statement =
   | { kind: "command"; line: number; text: string }
-  | { kind: "expect"; line: number; text: string; mode: "OK" | "ERR" | "SUBSTR" | "NOT"; arg: string }
+  | { kind: "expect"; line: number; text: string; mode: "OK" | "ERR" | "SUBSTR" | "NOT" | "LINE"; arg: string }
   | { kind: "wait"; line: number; text: string; ms: number };
 
 export class ScriptError extends Error {
@@ -45,11 +45,11 @@ export function parseScript(source: string): Statement[] {
       if (mode === "OK" || mode === "ERR") {
         if (rest.length > 1) throw new ScriptError(line, `EXPECT ${mode} takes no argument`);
         out.push({ kind: "expect", line, text, mode, arg: "" });
-      } else if (mode === "SUBSTR" || mode === "NOT") {
+      } else if (mode === "SUBSTR" || mode === "NOT" || mode === "LINE") {
         if (!arg) throw new ScriptError(line, `EXPECT ${mode} needs a text`);
         out.push({ kind: "expect", line, text, mode, arg });
       } else {
-        throw new ScriptError(line, `unknown EXPECT form '${mode ?? ""}' (OK, ERR, SUBSTR <text>, NOT <text>)`);
+        throw new ScriptError(line, `unknown EXPECT form '${mode ?? ""}' (OK, ERR, SUBSTR <text>, NOT <text>, LINE <text>)`);
       }
     } else if (head === "WAIT") {
       if (rest.length !== 1 || !/^\d+$/.test(rest[0])) throw new ScriptError(line, "WAIT needs one whole number of milliseconds");
@@ -65,8 +65,11 @@ export function parseScript(source: string): Statement[] {
   return out;
 }
 
-export function expectHolds(mode: "OK" | "ERR" | "SUBSTR" | "NOT", arg: string, response: string): boolean {
+/** OK/ERR/SUBSTR/NOT look at the acknowledgement (as the original's scripts do); LINE at every line shown. */
+export function expectHolds(mode: "OK" | "ERR" | "SUBSTR" | "NOT" | "LINE", arg: string, response: string, lines: string[] = [response]): boolean {
   switch (mode) {
+    case "LINE":
+      return lines.some((l) => l.includes(arg));
     case "OK":
       return response.startsWith("OK");
     case "ERR":
@@ -100,8 +103,9 @@ export async function runScript(stmts: Statement[], shell: Shell, print: (line: 
     }
     if (s.kind === "expect") {
       const response = last?.response ?? "";
-      if (!expectHolds(s.mode, s.arg, response)) {
-        return { ok: false, commands, failure: { line: s.line, text: s.text, reason: `response was '${response}'` } };
+      if (!expectHolds(s.mode, s.arg, response, last?.lines ?? [])) {
+        const reason = s.mode === "LINE" ? `no line contains '${s.arg}'` : `response was '${response}'`;
+        return { ok: false, commands, failure: { line: s.line, text: s.text, reason } };
       }
       continue;
     }

@@ -185,7 +185,9 @@ export class Shell {
       case "echo": {
         const i = arg.lastIndexOf(" > ");
         if (i < 0) return local("ECHO", "usage: echo <text> > <path>");
-        const text = arg.slice(0, i).replace(/[\r\n]+/g, " ");
+        let text = arg.slice(0, i).replace(/[\r\n]+/g, " ");
+        // As in a shell, one pair of outer single quotes is not part of the record (seed 000).
+        if (text.length >= 2 && text.startsWith("'") && text.endsWith("'")) text = text.slice(1, -1);
         const path = arg.slice(i + 3).trim();
         if (!path) return local("ECHO", "missing required argument: path");
         return fromReply(await this.session.request(`ECHO ${path} ${text}`));

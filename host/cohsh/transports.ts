@@ -17,8 +17,9 @@ export function tcpTransport(host: string, port: number): Transport {
   return { connector: () => tcpPipe(host, port), describe: `tcp ${host}:${port}`, stop: async () => {} };
 }
 
-export async function mockTransport(): Promise<Transport> {
-  const guest = await Guest.start({ net: "loopback" });
+/** `wasm`: another core than out/cohesix.wasm (e.g. a build/variant.mjs build). */
+export async function mockTransport(wasm?: string): Promise<Transport> {
+  const guest = await Guest.start({ net: "loopback", wasm });
   return {
     connector: async () => {
       const end = guest.loopback.connect(MANIFEST.network.console_port);
@@ -33,13 +34,15 @@ export async function mockTransport(): Promise<Transport> {
 export interface QemuTransportOptions {
   gic?: 2 | 3;
   cpu?: string;
+  /** Another image than out/cohesix.img (e.g. a build/variant.mjs build). */
+  image?: string;
   readyTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
 /** Boots qemu/run.sh on free host ports, waits for the ready line, and connects over TCP. */
 export async function qemuTransport(opts: QemuTransportOptions = {}): Promise<Transport> {
-  const q = await QemuGuest.start({ gic: opts.gic, cpu: opts.cpu });
+  const q = await QemuGuest.start({ gic: opts.gic, cpu: opts.cpu, image: opts.image });
   try {
     await q.waitReady(opts.readyTimeoutMs ?? 30_000);
   } catch (e) {
