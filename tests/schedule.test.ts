@@ -52,7 +52,7 @@ describe("schedule", () => {
       ['{"id":"y","role":"king","priority":1,"ticks":1,"budget_ms":1}', "role must be one of"],
       ['{"id":"y","role":"worker-gpu","priority":256,"ticks":1,"budget_ms":1}', "priority must be an integer in 0..255"],
       ['{"id":"y","role":"worker-gpu","priority":1,"ticks":1,"budget_ms":1,"z":1}', "unknown field z"],
-      ['{"id":"' + "i".repeat(65) + '","role":"queen","priority":1,"ticks":1,"budget_ms":1}', "id must be a string of 1-64"],
+      ['{"id":"' + "i".repeat(65) + '","role":"queen","priority":1,"ticks":1,"budget_ms":1}', "id must be 1-64 characters of [A-Za-z0-9._:/-]"],
     ]) {
       const r = await sched(j);
       expect(r).toContain("detail=invalid-payload");
