@@ -90,6 +90,21 @@ describe("policy gate (regression manifest)", () => {
     for (let i = 0; i < 32; i++) expect((await q.request(`ECHO /actions/queue {"id":"p${i}","target":"/x/${i}","decision":"approve"}`)).ok).toBe(true);
     expect((await q.request('ECHO /actions/queue {"id":"p32","target":"/x","decision":"approve"}')).ack).toContain("approval queue full");
   });
+
+  it("keeps at most audit.decisions_max_bytes of decisions; /audit/export shows the window", async () => {
+    const exported = async (): Promise<Record<string, number>> => JSON.parse((await q.request("CAT /audit/export")).lines[0]);
+    expect(await exported()).toMatchObject({ decisions_base: 0, decisions_next: 0, decisions_max_bytes: 4096 });
+    let sent = 0;
+    for (; sent < 32; sent++) await q.request(`ECHO /actions/queue {"id":"d${sent}","target":"/queen/ctl/${sent}","decision":"deny"}`);
+    const lines = (await q.request("CAT /audit/decisions")).lines;
+    const bytes = lines.reduce((a, l) => a + Buffer.byteLength(l) + 1, 0);
+    expect(bytes).toBeLessThanOrEqual(4096);
+    const x = await exported();
+    expect(x.decisions_next).toBe(sent);
+    expect(x.decisions_base).toBeGreaterThan(0); // 32 decisions do not fit: the oldest went first
+    expect(JSON.parse(lines[0]).seq).toBe(x.decisions_base);
+    expect(JSON.parse(lines[lines.length - 1]).seq).toBe(sent - 1);
+  });
 });
 
 describe("default manifest", () => {

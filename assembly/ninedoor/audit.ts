@@ -2,7 +2,7 @@
 // JSONL journal entry; /replay/ctl re-applies a window of the journal to a scratch namespace
 // and reports whether every outcome matches, with an FNV-1a digest of the replayed sequence.
 
-import { AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../generated/manifest";
+import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../generated/manifest";
 import { J_INT, J_OBJECT, parseJson, unknownKey } from "../json/json";
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
 
@@ -82,14 +82,36 @@ export class JournalFile extends File {
   }
 }
 
+/** /audit/decisions: policy allow/deny lines, retained by bytes like the journal. */
+export class DecisionLog {
+  lines: string[] = [];
+  bytes: i32 = 0;
+  base: u64 = 0; // seq of the oldest line kept
+  next: u64 = 0;
+
+  /** `body` is the JSON object's fields after "seq". */
+  add(body: string): void {
+    const line = '{"seq":' + this.next.toString() + "," + body + "}";
+    const n = String.UTF8.byteLength(line) + 1;
+    while (this.lines.length > 0 && this.bytes + n > AUDIT_DECISIONS_MAX_BYTES) {
+      this.bytes -= String.UTF8.byteLength(this.lines.shift()) + 1;
+      this.base++;
+    }
+    this.lines.push(line);
+    this.bytes += n;
+    this.next++;
+  }
+}
+
 export class ExportFile extends File {
-  constructor(private j: Journal) {
+  constructor(private j: Journal, private d: DecisionLog) {
     super("export", MODE_RO);
   }
   read(): string[] {
     return [
-      '{"journal_base":' + this.j.base.toString() + ',"journal_next":' + this.j.next.toString() + ',"journal_max_bytes":' +
-        AUDIT_JOURNAL_MAX_BYTES.toString() + ',"replay_enabled":true,"replay_max_entries":' + AUDIT_REPLAY_MAX_ENTRIES.toString() + "}",
+      '{"journal_base":' + this.j.base.toString() + ',"journal_next":' + this.j.next.toString() + ',"journal_max_bytes":' + AUDIT_JOURNAL_MAX_BYTES.toString() +
+        ',"decisions_base":' + this.d.base.toString() + ',"decisions_next":' + this.d.next.toString() + ',"decisions_max_bytes":' + AUDIT_DECISIONS_MAX_BYTES.toString() +
+        ',"replay_enabled":true,"replay_max_entries":' + AUDIT_REPLAY_MAX_ENTRIES.toString() + "}",
     ];
   }
 }

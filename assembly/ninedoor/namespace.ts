@@ -83,7 +83,7 @@ export class Namespace {
     this.root.add(new ShardDir(this.workers));
     const audit = this.root.add(new Dir("audit"));
     audit.add(new JournalFile(this.journal));
-    audit.add(new ExportFile(this.journal));
+    audit.add(new ExportFile(this.journal, this.policy.decisions));
     audit.add(new DecisionsFile(this.policy));
     const pol = this.root.add(new Dir("policy"));
     pol.add(new PolicyCtl(this.policy, this.queenLog));

@@ -5,7 +5,7 @@
 import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../generated/manifest";
 import { sha256Hex } from "../crypto/sha256";
 import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
-import { jsonString } from "./audit";
+import { DecisionLog, jsonString } from "./audit";
 import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
 
 export class Approval {
@@ -58,8 +58,7 @@ function manifestRules(): Rule[] {
 
 export class Policy {
   approvals: Approval[] = [];
-  decisions: string[] = [];
-  decisionSeq: u64 = 0;
+  decisions: DecisionLog = new DecisionLog();
   /** Revisions for rollback, oldest first; the last one is enforced. Never empty. */
   stack: Revision[] = [new Revision(MANIFEST_REVISION, manifestRules())];
 
@@ -106,12 +105,10 @@ export class Policy {
   }
 
   decide(kind: string, outcome: string, rule: string, target: string, action: string, who: Caller): void {
-    this.decisions.push(
-      '{"seq":' + this.decisionSeq.toString() + ',"kind":"' + kind + '","outcome":"' + outcome + '","rule":' + jsonString(rule) +
-        ',"target":' + jsonString(target) + ',"action":' + jsonString(action) + ',"role":' + jsonString(who.role) + ',"ticket":' + jsonString(who.ticket) + "}",
+    this.decisions.add(
+      '"kind":"' + kind + '","outcome":"' + outcome + '","rule":' + jsonString(rule) +
+        ',"target":' + jsonString(target) + ',"action":' + jsonString(action) + ',"role":' + jsonString(who.role) + ',"ticket":' + jsonString(who.ticket),
     );
-    this.decisionSeq++;
-    if (this.decisions.length > POLICY_QUEUE_MAX_ENTRIES * 4) this.decisions.shift();
   }
 }
 
@@ -233,6 +230,6 @@ export class DecisionsFile extends File {
     super("decisions", MODE_RO);
   }
   read(): string[] {
-    return this.p.decisions;
+    return this.p.decisions.lines;
   }
 }

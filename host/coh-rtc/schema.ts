@@ -84,6 +84,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   audit: {
     journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
     replay_max_entries: int(1, 4096, "journal entries one /replay/ctl request re-applies"),
+    decisions_max_bytes: int(512, 1 << 20, "bytes of /audit/decisions kept (oldest lines dropped first)"),
   },
   lifecycle: {
     initial_state: str(16, "state at boot", /^(BOOTING|ONLINE)$/),
