@@ -384,6 +384,11 @@ describe("access", () => {
       expect(text, s).not.toContain(s);
     }
     expect(text).toContain("attach ok role=worker-heartbeat subject=worker-1 ticket=");
+    // An unknown role is client text (it could be anything, a ticket included): not repeated.
+    guest.advance(70_000);
+    expect((await w2.request(`ATTACH ${"x".repeat(16)}`)).ack).toBe("ERR ATTACH reason=policy detail=invalid-role");
+    const last = (await q.request("TAIL /trace/events")).lines.map((l) => JSON.parse(l) as Event).filter((e) => e.cat === "console").at(-1);
+    expect(last?.msg).toBe("attach refused detail=invalid-role");
   });
 });
 

@@ -206,7 +206,7 @@ export class Commands {
     s.attachFailures++;
     s.attachRetryAt = now + ((<u64>250) << (<u64>shift));
     this.ns.queenLog.system("console attach outcome=deny " + detail + " " + audit);
-    this.ns.trace.emit(WARN, CAT_CONSOLE, "attach refused " + detail + " " + audit);
+    this.ns.trace.emit(WARN, CAT_CONSOLE, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
     this.refuse(out, "ATTACH", reason, detail);
   }
 

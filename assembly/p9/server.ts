@@ -242,7 +242,7 @@ export class P9Session {
     this.attachFailures++;
     this.attachRetryAt = now + ((<u64>250) << (<u64>shift));
     this.ns.queenLog.system("9p attach outcome=deny " + detail + " " + audit);
-    this.ns.trace.emit(WARN, CAT_P9, "attach refused " + detail + " " + audit);
+    this.ns.trace.emit(WARN, CAT_P9, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
     pressure.count(detail == "detail=expired" ? "quota" : "policy");
     this.msg = msg;
     this.error(m.tag, e);
