@@ -10,8 +10,8 @@ const OUT_CAP: i32 = 1 << 20;
 const IN: usize = heap.alloc(<usize>IN_CAP);
 const OUT: usize = heap.alloc(<usize>OUT_CAP);
 
-// The manifest's bounds unless reset() says otherwise.
-let ring: Kmesg = new Kmesg();
+// The manifest's bounds, as in the core.
+const ring: Kmesg = new Kmesg();
 
 export function inBuf(): usize {
   return IN;
@@ -23,10 +23,6 @@ export function outBuf(): usize {
 
 export function bounds(): i64 {
   return (<i64>ring.maxLines << 32) | <i64>ring.lineBytes;
-}
-
-export function reset(lines: i32, lineBytes: i32): void {
-  ring = lines > 0 ? new Kmesg(lines, lineBytes) : new Kmesg();
 }
 
 export function record(len: i32): void {
