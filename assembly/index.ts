@@ -23,6 +23,8 @@ import { Namespace } from "./ninedoor/namespace";
 import { SmokeService, udpEcho } from "./net/services";
 import { netStats } from "./net/stats";
 import { collectIfDue } from "./platform/gc";
+import { kprint } from "./trace/kmesg";
+import { CAT_NET, ERROR } from "./trace/trace";
 
 let rootConsole: RootConsole | null = null;
 let tcpConsole: TcpConsole | null = null;
@@ -44,7 +46,7 @@ export function coh_rx_cap(): u32 {
 }
 
 function boot(line: string, record: string[]): void {
-  serialPrint(line + "\r\n");
+  kprint(line);
   record.push(line);
 }
 
@@ -82,10 +84,11 @@ export function coh_init(): void {
   }
   const ns = new Namespace(lines, now_ms());
   namespace = ns;
+  if (netStats.listenConsole != 0 || netStats.listenSmoke != 0 || netStats.bindEcho != 0) ns.trace.emit(ERROR, CAT_NET, "unavailable console=" + netStats.listenConsole.toString() + " smoke=" + netStats.listenSmoke.toString() + " echo=" + netStats.bindEcho.toString());
   tcpConsole = new TcpConsole(ns, new Commands(ns, bi));
   timer_period(<u32>EVENT_PUMP_TICK_MS);
-  serialPrint("[console] serial console online\r\n");
-  serialPrint("Cohesix console ready\r\n");
+  kprint("[console] serial console online");
+  kprint("Cohesix console ready");
   const c = new RootConsole(bi);
   rootConsole = c;
   c.prompt();

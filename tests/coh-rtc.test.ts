@@ -46,6 +46,10 @@ describe("coh-rtc", () => {
     ["a worker record larger than its ring", (s) => s.replace(/^record_max = \d+/m, "record_max = 2048"), "workers.record_max must be <= workers.ring_bytes"],
     ["a role without a ticket secret", (s) => s.replace(/\[\[tickets\]\]\nrole = "worker-lora"\nsecret = "worker-lora"\n/, ""), "no [[tickets]] entry for role worker-lora"],
     ["a role listed twice", (s) => s + '\n[[tickets]]\nrole = "queen"\nsecret = "again"\n', "role queen listed twice"],
+    ["an unknown trace level", (s) => s.replace('default_level = "info"', 'default_level = "verbose"'), "trace.default_level: has an invalid value"],
+    ["an unknown trace category", (s) => s.replace(/^default_cats = .*$/m, 'default_cats = "console,disk"'), "trace.default_cats: has an invalid value"],
+    ["a trace category listed twice", (s) => s.replace(/^default_cats = .*$/m, 'default_cats = "ns,p9,ns"'), "trace.default_cats lists a category twice"],
+    ["a trace ring below its bound", (s) => s.replace(/^events_max = \d+/m, "events_max = 8"), "trace.events_max: must be within 16..4096, got 8"],
     ["an unknown ticket role", (s) => s + '\n[[tickets]]\nrole = "king"\nsecret = "x"\n', "tickets[5].role: must be one of"],
   ];
   for (const [name, edit, message] of bad) {

@@ -26,6 +26,7 @@ import { verifyTicket } from "../ticket/verify";
 import { FLAG_QUOTAS } from "../ticket/claims";
 import { sha256Hex } from "../crypto/sha256";
 import { now_ms, wall_ms } from "../platform/abi";
+import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
 
 /** Where a command's reply lines go (one frame each on TCP). */
 export abstract class Reply {
@@ -195,6 +196,7 @@ export class Commands {
     s.attachFailures = 0;
     s.attachRetryAt = 0;
     this.ns.queenLog.system("console attach outcome=allow role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + s.ticketTag);
+    this.ns.trace.emit(INFO, CAT_CONSOLE, "attach ok role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + s.ticketTag);
     out.line("OK ATTACH role=" + role);
   }
 
@@ -204,6 +206,7 @@ export class Commands {
     s.attachFailures++;
     s.attachRetryAt = now + ((<u64>250) << (<u64>shift));
     this.ns.queenLog.system("console attach outcome=deny " + detail + " " + audit);
+    this.ns.trace.emit(WARN, CAT_CONSOLE, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
     this.refuse(out, "ATTACH", reason, detail);
   }
 

@@ -22,6 +22,7 @@ import { netStats, pressure } from "../net/stats";
 import { Commands, Reply, SessionState } from "./commands";
 import { sessions } from "../ninedoor/proc";
 import { P9Session } from "../p9/server";
+import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
 
 const ST_PREAUTH: i32 = 0;
 const ST_AUTHED: i32 = 1;
@@ -92,12 +93,14 @@ export class TcpConsole {
       // Over the manifest's bound: say why, then close, without taking a slot.
       netStats.connsRefusedBusy++;
       pressure.count("busy");
+      this.ns.trace.emit(WARN, CAT_CONSOLE, "session refused conn=" + id.toString() + " reason=busy");
       const f = encodeFrame("ERR CONSOLE reason=busy");
       stream_send(id, changetype<usize>(f), <u32>f.byteLength);
       stream_close(id);
       return;
     }
     this.conns.set(id, new Conn(id, addr, now));
+    this.ns.trace.emit(INFO, CAT_CONSOLE, "session open conn=" + id.toString());
   }
 
   rx(id: u32, ptr: usize, len: u32, now: u64): void {
@@ -168,6 +171,7 @@ export class TcpConsole {
       this.ns.queenLog.system("console conn closed mid-frame");
     }
     if (c.counted) sessions.active--;
+    this.ns.trace.emit(INFO, CAT_CONSOLE, "session close conn=" + id.toString() + (c.p9 != null ? " proto=9p" : ""));
     this.conns.delete(id);
   }
 
@@ -177,10 +181,12 @@ export class TcpConsole {
       const c = all[i];
       if (c.state == ST_PREAUTH && now - c.acceptedAt >= <u64>CONSOLE_AUTH_TIMEOUT_MS) {
         netStats.timeouts++;
+        this.ns.trace.emit(WARN, CAT_CONSOLE, "session timeout conn=" + c.id.toString() + " phase=auth");
         this.fatal(c, "ERR AUTH reason=timeout", now);
       } else if (c.state == ST_AUTHED && now - c.lastRx >= <u64>CONSOLE_IDLE_TIMEOUT_MS) {
         netStats.timeouts++;
         pressure.count("busy");
+        this.ns.trace.emit(INFO, CAT_CONSOLE, "session timeout conn=" + c.id.toString() + " phase=idle");
         this.fatal(c, "ERR CONSOLE reason=timeout", now);
       }
       c.out.flush();
@@ -209,6 +215,7 @@ export class TcpConsole {
     const peer = this.peer(c.peer);
     if (now < peer.lockedUntil) {
       pressure.count("quota");
+      this.ns.trace.emit(WARN, CAT_CONSOLE, "auth refused conn=" + c.id.toString() + " reason=locked-out");
       return this.fatal(c, "ERR AUTH reason=quota detail=rate-limited delay_ms=" + (peer.lockedUntil - now).toString(), now);
     }
     const prefix = line.length >= 5 ? line.substring(0, 5).toUpperCase() : "";
@@ -222,6 +229,7 @@ export class TcpConsole {
     c.state = ST_AUTHED;
     c.counted = true;
     sessions.active++;
+    this.ns.trace.emit(INFO, CAT_CONSOLE, "auth ok conn=" + c.id.toString());
     c.line("OK AUTH");
   }
 
@@ -238,8 +246,10 @@ export class TcpConsole {
       peer.lockedUntil = now + <u64>CONSOLE_AUTH_LOCKOUT_MS;
       peer.failures = [];
       this.ns.queenLog.system("console auth lockout ms=" + CONSOLE_AUTH_LOCKOUT_MS.toString());
+      this.ns.trace.emit(WARN, CAT_CONSOLE, "lockout conn=" + c.id.toString() + " ms=" + CONSOLE_AUTH_LOCKOUT_MS.toString());
     }
     this.ns.queenLog.system("console auth outcome=deny reason=" + reason);
+    this.ns.trace.emit(WARN, CAT_CONSOLE, "auth fail conn=" + c.id.toString() + " reason=" + reason);
     pressure.count("policy");
     this.fatal(c, "ERR AUTH reason=" + reason, now);
   }

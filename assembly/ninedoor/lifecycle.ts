@@ -4,6 +4,7 @@
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
 import { LogFile } from "./files";
 import { now_ms } from "../platform/abi";
+import { CAT_LIFECYCLE, INFO, Trace, WARN } from "../trace/trace";
 
 export const BOOTING = "BOOTING";
 export const DEGRADED = "DEGRADED";
@@ -24,10 +25,11 @@ export class Lifecycle {
   reason: string = "boot";
   sinceMs: u64 = 0;
 
-  constructor(private log: LogFile) {}
+  constructor(private log: LogFile, private trace: Trace) {}
 
   private move(to: string, reason: string, now: u64): void {
     this.log.system("lifecycle transition old=" + this.state + " new=" + to + " reason=" + reason);
+    this.trace.emit(INFO, CAT_LIFECYCLE, "transition old=" + this.state + " new=" + to + " reason=" + reason);
     this.state = to;
     this.reason = reason;
     this.sinceMs = now;
@@ -71,6 +73,7 @@ export class Lifecycle {
 
   private denied(cmd: string, why: string): string {
     this.log.system("lifecycle denied action=" + cmd + " state=" + this.state + " reason=" + why);
+    this.trace.emit(WARN, CAT_LIFECYCLE, "denied action=" + (why == "invalid-command" ? "unknown" : cmd) + " state=" + this.state + " reason=" + why);
     return why;
   }
 

@@ -25,6 +25,8 @@ import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, Sched
 import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
 import { PolicyCtl, PreflightDir, RevisionsFile } from "./policy_ctl";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
+import { CAT_NS, INFO, Trace, TraceCtl, TraceEvents, TraceStatus, WARN } from "../trace/trace";
+import { KmesgFile } from "../trace/kmesg";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {
@@ -33,9 +35,10 @@ export class Lookup {
 
 export class Namespace {
   root: Dir = new Dir("");
+  trace: Trace = new Trace(); // per namespace: a replay's scratch namespace has its own
   queenLog: LogFile = new LogFile("queen.log", NAMESPACE_QUEEN_LOG_LINES);
-  lifecycle: Lifecycle = new Lifecycle(this.queenLog);
-  workers: WorkerTable = new WorkerTable(this.queenLog);
+  lifecycle: Lifecycle = new Lifecycle(this.queenLog, this.trace);
+  workers: WorkerTable = new WorkerTable(this.queenLog, this.trace);
   ctl: QueenCtl = new QueenCtl(this.queenLog, this.workers, this.lifecycle, NAMESPACE_CTL_JOURNAL_LINES);
   telemetry: TelemetryStore = new TelemetryStore(this.queenLog, this.lifecycle);
   journal: Journal = new Journal();
@@ -96,6 +99,11 @@ export class Namespace {
     replay.add(new ReplayCtl(this.journal, rs, new FreshNamespace()));
     replay.add(new ReplayStatus(rs));
     if (LEGACY_ALIAS) this.root.add(new WorkerListDir(this.workers, ""));
+    const trace = this.root.add(new Dir("trace"));
+    trace.add(new TraceCtl(this.trace));
+    trace.add(new TraceEvents(this.trace));
+    trace.add(new TraceStatus(this.trace));
+    this.root.add(new KmesgFile());
 
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);
   }
@@ -134,6 +142,7 @@ export class Namespace {
     const err = this.appendUnjournalled(path, payload, who);
     // Replay requests are not themselves replayed, and telemetry is data, not control.
     if (!path.startsWith("/replay/") && !path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.journal.record(path, payload, who, err);
+    if (!path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.trace.emit(err == null ? INFO : WARN, CAT_NS, "write path=" + path + " role=" + who.role + (err == null ? " outcome=ok" : " outcome=err error=" + err.reason + "/" + err.detail));
     return err;
   }
 

@@ -12,6 +12,7 @@ import {
 } from "../generated/manifest";
 import { sha256Hex } from "../crypto/sha256";
 import { LogFile } from "./files";
+import { CAT_WORKERS, INFO, Trace } from "../trace/trace";
 import { WorkerCount } from "./lifecycle";
 import { Caller, Dir, ERR_DENIED, File, MODE_AO, Node, NsError } from "./node";
 
@@ -72,7 +73,7 @@ export class WorkerTable extends WorkerCount {
   list: Worker[] = [];
   private nextId: i32 = 1;
 
-  constructor(private log: LogFile) {
+  constructor(private log: LogFile, private trace: Trace) {
     super();
   }
 
@@ -92,6 +93,7 @@ export class WorkerTable extends WorkerCount {
     const w = new Worker(id, kind, shardLabel(id), ticks, ops, ttlS > 0 ? now + ttlS * 1000 : 0, now, detail);
     this.list.push(w);
     this.log.system("worker spawn id=" + id + " kind=" + kind + " shard=" + w.label);
+    this.trace.emit(INFO, CAT_WORKERS, "spawn id=" + id + " kind=" + kind + " shard=" + w.label);
     return w;
   }
 
@@ -100,6 +102,7 @@ export class WorkerTable extends WorkerCount {
       if (this.list[i].id == id) {
         this.list.splice(i, 1);
         this.log.system("worker exit id=" + id + " reason=" + reason);
+        this.trace.emit(INFO, CAT_WORKERS, "exit id=" + id + " reason=" + reason);
         return true;
       }
     }

@@ -14,6 +14,7 @@ import { sha256Hex } from "../crypto/sha256";
 import { now_ms, wall_ms } from "../platform/abi";
 import { pressure } from "../net/stats";
 import { OutQueue } from "../net/out_queue";
+import { CAT_P9, INFO, WARN } from "../trace/trace";
 import { validUtf8 } from "../console/utf8";
 import {
   classicCode, decodeT, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR,
@@ -232,6 +233,7 @@ export class P9Session {
     this.attached = true;
     this.fids.set(fid, new Fid("/", a));
     this.ns.queenLog.system("9p attach outcome=allow role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + a.ticketTag);
+    this.ns.trace.emit(INFO, CAT_P9, "attach ok role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + a.ticketTag);
     this.send(this.w.begin(105, m.tag).qid(this.qidOf("/", this.ns.root)));
   }
 
@@ -240,6 +242,7 @@ export class P9Session {
     this.attachFailures++;
     this.attachRetryAt = now + ((<u64>250) << (<u64>shift));
     this.ns.queenLog.system("9p attach outcome=deny " + detail + " " + audit);
+    this.ns.trace.emit(WARN, CAT_P9, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
     pressure.count(detail == "detail=expired" ? "quota" : "policy");
     this.msg = msg;
     this.error(m.tag, e);

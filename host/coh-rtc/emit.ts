@@ -140,6 +140,7 @@ export function docSnippets(m: Manifest, manifestSha: string): Record<string, st
     manifest: note + emitFieldTable(m, Object.keys(SCHEMA)),
     namespace: note + emitFieldTable(m, ["namespace", "sharding", "workers", "telemetry_ingest", "lifecycle"]),
     console: note + emitFieldTable(m, ["console"]),
+    trace: note + emitFieldTable(m, ["trace"]),
   };
 }
 

@@ -10,6 +10,9 @@ export type SectionSpec = Record<string, FieldSpec>;
 const int = (min: number, max: number, doc: string): FieldSpec => ({ kind: "int", min, max, doc });
 const str = (maxLen: number, doc: string, pattern?: RegExp, secret = false): FieldSpec => ({ kind: "string", maxLen, doc, pattern, secret });
 
+/** Trace categories in the core's order (assembly/trace/trace.ts keeps the same list). */
+export const TRACE_CATS = ["console", "p9", "ns", "lifecycle", "workers", "net"] as const;
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
@@ -85,6 +88,14 @@ export const SCHEMA: Record<string, SectionSpec> = {
     journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
     replay_max_entries: int(1, 4096, "journal entries one /replay/ctl request re-applies"),
     decisions_max_bytes: int(512, 1 << 20, "bytes of /audit/decisions kept (oldest lines dropped first)"),
+  },
+  trace: {
+    events_max: int(16, 4096, "events kept in /trace/events (oldest dropped first)"),
+    msg_max: int(64, 1024, "bytes of one trace event's msg (longer ones are cut)"),
+    default_level: str(8, "trace level at boot: error, warn, info or debug", /^(error|warn|info|debug)$/),
+    default_cats: str(64, "trace categories recorded at boot, comma-separated (console,p9,ns,lifecycle,workers,net)", new RegExp(`^(${TRACE_CATS.join("|")})(,(${TRACE_CATS.join("|")}))*$`)),
+    kmesg_lines: int(16, 4096, "lines kept in /kmesg (oldest dropped first)"),
+    kmesg_line_bytes: int(64, 1024, "bytes of one /kmesg line (longer ones are cut)"),
   },
   lifecycle: {
     initial_state: str(16, "state at boot", /^(BOOTING|ONLINE)$/),
@@ -245,6 +256,8 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   if ((c.line_max as number) > (c.frame_max as number) - 4) {
     errors.push({ path: "console.line_max", message: "console.line_max must fit in a frame: line_max <= frame_max - 4" });
   }
+  const cats = (m.trace.default_cats as string).split(",");
+  if (new Set(cats).size !== cats.length) errors.push({ path: "trace.default_cats", message: "trace.default_cats lists a category twice" });
   if (n.console_port === n.tcp_smoke_port) {
     errors.push({ path: "network.tcp_smoke_port", message: "network.tcp_smoke_port must differ from network.console_port" });
   }
