@@ -23,6 +23,7 @@ import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
 import { TelemetryDir, TelemetryStore } from "./telemetry";
 import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, ScheduleView } from "./schedule";
 import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
+import { ExportDir, Exports } from "./export";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
@@ -41,6 +42,7 @@ export class Namespace {
   policy: Policy = new Policy();
   scheduler: Scheduler = new Scheduler(this.queenLog);
   leases: Leases = new Leases(this.queenLog);
+  exports: Exports = new Exports(this.queenLog, this.journal);
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -79,6 +81,8 @@ export class Namespace {
     const pl = proc.add(new Dir("lease"));
     for (let i = 0; i < 2; i++) pl.add(new LeaseView(["active", "summary"][i], this.leases));
     queen.add(new TelemetryDir(this.telemetry));
+    queen.add(new ExportDir(this.exports));
+    this.telemetry.sink = this.exports;
     this.root.add(new ShardDir(this.workers));
     const audit = this.root.add(new Dir("audit"));
     audit.add(new JournalFile(this.journal));
@@ -99,6 +103,7 @@ export class Namespace {
     this.workers.tick(now);
     this.scheduler.tick(now);
     this.leases.tick(now);
+    this.exports.tick(now);
   }
 
   lookup(path: string): Lookup {
