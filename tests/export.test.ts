@@ -2,7 +2,10 @@
 // clock), LoRA job bundles filled from the telemetry ingest while a window is open, their bounds,
 // refusals that change nothing, the queen-only view, the journal, replay, and Secure9P's raw read.
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/console/client.js";
 import { loopbackPipe } from "../host/console/transport.js";
 import { MANIFEST, MANIFEST_SHA256 } from "../host/generated/manifest.js";
@@ -11,6 +14,8 @@ import { Guest } from "../host/runtime/guest.js";
 import { mintTicket } from "../host/ticket/index.js";
 import { type CborValue, decodeCbor, fromB64Lines } from "./helpers/cbor.js";
 import { authed, CONSOLE_PORT, queen } from "./helpers/console.js";
+import { buildRegressionCore } from "./helpers/regression_core.js";
+import { ROOT } from "./helpers/serial.js";
 
 const X = MANIFEST.export;
 const CTL = "/queen/export/ctl";
@@ -417,5 +422,37 @@ describe("Secure9P", () => {
     expect(code).toBe("EACCES");
     expect(await c.cat(root, `${JOBS}/nine/base_model.ref`)).toBe(`base_model=${X.base_model_default}\n`);
     c.end();
+  });
+});
+
+describe("another manifest's bounds (configs/root_task_regression.toml)", () => {
+  const R = (parse(readFileSync(join(ROOT, "configs/root_task_regression.toml"), "utf8")) as { export: Record<string, number> }).export;
+  let wasm = "";
+  beforeAll(() => {
+    wasm = buildRegressionCore("export");
+  });
+
+  it("windows_max, ttl_max_s and telemetry_max_bytes come from the manifest", async () => {
+    const g = await Guest.start({ manualClock: true, wasm });
+    try {
+      const r = await queen(g);
+      const ask = async (line: string): Promise<string> => (await r.request(line)).ack;
+      expect(await ask("ECHO /queen/lifecycle/ctl resume")).toMatch(/^OK/); // this manifest boots BOOTING
+      expect(await ask(`ECHO ${CTL} {"op":"open","id":"a","ttl_s":${R.ttl_max_s + 1}}`)).toContain(`ttl_s must be an integer in 1..${R.ttl_max_s}`);
+      for (let i = 0; i < R.windows_max; i++) expect(await ask(`ECHO ${CTL} {"op":"open","id":"w${i}","ttl_s":${R.ttl_max_s}}`)).toMatch(/^OK/);
+      expect(await ask(`ECHO ${CTL} {"op":"open","id":"x","ttl_s":60}`)).toContain(`export windows full: ${R.windows_max} open`);
+      expect(await ask('ECHO /queen/telemetry/d/ctl {"new":"segment","mime":"text/plain"}')).toMatch(/^OK/);
+      let n = 0;
+      for (; n < 20; n++) expect(await ask(`ECHO /queen/telemetry/d/seg/seg-000001 ${"p".repeat(100)}`)).toMatch(/^OK/);
+      const st = (await r.request("CAT /queen/export/status")).lines;
+      const w0 = status(st, "w0");
+      const frame = frameLen({ seg: "seg-000001", seq: 1, mime: "text/plain", device: "d", payload: "p".repeat(100) });
+      const fit = Math.floor((R.telemetry_max_bytes - 1) / frame); // seq < 24: one-byte heads throughout
+      expect(w0).toMatchObject({ records: String(fit), bytes: String(1 + fit * frame), dropped: String(n - fit) });
+      expect(Number(w0.bytes)).toBeLessThanOrEqual(R.telemetry_max_bytes);
+      expect(status(st, "w1")).toMatchObject({ records: String(fit), dropped: String(n - fit) });
+    } finally {
+      await g.stop();
+    }
   });
 });
