@@ -387,9 +387,14 @@ describe("journal and replay", () => {
     expect(await ls(JOBS)).toEqual(["r2", ...Array.from({ length: X.windows_max - 1 }, (_, i) => `r${i + 3}`)].sort());
   });
 
-  it("the system role can only close (it is what replayed expiries run as)", async () => {
-    // No session can attach as "system": it is not a ticket role.
+  it("no session can attach as the system role that journalled expiries carry", async () => {
     expect((await q.request("ATTACH system")).ack).toBe("ERR ATTACH reason=policy detail=invalid-role");
+    const { c, root } = await nine();
+    let code = "ok";
+    await c.attach("system", "").catch((e) => (code = e instanceof P9Error ? e.code : String(e)));
+    expect(code).toBe("EINVAL");
+    expect(await c.ls(root, "/queen/export")).toEqual(["ctl", "lora_jobs", "status"]);
+    c.end();
   });
 });
 
