@@ -258,7 +258,7 @@ describe("bounds and refusals", () => {
     expect(await open("i".repeat(58))).toContain("id must be 1-57 characters of [A-Za-z0-9._-]");
     const r = await q.request(`CAT ${JOBS}/${id57}/telemetry.cbor`);
     expect(r.ok, r.ack).toBe(true);
-    expect(await open("b1", 60, ',"base_model":"bad model"')).toContain("base_model must be 1-128 characters");
+    expect(await open("b1", 60, ',"base_model":"bad model"')).toContain("base_model must be 1-128 characters of [A-Za-z0-9._:/@+-]");
     expect(await close("tmax", "bad reason")).toContain("reason must be 1-64 characters");
     expect(await close("tmax", "r".repeat(65))).toContain("reason must be 1-64 characters");
     expect(await close("tmax", "r".repeat(64))).toMatch(/^OK/);

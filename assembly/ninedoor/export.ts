@@ -58,7 +58,7 @@ function token(s: string, max: i32, extra: string): bool {
 function strField(o: JValue, k: string, max: i32, extra: string, err: string[]): string {
   const v = o.get(k);
   if (v == null || v.kind != J_STRING || !token(v.s, max, extra)) {
-    err.push(k + " must be 1-" + max.toString() + " characters of [A-Za-z0-9._-" + extra + "]");
+    err.push(k + " must be 1-" + max.toString() + " characters of [A-Za-z0-9._" + extra + "-]");
     return "";
   }
   return v.s;
@@ -119,7 +119,7 @@ export class Bundle {
     return ["base_model=" + this.baseModel];
   }
 
-  /** policy.toml: flat keys, strings that need no escaping (ids, reasons and refs are tokens). */
+  /** policy.toml. Its strings need no escaping: ids, reasons and refs are checked tokens. */
   policyLines(): string[] {
     return [
       'schema = "' + POLICY_SCHEMA + '"',
