@@ -47,6 +47,11 @@ describe("coh-rtc", () => {
     ["a role without a ticket secret", (s) => s.replace(/\[\[tickets\]\]\nrole = "worker-lora"\nsecret = "worker-lora"\n/, ""), "no [[tickets]] entry for role worker-lora"],
     ["a role listed twice", (s) => s + '\n[[tickets]]\nrole = "queen"\nsecret = "again"\n', "role queen listed twice"],
     ["an unknown ticket role", (s) => s + '\n[[tickets]]\nrole = "king"\nsecret = "x"\n', "tickets[5].role: must be one of"],
+    ["an export bundle past coh peft's 131072 bytes", (s) => s.replace(/^telemetry_max_bytes = \d+/m, "telemetry_max_bytes = 131073"), "export.telemetry_max_bytes: must be within 64..131072, got 131073"],
+    ["no export windows", (s) => s.replace(/^windows_max = \d+/m, "windows_max = 0"), "export.windows_max: must be within 1..16, got 0"],
+    ["a base model ref with a space", (s) => s.replace(/^base_model_default = .*$/m, 'base_model_default = "my model"'), 'export.base_model_default: has an invalid value "my model"'],
+    ["no [export] section", (s) => s.replace(/^\[export\]\n(.*\n)+?\n/m, ""), "export: missing section [export]"],
+    ["a path_max too short for export job paths", (s) => s.replace(/^path_max = \d+/m, "path_max = 46"), "console.path_max must be >= 47"],
   ];
   for (const [name, edit, message] of bad) {
     it(`refuses a manifest with ${name}`, () => {
