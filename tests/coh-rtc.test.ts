@@ -51,6 +51,11 @@ describe("coh-rtc", () => {
     ["a trace category listed twice", (s) => s.replace(/^default_cats = .*$/m, 'default_cats = "ns,p9,ns"'), "trace.default_cats lists a category twice"],
     ["a trace ring below its bound", (s) => s.replace(/^events_max = \d+/m, "events_max = 8"), "trace.events_max: must be within 16..4096, got 8"],
     ["an unknown ticket role", (s) => s + '\n[[tickets]]\nrole = "king"\nsecret = "x"\n', "tickets[5].role: must be one of"],
+    ["an export bundle past coh peft's 131072 bytes", (s) => s.replace(/^telemetry_max_bytes = \d+/m, "telemetry_max_bytes = 131073"), "export.telemetry_max_bytes: must be within 64..131072, got 131073"],
+    ["no export windows", (s) => s.replace(/^windows_max = \d+/m, "windows_max = 0"), "export.windows_max: must be within 1..16, got 0"],
+    ["a base model ref with a space", (s) => s.replace(/^base_model_default = .*$/m, 'base_model_default = "my model"'), 'export.base_model_default: has an invalid value "my model"'],
+    ["no [export] section", (s) => s.replace(/^\[export\]\n(.*\n)+?\n/m, ""), "export: missing section [export]"],
+    ["a path_max too short for export job paths", (s) => s.replace(/^path_max = \d+/m, "path_max = 46"), "console.path_max must be >= 47"],
   ];
   for (const [name, edit, message] of bad) {
     it(`refuses a manifest with ${name}`, () => {

@@ -14,7 +14,7 @@ import { Guest } from "../host/runtime/guest.js";
 import { ROOT } from "./helpers/serial.js";
 import { cohsh, loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
 
-const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh", "tests/scripts/tickets.coh", "tests/scripts/replay_journal.coh"];
+const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh", "tests/scripts/tickets.coh", "tests/scripts/replay_journal.coh", "tests/scripts/export_window.coh"];
 
 function tmpFile(name: string, text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), "cohsh-")), name);

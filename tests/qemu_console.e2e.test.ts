@@ -11,7 +11,7 @@ import { QemuGuest } from "../host/runtime/qemu.js";
 import { frameOfLength, waitClosed } from "./helpers/console.js";
 import { cohsh, loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
 
-const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh", "tests/scripts/tickets.coh", "tests/scripts/replay_journal.coh", "tests/scripts/operator_walkthrough.coh", "tests/scripts/schedule_lease.coh", "tests/scripts/trace_kmesg.coh"];
+const SCRIPTS = ["tests/scripts/tcp_basic.coh", "tests/scripts/log_batch.coh", "tests/scripts/negative.coh", "tests/scripts/lifecycle_basic.coh", "tests/scripts/workers.coh", "tests/scripts/telemetry_push.coh", "tests/scripts/tickets.coh", "tests/scripts/replay_journal.coh", "tests/scripts/operator_walkthrough.coh", "tests/scripts/schedule_lease.coh", "tests/scripts/trace_kmesg.coh", "tests/scripts/export_window.coh"];
 
 async function dialRaw(port: number): Promise<{ client: ConsoleClient; sock: Socket }> {
   // A raw socket shared with a ConsoleClient: tests write arbitrary bytes, read frames back.

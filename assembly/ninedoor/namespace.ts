@@ -24,6 +24,7 @@ import { TelemetryDir, TelemetryStore } from "./telemetry";
 import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, ScheduleView } from "./schedule";
 import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
 import { PolicyCtl, PreflightDir, RevisionsFile } from "./policy_ctl";
+import { ExportDir, Exports } from "./export";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 import { CAT_NS, INFO, Trace, TraceCtl, TraceEvents, TraceStatus, WARN } from "../trace/trace";
 import { KmesgFile } from "../trace/kmesg";
@@ -45,6 +46,7 @@ export class Namespace {
   policy: Policy = new Policy();
   scheduler: Scheduler = new Scheduler(this.queenLog);
   leases: Leases = new Leases(this.queenLog);
+  exports: Exports = new Exports(this.queenLog, this.journal);
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -83,6 +85,8 @@ export class Namespace {
     const pl = proc.add(new Dir("lease"));
     for (let i = 0; i < 2; i++) pl.add(new LeaseView(["active", "summary"][i], this.leases));
     queen.add(new TelemetryDir(this.telemetry));
+    queen.add(new ExportDir(this.exports));
+    this.telemetry.sink = this.exports;
     this.root.add(new ShardDir(this.workers));
     const audit = this.root.add(new Dir("audit"));
     audit.add(new JournalFile(this.journal));
@@ -112,6 +116,7 @@ export class Namespace {
     this.workers.tick(now);
     this.scheduler.tick(now);
     this.leases.tick(now);
+    this.exports.tick(now);
   }
 
   lookup(path: string): Lookup {

@@ -1,6 +1,8 @@
 // NineDoor's building blocks, Plan 9 devtab style: a directory is a sorted table of children,
 // a synthetic file is a small class that says what reading and appending it do.
 
+import { base64 } from "../text/base64";
+
 export const MODE_RO: i32 = 0; // read-only
 export const MODE_AO: i32 = 1; // append-only, any attached role allowed by the view
 export const MODE_QUEEN_AO: i32 = 2; // append-only, queen only
@@ -89,5 +91,36 @@ export abstract class File extends Node {
   /** False for files whose lines CAT must not stream (the queen log: ACK + END only). */
   catShowsBody(): bool {
     return true;
+  }
+
+  /** A binary file's raw content, which Secure9P serves as is; null for files of text lines. */
+  bytes(): Uint8Array | null {
+    return null;
+  }
+}
+
+/** Raw bytes per `b64:` line of a binary file's text view (64 base64 characters). */
+export const B64_CHUNK: i32 = 48;
+
+/**
+ * A read-only binary file. Secure9P reads its bytes; the text surfaces (console CAT/TAIL) show
+ * `b64:<base64 of 48 bytes>` lines, the last one shorter, so transcripts stay line-shaped.
+ */
+export abstract class BinaryFile extends File {
+  constructor(name: string) {
+    super(name, MODE_RO);
+  }
+
+  abstract bytes(): Uint8Array | null;
+
+  read(): string[] {
+    const b = this.bytes()!;
+    const out: string[] = [];
+    for (let i = 0; i < b.length; i += B64_CHUNK) out.push("b64:" + base64(b.dataStart + <usize>i, min<i32>(B64_CHUNK, b.length - i)));
+    return out;
+  }
+
+  summary(): string {
+    return "bytes=" + this.bytes()!.length.toString() + " encoding=b64";
   }
 }

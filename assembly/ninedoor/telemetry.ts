@@ -65,8 +65,14 @@ class Device {
   }
 }
 
+/** Something that also wants every accepted record (export windows); it cannot refuse one. */
+export abstract class TelemetrySink {
+  abstract capture(device: string, seg: string, mime: string, payload: string): void;
+}
+
 export class TelemetryStore {
   devices: Device[] = [];
+  sink: TelemetrySink | null = null;
 
   constructor(private log: LogFile, private lifecycle: Lifecycle) {}
 
@@ -121,6 +127,8 @@ export class TelemetryStore {
     if (env != null) return env;
     seg.lines.push(line);
     seg.bytes += n + 1;
+    const sink = this.sink;
+    if (sink != null) sink.capture(dev.name, seg.id, seg.mime, line);
     return null;
   }
 }

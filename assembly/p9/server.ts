@@ -351,7 +351,8 @@ export class P9Session {
     if (!node.isDir()) {
       const file = node as File;
       mode = file.mode == MODE_RO ? 0o100444 : 0o100644;
-      size = <u64>contentBytes(file.read());
+      const raw = file.bytes();
+      size = raw != null ? <u64>raw.length : <u64>contentBytes(file.read());
     }
     const secs = wall_ms() / 1000;
     this.w.begin(25, m.tag).u64(0x7ff).qid(q).u32(mode).u32(0).u32(0).u64(node.isDir() ? 2 : 1).u64(0);
@@ -368,17 +369,28 @@ export class P9Session {
     if (f.entries != null) return this.fail(m.tag, EISDIR, "is a directory: use Treaddir");
     const l = this.ns.lookupFile(f.path);
     if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
-    const body = String.UTF8.encode(content((l.node as File).read()), false);
+    // Binary files are served as their bytes; line files as their lines joined by "\n".
+    const file = l.node as File;
+    const raw = file.bytes();
+    let base: usize = 0;
+    let total: u64 = 0;
+    if (raw != null) {
+      base = raw.dataStart;
+      total = <u64>raw.length;
+    } else {
+      const body = String.UTF8.encode(content(file.read()), false);
+      base = changetype<usize>(body);
+      total = <u64>body.byteLength;
+    }
     const off = m.int(1);
     let count = <u64>m.int(2);
     const room = <u64>(this.msize - 11);
     if (count > room) count = room;
-    const total = <u64>body.byteLength;
     const from = off < total ? off : total;
     const n = <i32>(total - from < count ? total - from : count);
     const a = f.auth;
     if (n > 0 && !this.charge(a, f.path, <u64>n, from == 0)) return this.error(m.tag, EDQUOT);
-    this.w.begin(117, m.tag).u32(<u32>n).bytes(changetype<usize>(body) + <usize>from, n);
+    this.w.begin(117, m.tag).u32(<u32>n).bytes(base + <usize>from, n);
     this.send(this.w);
   }
 

@@ -15,6 +15,8 @@ export const TRACE_CATS = ["console", "p9", "ns", "lifecycle", "workers", "net"]
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+/** The charset the guest accepts for a window's base_model (assembly/ninedoor/export.ts). */
+const BASE_MODEL_REF = /^[A-Za-z0-9._:\/@+-]+$/;
 
 export const SCHEMA: Record<string, SectionSpec> = {
   meta: {
@@ -77,6 +79,12 @@ export const SCHEMA: Record<string, SectionSpec> = {
   governance: {
     schedule_queue_max: int(1, 4096, "jobs queued in /queen/schedule at once"),
     lease_max: int(1, 4096, "leases (and lease quotas) held at once"),
+  },
+  export: {
+    windows_max: int(1, 16, "export windows (open and closed bundles) held at once under /queen/export"),
+    ttl_max_s: int(1, 604_800, "longest ttl_s an export window may ask for"),
+    telemetry_max_bytes: int(64, 131_072, "bytes of one bundle's telemetry.cbor (coh peft export reads at most 131072)"),
+    base_model_default: str(128, "base_model.ref of a window opened without base_model", BASE_MODEL_REF),
   },
   policy: {
     queue_max_entries: int(1, 1024, "approvals held in /actions/queue at once"),
@@ -258,6 +266,10 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   }
   const cats = (m.trace.default_cats as string).split(",");
   if (new Set(cats).size !== cats.length) errors.push({ path: "trace.default_cats", message: "trace.default_cats lists a category twice" });
+  // The longest bundle path, /queen/export/lora_jobs/<id>/telemetry.cbor, must leave room for an id.
+  if ((c.path_max as number) < 47) {
+    errors.push({ path: "console.path_max", message: "console.path_max must be >= 47 so an export job id of 8 characters stays reachable" });
+  }
   if (n.console_port === n.tcp_smoke_port) {
     errors.push({ path: "network.tcp_smoke_port", message: "network.tcp_smoke_port must differ from network.console_port" });
   }
