@@ -22,6 +22,7 @@ beforeAll(async () => {
     'ECHO /queen/lease/ctl {"op":"grant","id":"l-0","subject":"queen","resource":"gpu0","ttl_s":300,"priority":5}',
     'ECHO /queen/telemetry/dev-1/ctl {"new":"segment","mime":"text/plain"}',
     'ECHO /actions/queue {"id":"a-0","target":"/queen/ctl","decision":"approve"}',
+    'ECHO /queen/export/ctl {"op":"open","id":"export-0","ttl_s":900}',
   ]) {
     expect((await q.request(line)).ack, line).toMatch(/^OK ECHO/);
   }
@@ -45,13 +46,18 @@ const STATE = [
   "CAT /policy/rules",
   "CAT /policy/revisions",
   "CAT /replay/status",
+  "CAT /queen/export/status",
+  "LS /queen/export/lora_jobs",
+  "CAT /trace/status",
 ];
 
 async function snapshot(): Promise<string> {
   const out: string[] = [];
   for (const r of STATE) {
     const got = await q.request(r);
-    out.push(r, got.ack, ...got.lines);
+    // Refusals are events: the trace's counters move by design; its filter must not.
+    const keep = (l: string): string => (r === "CAT /trace/status" ? l.replace(/ capacity=.*/, "") : l);
+    out.push(r, keep(got.ack), ...got.lines.map(keep));
   }
   return out.join("\n");
 }
@@ -140,6 +146,15 @@ const CONTROL: { path: string; valid: Record<string, Json>[]; optional: string[]
   { path: "/actions/queue", valid: [{ id: "a-1", target: "/queen/ctl", decision: "approve" }], optional: [] },
   { path: "/policy/ctl", valid: [{ op: "apply", id: "rev-1", sha256: sha0 }], optional: [] },
   { path: "/replay/ctl", valid: [{ from: 0 }], optional: [] },
+  {
+    path: "/queen/export/ctl",
+    valid: [
+      { op: "open", id: "export-1", ttl_s: 900 },
+      { op: "close", id: "export-0", reason: "window-complete" },
+    ],
+    optional: ["base_model"],
+  },
+  { path: "/trace/ctl", valid: [{ set: { level: "debug", cats: ["ns", "p9"] } }], optional: [] },
 ];
 
 const REFUSAL = /^ERR ECHO reason=(policy|quota|busy|cut) detail=[a-z-]+ path=\S+ error=\S.*$/;
