@@ -119,6 +119,41 @@ describe("QEMU guest over TCP", () => {
     expect(r.stdout).toContain("pool bench result OK retries=1 pool_exhausted=1 failures=0 expected=64 observed=64");
   });
 
+  it("a 190 KB CAT reaches a client that stops reading for a while, whole (lwIP window + queue + backlog)", async () => {
+    const q2 = await authed(q.ports.tcp);
+    expect((await q2.request("ATTACH queen")).ok).toBe(true);
+    expect((await q2.request('ECHO /queen/export/ctl {"op":"open","id":"big","ttl_s":3600}')).ok).toBe(true);
+    // Fill the bundle from ingested telemetry until it drops records (it is then full).
+    let seg = 0;
+    for (let i = 0; ; i++) {
+      if (i % 250 === 0) {
+        expect((await q2.request('ECHO /queen/telemetry/bulk/ctl {"new":"segment","mime":"text/plain"}')).ok).toBe(true);
+        seg++;
+      }
+      const r = `bulk-${i}-`.padEnd(120, "y");
+      expect((await q2.request(`ECHO /queen/telemetry/bulk/seg/seg-${String(seg).padStart(6, "0")} ${r}`)).ok).toBe(true);
+      if (i % 50 === 49 && /window id=big [^\n]*dropped=[1-9]/.test((await q2.request("CAT /queen/export/status")).lines.join("\n"))) break;
+    }
+    const bytes = Number(/window id=big \S+ records=\d+ bytes=(\d+)/.exec((await q2.request("CAT /queen/export/status")).lines.join("\n"))?.[1]);
+    expect(bytes).toBeGreaterThan(120_000);
+    const { client, sock } = await dialRaw(q.ports.tcp);
+    expect((await client.request("AUTH changeme")).ok).toBe(true);
+    expect((await client.request("ATTACH queen")).ok).toBe(true);
+    sock.pause();
+    client.send("CAT /queen/export/lora_jobs/big/telemetry.cbor");
+    client.send("PING");
+    await new Promise((r) => setTimeout(r, 1000));
+    sock.resume();
+    const cat = await client.collect(20_000);
+    expect(cat.ack).toContain("OK CAT path=/queen/export/lora_jobs/big/telemetry.cbor");
+    const raw = Buffer.concat(cat.lines.map((l) => Buffer.from(l.replace(/^b64:/, ""), "base64")));
+    expect(raw.length).toBe(bytes);
+    expect((await client.collect()).ack).toBe("OK PING reply=pong");
+    expect((await q2.request("NETSTATS")).lines.join(" ")).toMatch(/slow_reader_cuts=0/);
+    client.close();
+    q2.close();
+  }, 120_000);
+
   it("UDP 31338 echoes and TCP 31339 answers ok", async () => {
     const u = createSocket("udp4");
     const reply = await new Promise<string>((res, rej) => {

@@ -6,6 +6,8 @@ import {
   CONSOLE_ECHO_MAX,
   CONSOLE_JSON_MAX,
   CONSOLE_LOG_LINES,
+  CONSOLE_REPLY_BACKLOG_BYTES,
+  CONSOLE_TX_QUEUE_BYTES,
   CONSOLE_PATH_MAX,
   CONSOLE_ROLE_MAX,
   CONSOLE_TICKET_MAX,
@@ -250,6 +252,13 @@ export class Commands {
     const l = this.ns.lookupFile(path);
     if (l.error != null) return this.nsErr(out, lbl, path, l.error!);
     const f = l.node as File;
+    if (verb == "cat" && f.catShowsBody()) {
+      // Refused whole rather than cut mid-stream: what one reply may leave waiting is bounded.
+      const bytes = framedBytes(f.read());
+      if (bytes > CAT_REPLY_MAX) {
+        return this.refuse(out, lbl, "quota", "detail=too-large path=" + path + " error=" + bytes.toString() + " bytes exceed the console's " + CAT_REPLY_MAX.toString() + "; use tail or Secure9P");
+      }
+    }
     if (!this.charge(lbl, path, f, s, out)) return;
     if (verb == "cat") {
       const head = "path=" + path + " data=";
@@ -354,6 +363,15 @@ function lowerAscii(s: string): string {
     if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
   }
   return s;
+}
+
+/** The most body bytes (frames included) one CAT may send: the queue plus the backlog, less room for its ACK and END. */
+const CAT_REPLY_MAX: i32 = CONSOLE_TX_QUEUE_BYTES + CONSOLE_REPLY_BACKLOG_BYTES - 512;
+
+function framedBytes(lines: string[]): i32 {
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) n += String.UTF8.byteLength(lines[i]) + 4;
+  return n;
 }
 
 function emit(out: Reply, lines: string[]): void {

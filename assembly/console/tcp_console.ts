@@ -12,6 +12,7 @@ import {
   CONSOLE_IDLE_TIMEOUT_MS,
   CONSOLE_LINE_MAX,
   CONSOLE_MAX_SESSIONS,
+  CONSOLE_REPLY_BACKLOG_BYTES,
   CONSOLE_TX_QUEUE_BYTES,
 } from "../generated/manifest";
 import { stream_close, stream_send } from "../platform/abi";
@@ -47,6 +48,10 @@ class Conn extends Reply {
   sniffHave: i32 = 0;
   decided: bool = false;
   p9: P9Session | null = null;
+  backlog: string[] = [];
+  backlogHead: i32 = 0;
+  backlogBytes: i32 = 0;
+  cut: bool = false;
 
   constructor(public id: u32, public peer: u32, public acceptedAt: u64) {
     super();
@@ -56,15 +61,45 @@ class Conn extends Reply {
 
   line(s: string): void {
     if (this.p9 != null) return; // 9P peers get 9P replies only
-    if (this.state == ST_CLOSING && this.closeSent) return;
+    if ((this.state == ST_CLOSING && this.closeSent) || this.cut) return;
+    const n = String.UTF8.byteLength(s) + 4;
     netStats.framesOut++;
-    netStats.txBytes += <u64>(String.UTF8.byteLength(s) + 4);
-    if (!this.out.writeFrame(s)) {
-      // The peer stopped reading and its queue is full: cut it rather than buffer forever.
+    netStats.txBytes += <u64>n;
+    // Lines that do not fit the queue wait, in order, until the peer reads (drain). A peer that
+    // stops reading past the backlog bound is cut rather than buffered forever.
+    if (this.backlogHead == this.backlog.length && this.out.writeFrame(s)) return;
+    if (this.backlogBytes + n > CONSOLE_REPLY_BACKLOG_BYTES) {
       netStats.slowReaderCuts++;
       pressure.count("cut");
       this.state = ST_CLOSING;
+      this.cut = true; // the rest of this reply, and any after it, go nowhere
+      this.backlog = [];
+      this.backlogHead = 0;
+      this.backlogBytes = 0;
+      return;
     }
+    this.backlog.push(s);
+    this.backlogBytes += n;
+  }
+
+  /** Offers queued bytes to the platform, then moves waiting lines into the queue as room frees. */
+  drain(): void {
+    this.out.flush();
+    while (this.backlogHead < this.backlog.length && !this.out.dead) {
+      const s = this.backlog[this.backlogHead];
+      if (!this.out.writeFrame(s)) break;
+      this.backlogBytes -= String.UTF8.byteLength(s) + 4;
+      this.backlogHead++;
+    }
+    if (this.backlogHead == this.backlog.length && this.backlogHead > 0) {
+      this.backlog = [];
+      this.backlogHead = 0;
+      this.backlogBytes = 0;
+    }
+  }
+
+  get waiting(): bool {
+    return this.out.pending > 0 || this.backlogHead < this.backlog.length;
   }
 }
 
@@ -124,7 +159,7 @@ export class TcpConsole {
       this.feed(c, c.sniff.dataStart, <u32>c.sniffHave, now);
       if (i < len && c.state != ST_CLOSING) this.feed(c, ptr + i, len - i, now);
     } else this.feed(c, ptr, len, now);
-    c.out.flush();
+    c.drain();
     this.settle(c, now);
   }
 
@@ -159,7 +194,7 @@ export class TcpConsole {
   sent(id: u32, now: u64): void {
     if (!this.conns.has(id)) return;
     const c = this.conns.get(id);
-    c.out.flush();
+    c.drain();
     this.settle(c, now);
   }
 
@@ -189,7 +224,7 @@ export class TcpConsole {
         this.ns.trace.emit(INFO, CAT_CONSOLE, "session timeout conn=" + c.id.toString() + " phase=idle");
         this.fatal(c, "ERR CONSOLE reason=timeout", now);
       }
-      c.out.flush();
+      c.drain();
       this.settle(c, now);
     }
   }
@@ -282,7 +317,7 @@ export class TcpConsole {
   private settle(c: Conn, now: u64): void {
     if (c.state == ST_CLOSING && c.closeBy == 0) c.closeBy = now + CLOSE_GRACE_MS; // cut by line()
     if (c.state != ST_CLOSING || c.closeSent) return;
-    if (c.out.pending == 0 || c.out.dead || now >= c.closeBy) {
+    if (!c.waiting || c.out.dead || now >= c.closeBy) {
       c.closeSent = true;
       stream_close(c.id);
     }

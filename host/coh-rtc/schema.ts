@@ -44,6 +44,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     auth_fail_window_ms: int(1000, 3_600_000, "window for counting failed AUTHs"),
     auth_lockout_ms: int(1000, 3_600_000, "lockout length"),
     tx_queue_bytes: int(1024, 1_048_576, "per-session outbound queue bound"),
+    reply_backlog_bytes: int(0, 4_194_304, "reply bytes a session may have waiting beyond its tx queue (a longer CAT is refused; a peer that stops reading past it is cut)"),
     log_lines: int(1, 1024, "lines returned by LOG"),
     path_max: int(16, 1024, "bytes of a path argument"),
     echo_max: int(16, 4096, "bytes of an ECHO payload"),

@@ -11,6 +11,8 @@ export interface GuestOptions {
   /** "loopback" (in-process clients, the default) or real sockets on the host. */
   net?: "loopback" | "sockets";
   sockets?: SocketNetOptions;
+  /** Loopback only: bytes in flight per connection before sends are refused (default lwIP's 64240). */
+  sendWindow?: number;
   ramMiB?: number;
   gic?: 2 | 3;
   wasm?: string;
@@ -39,7 +41,7 @@ export class Guest {
   ) {}
 
   static async start(opts: GuestOptions = {}): Promise<Guest> {
-    const net: NetBackend = opts.net === "sockets" ? new SocketNet(opts.sockets) : new LoopbackNet();
+    const net: NetBackend = opts.net === "sockets" ? new SocketNet(opts.sockets) : new LoopbackNet(opts.sendWindow);
     let guest: Guest | null = null;
     let period = 0;
     const core = await Core.load(

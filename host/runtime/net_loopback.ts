@@ -9,8 +9,14 @@ export interface StreamEnd {
   end(): void;
   onData(cb: (bytes: Uint8Array) => void): void;
   onClose(cb: () => void): void;
+  /** Stop / start reading: while paused, what the core sends stays unread and fills its window. */
+  pause(): void;
+  resume(): void;
   readonly closed: boolean;
 }
+
+/** Bytes the core may have sent and the client not yet read, per connection: lwIP's TCP_SND_BUF on QEMU. */
+export const LOOPBACK_SEND_WINDOW = 64240;
 
 /** The address a loopback client appears to come from: the slirp host, as in QEMU. */
 export const LOOPBACK_PEER = 0x0a000202;
@@ -19,6 +25,9 @@ class LoopbackConn implements StreamEnd {
   private dataCbs: Array<(b: Uint8Array) => void> = [];
   private closeCbs: Array<() => void> = [];
   private pending: Uint8Array[] = [];
+  private paused = false;
+  /** Sent by the core, not yet read by the client. */
+  inFlight = 0;
   closed = false;
   constructor(
     readonly id: number,
@@ -35,16 +44,27 @@ class LoopbackConn implements StreamEnd {
   }
   onData(cb: (b: Uint8Array) => void): void {
     this.dataCbs.push(cb);
-    for (const b of this.pending.splice(0)) cb(b);
+    if (!this.paused) for (const b of this.pending.splice(0)) this.consume(b);
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    if (this.dataCbs.length > 0) for (const b of this.pending.splice(0)) this.consume(b);
   }
   onClose(cb: () => void): void {
     if (this.closed) this.net.defer(cb);
     else this.closeCbs.push(cb);
   }
-  /** Bytes the core sent. */
+  /** Bytes the core sent arrive; they count against the window until the client reads them. */
   deliver(bytes: Uint8Array): void {
-    if (this.dataCbs.length === 0) this.pending.push(bytes);
+    if (this.paused || this.dataCbs.length === 0) this.pending.push(bytes);
+    else this.consume(bytes);
+  }
+  private consume(bytes: Uint8Array): void {
     for (const cb of this.dataCbs) cb(bytes);
+    this.net.acked(this, bytes.length);
   }
   markClosed(): void {
     if (this.closed) return;
@@ -55,6 +75,7 @@ class LoopbackConn implements StreamEnd {
 
 export class LoopbackNet implements NetBackend {
   sink: NetSink | null = null;
+  constructor(readonly sendWindow: number = LOOPBACK_SEND_WINDOW) {}
   private listening = new Set<number>();
   private bound = new Set<number>();
   private conns = new Map<number, LoopbackConn>();
@@ -93,15 +114,22 @@ export class LoopbackNet implements NetBackend {
     return c;
   }
 
+  /** Takes what fits the connection's window (possibly 0: back-pressure, as lwIP gives). */
   send(conn: number, bytes: Uint8Array): number {
     const c = this.conns.get(conn);
     if (!c || c.closed) return -1;
-    const copy = Uint8Array.from(bytes);
-    this.defer(() => {
-      c.deliver(copy);
-      this.sink?.sent(conn, copy.length);
-    });
-    return bytes.length;
+    const n = Math.min(bytes.length, this.sendWindow - c.inFlight);
+    if (n <= 0) return 0;
+    c.inFlight += n;
+    const copy = Uint8Array.from(bytes.subarray(0, n));
+    this.defer(() => c.deliver(copy));
+    return n;
+  }
+
+  /** The client read `n` bytes: the window opens and the core hears so (coh_stream_sent). */
+  acked(c: LoopbackConn, n: number): void {
+    c.inFlight -= n;
+    if (this.conns.has(c.id)) this.defer(() => this.sink?.sent(c.id, n));
   }
 
   close(conn: number): void {
