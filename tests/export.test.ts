@@ -7,13 +7,13 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/console/client.js";
-import { loopbackPipe } from "../host/console/transport.js";
 import { MANIFEST, MANIFEST_SHA256 } from "../host/generated/manifest.js";
 import { O_RDONLY, O_WRONLY, P9Client, P9Error } from "../host/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { mintTicket } from "../host/ticket/index.js";
 import { type CborValue, decodeCbor, fromB64Lines } from "./helpers/cbor.js";
-import { authed, CONSOLE_PORT, queen } from "./helpers/console.js";
+import { authed, queen } from "./helpers/console.js";
+import { nineSession } from "./helpers/p9.js";
 import { buildRegressionCore } from "./helpers/regression_core.js";
 import { ROOT } from "./helpers/serial.js";
 
@@ -93,16 +93,7 @@ function frameLen(f: { seg: string; seq: number; mime: string; device: string; p
 }
 
 /** A queen Secure9P session on the console port. */
-async function nine(): Promise<{ c: P9Client; root: number }> {
-  const end = guest.loopback.connect(CONSOLE_PORT);
-  if (!end) throw new Error("no console port");
-  const c = new P9Client(loopbackPipe(end));
-  await c.negotiate(8192);
-  const t = mintTicket({ role: "queen", secret: MANIFEST.tickets.queen, nowMs: wall });
-  if (!t.ok) throw new Error(t.error.message);
-  const { fid } = await c.attach("queen", t.value.token);
-  return { c, root: fid };
-}
+const nine = (): Promise<{ c: P9Client; root: number }> => nineSession(guest, wall);
 
 describe("windows", () => {
   it("the seed lines open and close a window; status, bundle files and the log follow", async () => {

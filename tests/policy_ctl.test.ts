@@ -5,12 +5,12 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/console/client.js";
-import { loopbackPipe } from "../host/console/transport.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { P9Client, P9Error } from "../host/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { mintTicket } from "../host/ticket/index.js";
-import { authed, CONSOLE_PORT, queen } from "./helpers/console.js";
+import { authed, queen } from "./helpers/console.js";
+import { nineSession } from "./helpers/p9.js";
 import { buildRegressionCore } from "./helpers/regression_core.js";
 
 interface Rule {
@@ -32,16 +32,7 @@ async function boot(wasm?: string): Promise<ConsoleClient> {
   return queen(guest);
 }
 
-async function nine(): Promise<{ c: P9Client; root: number }> {
-  const end = guest!.loopback.connect(CONSOLE_PORT);
-  if (!end) throw new Error("nothing listens on the console port");
-  const c = new P9Client(loopbackPipe(end));
-  await c.negotiate(8192);
-  const t = mintTicket({ role: "queen", secret: MANIFEST.tickets.queen, nowMs: wall });
-  if (!t.ok) throw new Error(t.error.message);
-  const { fid } = await c.attach("queen", t.value.token);
-  return { c, root: fid };
-}
+const nine = (): Promise<{ c: P9Client; root: number }> => nineSession(guest!, wall);
 
 /** Rlerror carries only an errno; the reason is in the journal entry the write left. */
 async function errOf(q: ConsoleClient, p: Promise<unknown>): Promise<string> {
