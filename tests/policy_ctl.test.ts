@@ -6,10 +6,11 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { P9Client, P9Error } from "../host/p9/client.js";
+import { O_RDONLY, P9Client, P9Error } from "../host/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { mintTicket } from "../host/ticket/index.js";
 import { authed, queen } from "./helpers/console.js";
+import { type CborValue, decodeCbor, fromB64Lines } from "./helpers/cbor.js";
 import { nineSession } from "./helpers/p9.js";
 import { buildRegressionCore } from "./helpers/regression_core.js";
 
@@ -252,5 +253,37 @@ describe("policy revisions and preflight (regression manifest)", () => {
       "rule id=policy-ctl target=/policy/ctl queued=0 consumed=0",
     ]);
     expect((await q.request("ECHO /policy/preflight/req x")).ack).toContain("detail=denied");
+    // The CBOR views carry the same figures (reference field order; b64 lines on the console).
+    const asMap = (v: CborValue): Record<string, unknown> =>
+      Object.fromEntries([...(v as Map<string, CborValue>)].map(([k, x]) => [k, Array.isArray(x) ? x.map((e) => asMap(e)) : x]));
+    const req = decodeCbor(fromB64Lines((await q.request("CAT /policy/preflight/req.cbor")).lines));
+    expect(req.nonShortest).toEqual([]);
+    expect(asMap(req.value)).toEqual({
+      total: 3,
+      queued: 2,
+      consumed: 1,
+      actions: [
+        { id: "a1", target: "/queen/ctl", decision: "allow", state: "consumed" },
+        { id: "a2", target: "/queen/ctl", decision: "deny", state: "queued" },
+        { id: "a3", target: "/nowhere", decision: "allow", state: "queued" },
+      ],
+    });
+    const diffBytes = fromB64Lines((await q.request("CAT /policy/preflight/diff.cbor")).lines);
+    const diff = decodeCbor(diffBytes);
+    expect(asMap(diff.value)).toEqual({
+      rules: 3,
+      actions: 3,
+      unmatched: 1,
+      entries: [
+        { id: "queen-ctl", target: "/queen/ctl", queued: 1, consumed: 1 },
+        { id: "systemd-restart", target: "/host/systemd/*/restart", queued: 0, consumed: 0 },
+        { id: "policy-ctl", target: "/policy/ctl", queued: 0, consumed: 0 },
+      ],
+    });
+    // Secure9P serves the same bytes raw.
+    const { c, root } = await nine();
+    const { fid } = await c.walkPath(root, "/policy/preflight/diff.cbor");
+    await c.open(fid, O_RDONLY);
+    expect(Buffer.from(await c.read(fid, 0, 8192))).toEqual(Buffer.from(diffBytes));
   });
 });

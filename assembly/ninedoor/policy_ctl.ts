@@ -1,4 +1,4 @@
-// /policy/ctl (apply / rollback revisions), /policy/revisions and /policy/preflight/{req,diff}.
+// /policy/ctl (apply / rollback revisions), /policy/revisions and /policy/preflight/{req,diff}(.cbor).
 //
 // Authority stays with the manifest: a revision may add rules but must keep every rule the
 // manifest declares, so runtime policy can only tighten what the image was built with. A rule
@@ -8,8 +8,9 @@
 import { CONSOLE_PATH_MAX, NAMESPACE_COMPONENT_MAX, NAMESPACE_WALK_DEPTH, POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../generated/manifest";
 import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
 import { LogFile } from "./files";
-import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
-import { MANIFEST_REVISION, plainId, Policy, Revision, Rule, rulesJson } from "./policy";
+import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { Approval, MANIFEST_REVISION, plainId, Policy, Revision, Rule, rulesJson } from "./policy";
+import { CborWriter } from "../cbor/cbor";
 import { sha256Hex } from "../crypto/sha256";
 
 function bad(why: string): NsError {
@@ -197,59 +198,111 @@ export class RevisionsFile extends File {
   }
 }
 
-/** /policy/preflight/req: what the approval queue holds, before anything is written. */
+/** /policy/preflight/req(.cbor): what the approval queue holds, before anything is written. */
 class PreflightReq extends File {
   constructor(private p: Policy) {
     super("req", MODE_RO);
   }
   read(): string[] {
-    let queued = 0;
-    let consumed = 0;
-    const body: string[] = [];
-    for (let i = 0; i < this.p.approvals.length; i++) {
-      const a = this.p.approvals[i];
-      if (a.state == "queued") queued++;
-      else consumed++;
-      body.push("req id=" + a.id + " target=" + a.target + " decision=" + (a.decision == "approve" ? "allow" : "deny") + " state=" + a.state);
-    }
-    const out = ["req total=" + this.p.approvals.length.toString() + " queued=" + queued.toString() + " consumed=" + consumed.toString()];
-    for (let i = 0; i < body.length; i++) out.push(body[i]);
+    const a = this.p.approvals;
+    const out = ["req total=" + a.length.toString() + " queued=" + countState(a, "queued").toString() + " consumed=" + countState(a, "consumed").toString()];
+    for (let i = 0; i < a.length; i++) out.push("req id=" + a[i].id + " target=" + a[i].target + " decision=" + verdict(a[i]) + " state=" + a[i].state);
     return out;
   }
 }
 
-/** /policy/preflight/diff: approvals against the enforced rules; `unmatched` approve nothing. */
+/** The same as a CBOR map: total, queued, consumed, actions[{id, target, decision, state}]. */
+class PreflightReqCbor extends BinaryFile {
+  constructor(private p: Policy) {
+    super("req.cbor");
+  }
+  bytes(): Uint8Array {
+    const a = this.p.approvals;
+    const w = new CborWriter();
+    w.map(4).text("total").uint(<u64>a.length).text("queued").uint(<u64>countState(a, "queued")).text("consumed").uint(<u64>countState(a, "consumed"));
+    w.text("actions").array(a.length);
+    for (let i = 0; i < a.length; i++) w.map(4).text("id").text(a[i].id).text("target").text(a[i].target).text("decision").text(verdict(a[i])).text("state").text(a[i].state);
+    return w.buf.slice(0, w.len);
+  }
+}
+
+/** Per enforced rule, the approvals it gates; `unmatched` approvals match no rule (they approve nothing). */
+class RuleTally {
+  queued: i32 = 0;
+  consumed: i32 = 0;
+  constructor(public rule: Rule) {}
+}
+
+function tally(p: Policy): RuleTally[] {
+  const rules = p.active().rules;
+  const out: RuleTally[] = [];
+  for (let r = 0; r < rules.length; r++) {
+    const t = new RuleTally(rules[r]);
+    for (let i = 0; i < p.approvals.length; i++) {
+      const a = p.approvals[i];
+      if (p.ruleFor(a.target) != rules[r].id) continue;
+      if (a.state == "queued") t.queued++;
+      else t.consumed++;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+function unmatched(p: Policy, t: RuleTally[]): i32 {
+  let n = p.approvals.length;
+  for (let i = 0; i < t.length; i++) n -= t[i].queued + t[i].consumed;
+  return n;
+}
+
+/** /policy/preflight/diff(.cbor): approvals against the enforced rules. */
 class PreflightDiff extends File {
   constructor(private p: Policy) {
     super("diff", MODE_RO);
   }
   read(): string[] {
-    const rules = this.p.active().rules;
-    const body: string[] = [];
-    let matched = 0;
-    for (let r = 0; r < rules.length; r++) {
-      let queued = 0;
-      let consumed = 0;
-      for (let i = 0; i < this.p.approvals.length; i++) {
-        const a = this.p.approvals[i];
-        if (this.p.ruleFor(a.target) != rules[r].id) continue;
-        if (a.state == "queued") queued++;
-        else consumed++;
-      }
-      matched += queued + consumed;
-      body.push("rule id=" + rules[r].id + " target=" + rules[r].target + " queued=" + queued.toString() + " consumed=" + consumed.toString());
+    const t = tally(this.p);
+    const out = ["diff rules=" + t.length.toString() + " actions=" + this.p.approvals.length.toString() + " unmatched=" + unmatched(this.p, t).toString()];
+    for (let i = 0; i < t.length; i++) {
+      out.push("rule id=" + t[i].rule.id + " target=" + t[i].rule.target + " queued=" + t[i].queued.toString() + " consumed=" + t[i].consumed.toString());
     }
-    const n = this.p.approvals.length;
-    const out = ["diff rules=" + rules.length.toString() + " actions=" + n.toString() + " unmatched=" + (n - matched).toString()];
-    for (let i = 0; i < body.length; i++) out.push(body[i]);
     return out;
   }
+}
+
+/** The same as a CBOR map: rules, actions, unmatched, entries[{id, target, queued, consumed}]. */
+class PreflightDiffCbor extends BinaryFile {
+  constructor(private p: Policy) {
+    super("diff.cbor");
+  }
+  bytes(): Uint8Array {
+    const t = tally(this.p);
+    const w = new CborWriter();
+    w.map(4).text("rules").uint(<u64>t.length).text("actions").uint(<u64>this.p.approvals.length).text("unmatched").uint(<u64>unmatched(this.p, t));
+    w.text("entries").array(t.length);
+    for (let i = 0; i < t.length; i++) {
+      w.map(4).text("id").text(t[i].rule.id).text("target").text(t[i].rule.target).text("queued").uint(<u64>t[i].queued).text("consumed").uint(<u64>t[i].consumed);
+    }
+    return w.buf.slice(0, w.len);
+  }
+}
+
+function countState(a: Approval[], state: string): i32 {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i].state == state) n++;
+  return n;
+}
+
+function verdict(a: Approval): string {
+  return a.decision == "approve" ? "allow" : "deny";
 }
 
 export class PreflightDir extends Dir {
   constructor(p: Policy) {
     super("preflight");
     this.add(new PreflightDiff(p));
+    this.add(new PreflightDiffCbor(p));
     this.add(new PreflightReq(p));
+    this.add(new PreflightReqCbor(p));
   }
 }
