@@ -174,10 +174,50 @@ const PATHS = [
   "/worker",
   "/worker/worker-1/telemetry",
   "/worker/worker-2/telemetry",
+  // governance: queen-only, whatever the file
+  "/queen/schedule/ctl",
+  "/queen/lease/ctl",
+  "/queen/export/ctl",
+  "/queen/export/status",
+  "/proc/schedule/queue",
+  "/proc/lease/active",
+  "/policy",
+  "/policy/ctl",
+  "/policy/rules",
+  "/policy/revisions",
+  "/policy/preflight/req",
+  "/policy/preflight/diff.cbor",
+  "/actions/queue",
+  "/audit/journal",
+  "/audit/decisions",
+  "/audit/export",
+  "/replay/ctl",
+  "/replay/status",
+  "/trace/ctl",
+  "/trace/events",
+  "/trace/status",
+  "/kmesg",
 ];
 
 /** The expected answer, from reference §3.3 (not from the implementation). */
-const READ_ONLY = ["/proc/boot", "/proc/lifecycle/state"];
+const READ_ONLY = [
+  "/proc/boot",
+  "/proc/lifecycle/state",
+  "/queen/export/status",
+  "/proc/schedule/queue",
+  "/proc/lease/active",
+  "/policy/rules",
+  "/policy/revisions",
+  "/policy/preflight/req",
+  "/policy/preflight/diff.cbor",
+  "/audit/journal",
+  "/audit/decisions",
+  "/audit/export",
+  "/replay/status",
+  "/trace/events",
+  "/trace/status",
+  "/kmesg",
+];
 
 function expected(role: string, path: string, op: Op): boolean {
   if (op === "write" && READ_ONLY.includes(path)) return false; // the file's mode, for every role
