@@ -252,33 +252,34 @@ export class Commands {
     const l = this.ns.lookupFile(path);
     if (l.error != null) return this.nsErr(out, lbl, path, l.error!);
     const f = l.node as File;
-    if (verb == "cat" && f.catShowsBody()) {
+    // One read serves the size check, the quota charge and the reply (files build lines on demand).
+    const lines = f.read();
+    const body = verb == "cat" && f.catShowsBody();
+    if (body) {
       // Refused whole rather than cut mid-stream: what one reply may leave waiting is bounded.
-      const bytes = framedBytes(f.read());
+      const bytes = framedBytes(lines);
       if (bytes > CAT_REPLY_MAX) {
         return this.refuse(out, lbl, "quota", "detail=too-large path=" + path + " error=" + bytes.toString() + " bytes exceed the console's " + CAT_REPLY_MAX.toString() + "; use tail or Secure9P");
       }
     }
-    if (!this.charge(lbl, path, f, s, out)) return;
+    if (!this.charge(lbl, path, lines, s, out)) return;
     if (verb == "cat") {
       const head = "path=" + path + " data=";
       out.line("OK CAT " + head + clip(f.summary(), 128 - head.length));
-      if (f.catShowsBody()) emit(out, f.read());
+      if (body) emit(out, lines);
     } else {
       out.line("OK TAIL path=" + path);
-      const lines = f.read();
       emit(out, lines.length > CONSOLE_LOG_LINES ? lines.slice(lines.length - CONSOLE_LOG_LINES) : lines);
     }
     out.line("END");
   }
 
   /** A UI ticket's read quotas: bytes (bandwidth) and telemetry reads (cursor advances). */
-  private charge(lbl: string, path: string, f: File, s: SessionState, out: Reply): bool {
+  private charge(lbl: string, path: string, lines: string[], s: SessionState, out: Reply): bool {
     if (s.bandwidthLeft == u64.MAX_VALUE && s.advancesLeft == u32.MAX_VALUE) return true;
     let why = "";
     const telemetry = path.endsWith("/telemetry");
     let bytes: u64 = 0;
-    const lines = f.read();
     for (let i = 0; i < lines.length; i++) bytes += <u64>String.UTF8.byteLength(lines[i]) + 1;
     if (telemetry && s.advancesLeft == 0) why = "cursor-advance";
     else if (bytes > s.bandwidthLeft) why = "bandwidth";
