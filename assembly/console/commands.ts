@@ -15,7 +15,8 @@ import {
   TICKET_ROLES,
 } from "../generated/manifest";
 import { BootInfo } from "../platform/bootinfo";
-import { checkPath, Namespace } from "../ninedoor/namespace";
+import { Namespace } from "../ninedoor/namespace";
+import { checkPath } from "../ninedoor/path";
 import { Caller, Dir, File, NsError } from "../ninedoor/node";
 import { netStats, pressure } from "../net/stats";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
@@ -29,6 +30,7 @@ import { FLAG_QUOTAS } from "../ticket/claims";
 import { sha256Hex } from "../crypto/sha256";
 import { now_ms, wall_ms } from "../platform/abi";
 import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
+import { onlyChars } from "../text/charset";
 
 /** Where a command's reply lines go (one frame each on TCP). */
 export abstract class Reply {
@@ -384,10 +386,5 @@ function clip(s: string, max: i32): string {
 }
 
 function validId(s: string): bool {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f;
-    if (!ok) return false;
-  }
-  return true;
+  return onlyChars(s, "_-");
 }

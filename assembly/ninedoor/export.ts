@@ -20,6 +20,7 @@ import { Journal } from "./audit";
 import { LogFile } from "./files";
 import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
 import { TelemetrySink } from "./telemetry";
+import { onlyChars } from "../text/charset";
 
 export const EXPORT_CTL = "/queen/export/ctl";
 export const FRAME_SCHEMA = "telemetry-frame/v1";
@@ -46,13 +47,7 @@ function bad(why: string): NsError {
 
 /** 1..max characters of `[A-Za-z0-9._-]` (plus `extra`), not "." or "..". */
 function token(s: string, max: i32, extra: string): bool {
-  if (s.length == 0 || s.length > max || s == "." || s == "..") return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e;
-    if (!ok && extra.indexOf(String.fromCharCode(c)) < 0) return false;
-  }
-  return true;
+  return s.length > 0 && s.length <= max && s != "." && s != ".." && onlyChars(s, "._-" + extra);
 }
 
 function strField(o: JValue, k: string, max: i32, extra: string, err: string[]): string {

@@ -2,14 +2,11 @@
 // Secure9P later) goes through. Lookups validate the whole path before walking it.
 
 import {
-  CONSOLE_PATH_MAX,
   LIFECYCLE_AUTO_ONLINE,
   LIFECYCLE_INITIAL_STATE,
   MANIFEST_SHA256,
-  NAMESPACE_COMPONENT_MAX,
   NAMESPACE_CTL_JOURNAL_LINES,
   NAMESPACE_QUEEN_LOG_LINES,
-  NAMESPACE_WALK_DEPTH,
   PROFILE_NAME,
   ROOT_TASK_SCHEMA,
 } from "../generated/manifest";
@@ -17,6 +14,7 @@ import { LogFile, StaticFile } from "./files";
 import { PROC_TEST_FILES, PROC_TEST_TEXTS } from "../generated/proc_tests";
 import { Lifecycle, LifecycleCtl, LifecycleField } from "./lifecycle";
 import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, Node, NsError } from "./node";
+import { checkPath } from "./path";
 import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
 import { QueenCtl } from "./queen_ctl";
 import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
@@ -164,30 +162,6 @@ export class Namespace {
     if (err == null) this.policy.consume(approval!, real, who);
     return err;
   }
-}
-
-/**
- * Absolute, UTF-8 (already checked by the framing), no NUL, no empty inner component, no "."
- * or "..", at most walk_depth components of at most component_max bytes, at most path_max.
- */
-export function checkPath(path: string): NsError | null {
-  if (path.length == 0 || path.charCodeAt(0) != 0x2f) return ERR_INVALID_PATH;
-  if (String.UTF8.byteLength(path) > CONSOLE_PATH_MAX) return ERR_INVALID_PATH;
-  const parts = path.split("/");
-  let depth = 0;
-  for (let i = 1; i < parts.length; i++) {
-    const c = parts[i];
-    if (c.length == 0) {
-      if (i == parts.length - 1) continue; // one trailing slash is fine
-      return ERR_INVALID_PATH;
-    }
-    if (c == "." || c == "..") return ERR_INVALID_PATH;
-    if (c.indexOf("\0") >= 0) return ERR_INVALID_PATH;
-    if (String.UTF8.byteLength(c) > NAMESPACE_COMPONENT_MAX) return ERR_INVALID_PATH;
-    depth++;
-  }
-  if (depth > NAMESPACE_WALK_DEPTH) return ERR_INVALID_PATH;
-  return null;
 }
 
 /** Replay's scratch state: a namespace freshly booted from the same manifest. */

@@ -7,6 +7,7 @@ import { sha256Hex } from "../crypto/sha256";
 import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
 import { DecisionLog, jsonString } from "./audit";
 import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
+import { onlyChars } from "../text/charset";
 
 export class Approval {
   state: string = "queued"; // queued | consumed
@@ -162,12 +163,7 @@ export class ActionQueue extends File {
 }
 
 export function plainId(s: string): bool {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e;
-    if (!ok) return false;
-  }
-  return s != "." && s != ".." && s != "queue";
+  return onlyChars(s, "._-") && s != "." && s != ".." && s != "queue";
 }
 
 class StatusFile extends File {

@@ -5,13 +5,15 @@
 // set is named by the sha256 of its canonical JSON (what /policy/rules prints as "rules"), so an
 // operator applies exactly the text they reviewed, and a damaged or edited line is refused.
 
-import { CONSOLE_PATH_MAX, NAMESPACE_COMPONENT_MAX, NAMESPACE_WALK_DEPTH, POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../generated/manifest";
+import { POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../generated/manifest";
 import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
 import { LogFile } from "./files";
 import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
 import { Approval, MANIFEST_REVISION, plainId, Policy, Revision, Rule, rulesJson } from "./policy";
 import { CborWriter } from "../cbor/cbor";
 import { sha256Hex } from "../crypto/sha256";
+import { noBlanks, onlyChars } from "../text/charset";
+import { checkPath } from "./path";
 
 function bad(why: string): NsError {
   return new NsError("policy", "invalid-payload", "invalid payload: " + why);
@@ -28,25 +30,12 @@ function isHex64(s: string): bool {
 
 /** Rule ids follow the manifest's own rule: 1-64 of [a-z0-9-], starting with a letter or digit. */
 function ruleId(s: string): bool {
-  if (s.length == 0 || s.length > 64 || s.charCodeAt(0) == 0x2d) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c == 0x2d)) return false;
-  }
-  return true;
+  return s.length > 0 && s.length <= 64 && s.charCodeAt(0) != 0x2d && onlyChars(s, "-", true);
 }
 
-/** A target is a namespace path (same bounds as any path) whose components may be `*`. */
+/** A target is a namespace path (same bounds as any path, no trailing slash) whose components may be `*`. */
 function ruleTarget(s: string): bool {
-  if (!s.startsWith("/") || String.UTF8.byteLength(s) > CONSOLE_PATH_MAX) return false;
-  const parts = s.split("/");
-  if (parts.length - 1 > NAMESPACE_WALK_DEPTH) return false;
-  for (let i = 1; i < parts.length; i++) {
-    const c = parts[i];
-    if (c.length == 0 || c == "." || c == ".." || String.UTF8.byteLength(c) > NAMESPACE_COMPONENT_MAX) return false;
-    for (let j = 0; j < c.length; j++) if (c.charCodeAt(j) <= 0x20) return false;
-  }
-  return true;
+  return !s.endsWith("/") && checkPath(s) == null && noBlanks(s);
 }
 
 /** Parses the optional "rules" array; sets `error` and returns null on the first bad entry. */

@@ -8,24 +8,16 @@ import { now_ms } from "../platform/abi";
 import { LogFile } from "./files";
 import { WorkerCount } from "./lifecycle";
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { onlyChars } from "../text/charset";
 
 function bad(why: string): NsError {
   return new NsError("policy", "invalid-payload", "invalid payload: " + why);
 }
 
 /** Values end up inside `key=value` lines under /proc, so they are single tokens. */
-function token(s: string): bool {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e || c == 0x3a || c == 0x2f;
-    if (!ok) return false;
-  }
-  return true;
-}
-
 function str(o: JValue, k: string, max: i32, err: string[]): string {
   const v = o.get(k);
-  if (v == null || v.kind != J_STRING || v.s.length == 0 || v.s.length > max || !token(v.s)) {
+  if (v == null || v.kind != J_STRING || v.s.length == 0 || v.s.length > max || !onlyChars(v.s, "._:/-")) {
     err.push(k + " must be 1-" + max.toString() + " characters of [A-Za-z0-9._:/-]");
     return "";
   }

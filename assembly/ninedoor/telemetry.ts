@@ -15,6 +15,7 @@ import { LogFile } from "./files";
 import { GATE_TELEMETRY_INGEST, Lifecycle } from "./lifecycle";
 import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
 import { ingest } from "./proc";
+import { onlyChars } from "../text/charset";
 
 export const MIMES: string[] = ["text/plain", "application/json", "application/x-ndjson", "text/csv", "application/octet-stream"];
 const PUSH_SCHEMA = "cohsh-telemetry-push/v1";
@@ -30,13 +31,7 @@ function tooBig(why: string): NsError {
 }
 
 export function validDevice(name: string): bool {
-  if (name.length == 0 || name.length > 32) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e;
-    if (!ok) return false;
-  }
-  return name != "." && name != "..";
+  return name.length > 0 && name.length <= 32 && onlyChars(name, "._-") && name != "." && name != "..";
 }
 
 class Segment {
@@ -173,13 +168,7 @@ function checkEnvelope(seg: Segment, line: string): NsError | null {
 }
 
 function digestToken(s: string): bool {
-  if (s.length == 0 || s.length > 128) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2b || c == 0x2f || c == 0x3d || c == 0x2d || c == 0x5f;
-    if (!ok) return false;
-  }
-  return true;
+  return s.length > 0 && s.length <= 128 && onlyChars(s, "+/=-_");
 }
 
 function pad6(n: i32): string {
