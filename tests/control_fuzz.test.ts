@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { ConsoleClient } from "../host/console/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { queen } from "./helpers/console.js";
+import { xorshift } from "./helpers/rng.js";
 
 let guest: Guest;
 let q: ConsoleClient;
@@ -62,18 +63,6 @@ async function snapshot(): Promise<string> {
   return out.join("\n");
 }
 
-/** Mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Values of every other type than `v`, plus out-of-range ones of its own type. */
@@ -88,9 +77,9 @@ function wrongValues(v: Json): Json[] {
 /** Malformed lines derived from one valid line of a JSON control file. */
 function mutants(valid: Record<string, Json>, optional: string[], seed: number): string[] {
   const text = JSON.stringify(valid);
-  const r = rng(seed);
+  const rnd = xorshift(seed);
   const out = new Set<string>();
-  for (let i = 0; i < 6; i++) out.add(text.slice(0, 1 + Math.floor(r() * (text.length - 1)))); // proper prefixes
+  for (let i = 0; i < 6; i++) out.add(text.slice(0, 1 + rnd(text.length - 1))); // proper prefixes
   out.add(text.slice(0, -1));
   out.add(JSON.stringify({ ...valid, zz_unknown: 1 }));
   out.add(JSON.stringify({ zz: 1, ...valid }));
@@ -112,8 +101,8 @@ function mutants(valid: Record<string, Json>, optional: string[], seed: number):
   const alphabet = '{}[]":,0123456789abcdeftrunl -.\\';
   for (let n = 0; n < 24; n++) {
     let s = "";
-    const len = 1 + Math.floor(r() * 60);
-    for (let i = 0; i < len; i++) s += alphabet[Math.floor(r() * alphabet.length)];
+    const len = 1 + rnd(60);
+    for (let i = 0; i < len; i++) s += alphabet[rnd(alphabet.length)];
     try {
       JSON.parse(s);
     } catch {

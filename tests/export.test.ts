@@ -10,12 +10,13 @@ import type { ConsoleClient } from "../host/console/client.js";
 import { MANIFEST, MANIFEST_SHA256 } from "../host/generated/manifest.js";
 import { O_RDONLY, O_WRONLY, P9Client, P9Error } from "../host/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
-import { mintTicket } from "../host/ticket/index.js";
 import { type CborValue, decodeCbor, fromB64Lines } from "./helpers/cbor.js";
 import { authed, queen } from "./helpers/console.js";
 import { nineSession } from "./helpers/p9.js";
 import { buildRegressionCore } from "./helpers/regression_core.js";
 import { ROOT } from "./helpers/serial.js";
+import { manifestTicket } from "./helpers/tickets.js";
+import { lcg } from "./helpers/rng.js";
 
 const X = MANIFEST.export;
 const CTL = "/queen/export/ctl";
@@ -320,8 +321,7 @@ describe("bounds and refusals", () => {
     }
     // Random mutations of a line that is well-formed but refused (done is already closed; no
     // 1-3 character change turns it into an open or names another held id): never a change.
-    let seed = 12345;
-    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = lcg(12345);
     const good = '{"op":"close","id":"done","reason":"window-complete"}';
     for (let k = 0; k < 80; k++) {
       const a = good.split("");
@@ -336,10 +336,8 @@ describe("bounds and refusals", () => {
   it("workers cannot see or write /queen/export", async () => {
     expect((await q.request('ECHO /queen/ctl {"spawn":"heartbeat","ticks":0}')).ok).toBe(true);
     await open("export-1");
-    const t = mintTicket({ role: "worker-heartbeat", subject: "worker-1", secret: MANIFEST.tickets["worker-heartbeat"], nowMs: wall });
-    if (!t.ok) throw new Error(t.error.message);
     const w = await authed(guest);
-    expect((await w.request(`ATTACH worker-heartbeat ${t.value.token}`)).ok).toBe(true);
+    expect((await w.request(`ATTACH worker-heartbeat ${manifestTicket("worker-heartbeat", "worker-1", wall)}`)).ok).toBe(true);
     expect((await w.request(`ECHO ${CTL} {"op":"close","id":"export-1","reason":"x"}`)).ack).toBe(`ERR ECHO reason=policy detail=denied path=${CTL} error=EPERM`);
     expect((await w.request("CAT /queen/export/status")).ack).toContain("ERR CAT reason=policy detail=denied");
     expect((await w.request(`CAT ${JOBS}/export-1/telemetry.cbor`)).ack).toContain("ERR CAT reason=policy detail=denied");

@@ -4,16 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { QemuGuest } from "../host/runtime/qemu.js";
-import { mintTicket } from "../host/ticket/index.js";
 import { runLinuxClient } from "./helpers/linux9p.js";
 import { ConsoleClient } from "../host/console/client.js";
 import { tcpPipe } from "../host/console/transport.js";
+import { manifestTicket } from "./helpers/tickets.js";
 
-function token(role: keyof typeof MANIFEST.tickets, subject?: string): string {
-  const r = mintTicket({ role, subject, secret: MANIFEST.tickets[role] });
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value.token;
-}
+const token = (role: keyof typeof MANIFEST.tickets, subject?: string): string => manifestTicket(role, subject);
 
 describe("Linux v9fs mounts the guest", () => {
   let q: QemuGuest;

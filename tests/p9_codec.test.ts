@@ -9,6 +9,7 @@ import { decode, encode, type Fields, P9Client, P9CodecError, parseDirents, TYPE
 import { Guest } from "../host/runtime/guest.js";
 import { mintTicket } from "../host/ticket/index.js";
 import { CONSOLE_PORT } from "./helpers/console.js";
+import { lcg } from "./helpers/rng.js";
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"));
 const z = (n: number): string => "00".repeat(n);
@@ -94,11 +95,7 @@ describe("golden bytes, host codec", () => {
 });
 
 describe("host decoder properties", () => {
-  let seed = 7;
-  const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const rnd = lcg(7);
   it("random, truncated, mis-sized and huge-count frames throw P9CodecError only", () => {
     const inputs: Uint8Array[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -182,11 +179,7 @@ describe("guest codec", () => {
     const t = mintTicket({ role: "queen", secret: MANIFEST.tickets.queen, nowMs: 1_800_000_000_000n });
     if (!t.ok) throw new Error(t.error.message);
     const { fid } = await c.attach("queen", t.value.token);
-    let seed = 99;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = lcg(99);
     const types = Object.values(TYPES).filter((x) => x % 2 === 0 && x !== 100 && x !== 104 && x !== 110);
     for (let i = 0; i < 500; i++) {
       const b = Buffer.alloc(7 + rnd(40));

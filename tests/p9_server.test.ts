@@ -13,6 +13,7 @@ import { NineSession } from "../host/cohsh/transport_9p.js";
 import { cohsh } from "./helpers/cohsh.js";
 import { mintTicket } from "../host/ticket/index.js";
 import { CONSOLE_PORT, queen, settle } from "./helpers/console.js";
+import { manifestTicket } from "./helpers/tickets.js";
 
 let guest: Guest;
 let q: ConsoleClient;
@@ -28,9 +29,7 @@ afterEach(async () => {
 });
 
 function ticket(role: keyof typeof MANIFEST.tickets, subject?: string): string {
-  const r = mintTicket({ role, subject, secret: MANIFEST.tickets[role], nowMs: wall });
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value.token;
+  return manifestTicket(role, subject, wall);
 }
 
 function dial9p(): P9Client {

@@ -8,11 +8,11 @@ import type { ConsoleClient } from "../host/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { O_RDONLY, P9Client, P9Error } from "../host/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
-import { mintTicket } from "../host/ticket/index.js";
 import { authed, queen } from "./helpers/console.js";
 import { type CborValue, decodeCbor, fromB64Lines } from "./helpers/cbor.js";
 import { nineSession } from "./helpers/p9.js";
 import { buildRegressionCore } from "./helpers/regression_core.js";
+import { manifestTicket } from "./helpers/tickets.js";
 
 interface Rule {
   id: string;
@@ -180,9 +180,7 @@ describe("policy revisions (default manifest: nothing gated)", () => {
     const q = await boot();
     expect((await q.request('ECHO /queen/ctl {"spawn":"heartbeat","ticks":0}')).ok).toBe(true);
     const w = await authed(guest!);
-    const t = mintTicket({ role: "worker-heartbeat", subject: "worker-1", secret: MANIFEST.tickets["worker-heartbeat"], nowMs: wall });
-    if (!t.ok) throw new Error(t.error.message);
-    expect((await w.request(`ATTACH worker-heartbeat ${t.value.token}`)).ok).toBe(true);
+    expect((await w.request(`ATTACH worker-heartbeat ${manifestTicket("worker-heartbeat", "worker-1", wall)}`)).ok).toBe(true);
     expect((await w.request(`ECHO /policy/ctl {"op":"apply","id":"x","sha256":"${sha([])}"}`)).ack).toContain("ERR ECHO reason=policy detail=denied");
     expect((await w.request("CAT /policy/rules")).ok).toBe(false);
     expect((await rulesOf(q)).revision).toBe("manifest");

@@ -7,6 +7,7 @@ import { MANIFEST } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
 import { mintTicket, signTicket, type TicketClaims } from "../host/ticket/index.js";
 import { authed, queen } from "./helpers/console.js";
+import { manifestTicket } from "./helpers/tickets.js";
 
 let guest: Guest;
 let q: ConsoleClient;
@@ -25,9 +26,7 @@ afterEach(async () => {
 });
 
 function ticket(role: keyof typeof MANIFEST.tickets, subject?: string): string {
-  const r = mintTicket({ role, subject, secret: MANIFEST.tickets[role], nowMs: wall });
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value.token;
+  return manifestTicket(role, subject, wall);
 }
 
 async function as(role: keyof typeof MANIFEST.tickets, subject?: string): Promise<ConsoleClient> {

@@ -21,6 +21,7 @@ import {
   type TicketClaims,
 } from "../host/ticket/index.js";
 import { loadTicketWasm, type TicketWasm, type VerifyAccepted, type VerifyOutcome } from "./helpers/ticket_wasm.js";
+import { xorshift } from "./helpers/rng.js";
 
 // The original's fixtures (facts §4.3), signed with the development secrets of the manifest.
 const F_WORKER =
@@ -235,13 +236,7 @@ describe("refusals", () => {
 });
 
 describe("fuzz: the verifier and decoder never trap, and agree with the host codec", () => {
-  let seed = 0x9e3779b9;
-  const rnd = (n: number): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
+  const rnd = xorshift(0x9e3779b9);
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => rnd(256));
 
   it("random and near-valid claims: same verdict (and error kind) in core and host", () => {

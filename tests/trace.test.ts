@@ -11,9 +11,10 @@ import { loopbackPipe } from "../host/console/transport.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { P9Client } from "../host/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
-import { mintTicket } from "../host/ticket/index.js";
 import { authed, CONSOLE_PORT, dial, queen, settle, waitClosed } from "./helpers/console.js";
 import { ROOT } from "./helpers/serial.js";
+import { manifestTicket } from "./helpers/tickets.js";
+import { xorshift } from "./helpers/rng.js";
 
 interface Event {
   seq: number;
@@ -52,9 +53,7 @@ const ctl = async (payload: string): Promise<string> => (await q.request(`ECHO /
 const msgs = (es: Event[], cat: string): string[] => es.filter((e) => e.cat === cat).map((e) => `${e.level} ${e.msg}`);
 
 function ticket(role: keyof typeof MANIFEST.tickets, subject?: string): string {
-  const r = mintTicket({ role, subject, secret: MANIFEST.tickets[role], nowMs: wall });
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value.token;
+  return manifestTicket(role, subject, wall);
 }
 
 describe("events", () => {
@@ -309,13 +308,7 @@ describe("/trace/ctl is strict", () => {
   });
 
   it("fuzz: mutated payloads either apply a well-formed filter or leave it unchanged", async () => {
-    let seed = 0x9e3779b9;
-    const rnd = (n: number): number => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) % n;
-    };
+    const rnd = xorshift(0x9e3779b9);
     const bases = ['{"set":{"level":"warn","cats":["ns","p9"]}}', '{"set":{"cats":["lifecycle"]}}', '{"set":{"level":"debug"}}'];
     const alphabet = '{}[]",:\\ abcdefglnoprstuvw0123456789';
     for (let i = 0; i < 200; i++) {

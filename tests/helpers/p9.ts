@@ -4,8 +4,8 @@ import { loopbackPipe } from "../../host/console/transport.js";
 import { MANIFEST } from "../../host/generated/manifest.js";
 import { P9Client } from "../../host/p9/client.js";
 import type { Guest } from "../../host/runtime/guest.js";
-import { mintTicket } from "../../host/ticket/index.js";
 import { CONSOLE_PORT } from "./console.js";
+import { manifestTicket } from "./tickets.js";
 
 export async function nineSession(
   guest: Guest,
@@ -17,8 +17,6 @@ export async function nineSession(
   if (!end) throw new Error("nothing listens on the console port");
   const c = new P9Client(loopbackPipe(end));
   await c.negotiate(8192);
-  const t = mintTicket({ role, subject, secret: MANIFEST.tickets[role], nowMs: wallMs });
-  if (!t.ok) throw new Error(t.error.message);
-  const { fid } = await c.attach(role, t.value.token);
+  const { fid } = await c.attach(role, manifestTicket(role, subject, wallMs));
   return { c, root: fid };
 }
