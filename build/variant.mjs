@@ -23,6 +23,25 @@ function run(what, cmd, args) {
   return r.stdout;
 }
 
+/**
+ * asc's flags for the tree's entry, taken from asconfig.json (options + the release target) so a
+ * variant is compiled exactly as `npm run build` compiles the default core; only the entry, the
+ * outputs and the `use` aliases (rebased into the tree) differ. (`--config` cannot be used: asc
+ * would compile the config's own entry and write its text file too.)
+ */
+function ascArgs(tree, wasm) {
+  const cfg = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
+  const opts = { ...cfg.options, ...cfg.targets.release };
+  const args = [relative(root, join(tree, cfg.entries[0]))];
+  for (const [k, v] of Object.entries(opts)) {
+    if (k === "outFile" || k === "textFile") continue;
+    if (k === "use") for (const u of v) args.push("--use", u.replace(/=assembly\//, `=${relative(root, join(tree, "assembly"))}/`));
+    else if (v === true) args.push(`--${k}`);
+    else if (v !== false) args.push(`--${k}`, String(v));
+  }
+  return [...args, "--outFile", wasm];
+}
+
 /** Returns { wasm, image? } under `outDir`. Throws with the failing stage's output. */
 export function buildVariant(manifest, outDir, wasmOnly = false) {
   const out = resolve(outDir);
@@ -37,11 +56,7 @@ export function buildVariant(manifest, outDir, wasmOnly = false) {
   copyFileSync(join(tree, "qemu/manifest.env"), join(out, "manifest.env"));
 
   const wasm = join(out, "cohesix.wasm");
-  const entry = relative(root, join(tree, "assembly/index.ts"));
-  const abort = relative(root, join(tree, "assembly/platform/abi/platAbort"));
-  run("core (asc)", join(root, "node_modules/.bin/asc"), [
-    entry, "-O3", "--runtime", "minimal", "--bindings", "raw", "--initialMemory", "4", "--maximumMemory", "256", "--use", `abort=${abort}`, "-o", wasm,
-  ]);
+  run("core (asc)", join(root, "node_modules/.bin/asc"), ascArgs(tree, wasm));
   writeFileSync(wasm, mergeData(readFileSync(wasm)).wasm);
   if (wasmOnly) return { wasm };
 
