@@ -44,8 +44,9 @@ export function rulesJson(rules: Rule[]): string {
 /** A named rule set; the bottom of the stack is always the manifest's own ("manifest"). */
 export class Revision {
   sha256: string;
-  constructor(public id: string, public rules: Rule[]) {
-    this.sha256 = sha256Hex(rulesJson(rules));
+  /** `sha256` when the caller has already hashed `rules` (it must be their digest). */
+  constructor(public id: string, public rules: Rule[], sha256: string = "") {
+    this.sha256 = sha256.length > 0 ? sha256 : sha256Hex(rulesJson(rules));
   }
 }
 

@@ -123,12 +123,13 @@ export class PolicyCtl extends File {
     for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].id == id.s) return bad("revision " + id.s + " is already held");
 
     let rules: Rule[] = [];
+    let digest = "";
     const rv = o.get("rules");
     if (rv != null) {
       const pr = parseRules(rv);
       if (pr.error.length > 0) return bad(pr.error);
-      const got = sha256Hex(rulesJson(pr.rules));
-      if (got != sha.s) return bad("sha256 mismatch: the rules hash to " + got);
+      digest = sha256Hex(rulesJson(pr.rules));
+      if (digest != sha.s) return bad("sha256 mismatch: the rules hash to " + digest);
       rules = pr.rules;
     } else {
       // No rules sent: re-activate a rule set the guest already holds, named by its digest.
@@ -136,6 +137,7 @@ export class PolicyCtl extends File {
       for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].sha256 == sha.s) known = this.p.stack[i];
       if (known == null) return bad("no held revision has sha256 " + sha.s.substring(0, 16) + "...; send the rules");
       rules = known!.rules;
+      digest = known!.sha256;
     }
     const base = this.p.stack[0].rules;
     for (let i = 0; i < base.length; i++) {
@@ -144,7 +146,7 @@ export class PolicyCtl extends File {
       if (!kept) return bad("a revision must keep manifest rule " + base[i].id);
     }
 
-    const rev = new Revision(id.s, rules);
+    const rev = new Revision(id.s, rules, digest);
     if (this.p.stack.length >= POLICY_REVISIONS_MAX) {
       // Bounded history: the oldest applied revision leaves; the manifest's stays at the bottom.
       const gone = this.p.stack[1];
