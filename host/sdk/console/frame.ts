@@ -1,6 +1,7 @@
 // Client side of the TCP console framing: u32 little-endian length (header included) + UTF-8.
 
-import { MANIFEST } from "../generated/manifest.js";
+import { MANIFEST } from "../../generated/manifest.js";
+import { LengthPrefixReader } from "../pipe.js";
 
 export const FRAME_MAX = MANIFEST.console.frame_max;
 
@@ -12,26 +13,17 @@ export function encodeFrame(line: string): Uint8Array {
   return out;
 }
 
-export class FrameError extends Error {}
+export { FrameLengthError as FrameError } from "../pipe.js";
 
-/** Reassembles frames from a byte stream; a length outside 4..FRAME_MAX is a protocol error. */
+/** Console lines from a byte stream; a length outside 4..FRAME_MAX throws FrameError. */
 export class FrameReader {
-  private buf = Buffer.alloc(0);
+  private frames = new LengthPrefixReader(4, FRAME_MAX, "console");
 
   push(bytes: Uint8Array): string[] {
-    this.buf = this.buf.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.buf, bytes]);
-    const lines: string[] = [];
-    while (this.buf.length >= 4) {
-      const len = this.buf.readUInt32LE(0);
-      if (len < 4 || len > FRAME_MAX) throw new FrameError(`server sent a frame of declared length ${len} (allowed 4..${FRAME_MAX})`);
-      if (this.buf.length < len) break;
-      lines.push(this.buf.subarray(4, len).toString("utf8").replace(/[\r\n]+$/, ""));
-      this.buf = this.buf.subarray(len);
-    }
-    return lines;
+    return this.frames.push(bytes).map((f) => Buffer.from(f.buffer, f.byteOffset + 4, f.byteLength - 4).toString("utf8").replace(/[\r\n]+$/, ""));
   }
 
   get partial(): boolean {
-    return this.buf.length > 0;
+    return this.frames.partial;
   }
 }
