@@ -3,7 +3,7 @@
 
 import { ClaimsScope } from "../ticket/claims";
 import { Caller, NsError } from "./node";
-import { shardLabel } from "./workers";
+import { shardLabel } from "./providers/workers";
 
 export const OP_READ: i32 = 0; // cat, tail, 9P read
 export const OP_WRITE: i32 = 1; // echo, 9P write

@@ -12,20 +12,23 @@ import {
 } from "../generated/manifest";
 import { LogFile, StaticFile } from "./files";
 import { PROC_TEST_FILES, PROC_TEST_TEXTS } from "../generated/proc_tests";
-import { Lifecycle, LifecycleCtl, LifecycleField } from "./lifecycle";
+import { Lifecycle, LifecycleCtl, LifecycleField, Outstanding } from "./providers/lifecycle";
 import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, Node, NsError } from "./node";
 import { checkPath } from "./path";
-import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
-import { QueenCtl } from "./queen_ctl";
-import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
-import { TelemetryDir, TelemetryStore } from "./telemetry";
-import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, ScheduleView } from "./schedule";
-import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
-import { PolicyCtl, PreflightDir, RevisionsFile } from "./policy_ctl";
-import { ExportDir, Exports } from "./export";
-import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
-import { CAT_NS, INFO, Trace, TraceCtl, TraceEvents, TraceStatus, WARN } from "../trace/trace";
-import { KmesgFile } from "../trace/kmesg";
+import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } from "./providers/proc";
+import { QueenCtl } from "./providers/queen_ctl";
+import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./providers/workers";
+import { TelemetryDir, TelemetryStore } from "./providers/telemetry";
+import { ScheduleCtl, Scheduler, ScheduleView } from "./providers/schedule";
+import { LeaseCtl, Leases, LeaseView } from "./providers/lease";
+import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./providers/policy";
+import { PolicyCtl, PreflightDir, RevisionsFile } from "./providers/policy_ctl";
+import { ExportDir, Exports } from "./providers/export";
+import { ExportFile, Journal, JournalFile } from "./providers/audit";
+import { ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./providers/replay";
+import { TraceCtl, TraceEvents, TraceStatus } from "./providers/trace";
+import { KmesgFile } from "./providers/kmesg";
+import { CAT_NS, INFO, Trace, WARN } from "../trace/trace";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {

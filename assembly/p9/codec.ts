@@ -4,7 +4,7 @@
 // them all: a malformed frame becomes an errno value, never a trap and never a partial message.
 
 import { CONSOLE_FRAME_MAX, NAMESPACE_COMPONENT_MAX, NAMESPACE_WALK_DEPTH } from "../generated/manifest";
-import { validUtf8 } from "../console/utf8";
+import { validUtf8 } from "../text/utf8";
 
 export const P9_MSIZE_MAX: u32 = <u32>CONSOLE_FRAME_MAX; // 8192
 export const P9_MSIZE_MIN: u32 = 256; // room for the largest fixed reply (Rgetattr, 160 bytes)

@@ -15,7 +15,7 @@ export const TRACE_CATS = ["console", "p9", "ns", "lifecycle", "workers", "net"]
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-/** The charset the guest accepts for a window's base_model (assembly/ninedoor/export.ts). */
+/** The charset the guest accepts for a window's base_model (assembly/ninedoor/providers/export.ts). */
 const BASE_MODEL_REF = /^[A-Za-z0-9._:\/@+-]+$/;
 
 export const SCHEMA: Record<string, SectionSpec> = {

@@ -1,10 +1,10 @@
-// AuditFS and ReplayFS: every control write (console or 9P, accepted or refused) becomes one
-// JSONL journal entry; /replay/ctl re-applies a window of the journal to a scratch namespace
-// and reports whether every outcome matches, with an FNV-1a digest of the replayed sequence.
+// AuditFS: every control write (console or 9P, accepted or refused) becomes one JSONL journal
+// entry in /audit/journal; /audit/decisions holds the policy gate's verdicts, /audit/export the
+// retention window of both. Replaying the journal is replay.ts.
 
-import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../generated/manifest";
-import { J_INT, J_OBJECT, parseJson, unknownKey } from "../json/json";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../../generated/manifest";
+import { jsonString } from "../../json/string";
+import { Caller, File, MODE_RO, NsError } from "../node";
 
 export class JournalEntry {
   constructor(
@@ -18,30 +18,6 @@ export class JournalEntry {
     public ticket: string, // a short hash; never the ticket itself
     public line: string, // the JSONL form, kept so reads and retention agree byte for byte
   ) {}
-}
-
-export function jsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c == 0x22) out += '\\"';
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c < 0x20) out += " ";
-    else out += String.fromCharCode(c);
-  }
-  return out + '"';
-}
-
-/** FNV-1a 64 over UTF-8 bytes, continuing from `h` (start with 0xcbf29ce484222325). */
-export function fnv1a(h: u64, s: string): u64 {
-  const b = String.UTF8.encode(s, false);
-  const p = changetype<usize>(b);
-  for (let i = 0; i < b.byteLength; i++) {
-    h ^= <u64>load<u8>(p + <usize>i);
-    h *= 0x100000001b3;
-  }
-  return h;
 }
 
 export class Journal {
@@ -113,70 +89,5 @@ export class ExportFile extends File {
         ',"decisions_base":' + this.d.base.toString() + ',"decisions_next":' + this.d.next.toString() + ',"decisions_max_bytes":' + AUDIT_DECISIONS_MAX_BYTES.toString() +
         ',"replay_enabled":true,"replay_max_entries":' + AUDIT_REPLAY_MAX_ENTRIES.toString() + "}",
     ];
-  }
-}
-
-/** Something that can build a fresh namespace and apply one write to it (the scratch state). */
-export abstract class Scratch {
-  abstract apply(path: string, payload: string, who: Caller): NsError | null;
-}
-
-export abstract class ScratchFactory {
-  abstract make(): Scratch;
-}
-
-export class ReplayState {
-  status: string = '{"state":"idle"}';
-}
-
-export class ReplayCtl extends File {
-  constructor(private j: Journal, private st: ReplayState, private factory: ScratchFactory) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
-  }
-  append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    const r = parseJson(line.trim());
-    if (r.value == null) return new NsError("policy", "invalid-payload", "invalid payload: " + r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT || unknownKey(o, ["from"]).length > 0) return new NsError("policy", "invalid-payload", "invalid payload: expected {\"from\":<cursor>}");
-    const from = o.get("from");
-    if (from == null || from.kind != J_INT || from.n < 0) return new NsError("policy", "invalid-payload", "invalid payload: from must be a cursor");
-    const cursor = <u64>from.n;
-    if (cursor < this.j.base || cursor > this.j.next) {
-      return new NsError("policy", "out-of-window", "cursor " + cursor.toString() + " outside [" + this.j.base.toString() + "," + this.j.next.toString() + "]");
-    }
-    // Re-apply from a fresh scratch namespace, in order; every outcome must match the journal.
-    const scratch = this.factory.make();
-    let h: u64 = 0xcbf29ce484222325;
-    let n: i32 = 0;
-    let match = true;
-    let to = cursor;
-    for (let i = 0; i < this.j.entries.length && n < AUDIT_REPLAY_MAX_ENTRIES; i++) {
-      const e = this.j.entries[i];
-      if (e.seq < cursor) continue;
-      const got = scratch.apply(e.path, e.payload, new Caller(e.role, e.subject, e.ticket));
-      if ((got == null) != (e.outcome == "ok")) match = false;
-      h = fnv1a(h, e.path + "\n" + e.payload + "\n" + e.outcome + "\n");
-      n++;
-      to = e.seq + 1;
-    }
-    let hex = h.toString(16);
-    while (hex.length < 16) hex = "0" + hex;
-    this.st.status =
-      '{"state":"ok","from":' + cursor.toString() + ',"to":' + to.toString() + ',"entries":' + n.toString() + ',"match":' +
-      (match ? "true" : "false") + ',"sequence_fnv1a":"' + hex + '"}';
-    return null;
-  }
-}
-
-export class ReplayStatus extends File {
-  constructor(private st: ReplayState) {
-    super("status", MODE_RO);
-  }
-  read(): string[] {
-    return [this.st.status];
   }
 }

@@ -12,15 +12,15 @@ import {
   EXPORT_WINDOWS_MAX,
   MANIFEST_SHA256,
   NAMESPACE_COMPONENT_MAX,
-} from "../generated/manifest";
-import { CBOR_ARRAY, CborWriter, headLen, writeHead } from "../cbor/cbor";
-import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
-import { now_ms } from "../platform/abi";
+} from "../../generated/manifest";
+import { CBOR_ARRAY, CborWriter, headLen, writeHead } from "../../cbor/cbor";
+import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../../json/json";
+import { now_ms } from "../../platform/abi";
 import { Journal } from "./audit";
-import { LogFile } from "./files";
-import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
+import { LogFile } from "../files";
+import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
 import { TelemetrySink } from "./telemetry";
-import { onlyChars } from "../text/charset";
+import { onlyChars } from "../../text/charset";
 
 export const EXPORT_CTL = "/queen/export/ctl";
 export const FRAME_SCHEMA = "telemetry-frame/v1";

@@ -1,10 +1,10 @@
 // The node lifecycle: BOOTING -> ONLINE at boot, then operator commands through
 // /queen/lifecycle/ctl. Gates derived from the state decide what new work is allowed.
 
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
-import { LogFile } from "./files";
-import { now_ms } from "../platform/abi";
-import { CAT_LIFECYCLE, INFO, Trace, WARN } from "../trace/trace";
+import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
+import { LogFile } from "../files";
+import { now_ms } from "../../platform/abi";
+import { CAT_LIFECYCLE, INFO, Trace, WARN } from "../../trace/trace";
 
 export const BOOTING = "BOOTING";
 export const DEGRADED = "DEGRADED";
@@ -116,5 +116,15 @@ export class LifecycleCtl extends File {
     const why = this.lc.command(line.trim(), this.workers.active(), now_ms());
     if (why.length == 0) return null;
     return new NsError("policy", "lifecycle-denied", why + " state=" + this.lc.state);
+  }
+}
+
+/** Workers and leases both hold resources: drain, quiesce and reset wait for both. */
+export class Outstanding extends WorkerCount {
+  constructor(private a: WorkerCount, private b: WorkerCount) {
+    super();
+  }
+  active(): i32 {
+    return this.a.active() + this.b.active();
   }
 }

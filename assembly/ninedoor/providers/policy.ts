@@ -2,12 +2,13 @@
 // in /actions/queue; one approval allows exactly one write, a deny or a replay is refused. Every
 // gate decision is recorded in /audit/decisions.
 
-import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../generated/manifest";
-import { sha256Hex } from "../crypto/sha256";
-import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
-import { DecisionLog, jsonString } from "./audit";
-import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
-import { onlyChars } from "../text/charset";
+import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../../generated/manifest";
+import { sha256Hex } from "../../crypto/sha256";
+import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
+import { jsonString } from "../../json/string";
+import { DecisionLog } from "./audit";
+import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
+import { onlyChars } from "../../text/charset";
 
 export class Approval {
   state: string = "queued"; // queued | consumed

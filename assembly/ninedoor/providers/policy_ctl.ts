@@ -5,27 +5,19 @@
 // set is named by the sha256 of its canonical JSON (what /policy/rules prints as "rules"), so an
 // operator applies exactly the text they reviewed, and a damaged or edited line is refused.
 
-import { POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../generated/manifest";
-import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
-import { LogFile } from "./files";
-import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../../generated/manifest";
+import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../../json/json";
+import { LogFile } from "../files";
+import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
 import { Approval, MANIFEST_REVISION, plainId, Policy, Revision, Rule, rulesJson } from "./policy";
-import { CborWriter } from "../cbor/cbor";
-import { sha256Hex } from "../crypto/sha256";
-import { noBlanks, onlyChars } from "../text/charset";
-import { checkPath } from "./path";
+import { CborWriter } from "../../cbor/cbor";
+import { sha256Hex } from "../../crypto/sha256";
+import { noBlanks, onlyChars } from "../../text/charset";
+import { isLowerHex } from "../../text/hex";
+import { checkPath } from "../path";
 
 function bad(why: string): NsError {
   return new NsError("policy", "invalid-payload", "invalid payload: " + why);
-}
-
-function isHex64(s: string): bool {
-  if (s.length != 64) return false;
-  for (let i = 0; i < 64; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-  }
-  return true;
 }
 
 /** Rule ids follow the manifest's own rule: 1-64 of [a-z0-9-], starting with a letter or digit. */
@@ -119,7 +111,7 @@ export class PolicyCtl extends File {
     if (id == null || id.kind != J_STRING || id.s.length == 0 || id.s.length > 64 || !plainId(id.s) || id.s == MANIFEST_REVISION) {
       return bad("id must be 1-64 characters of [A-Za-z0-9._-] (not manifest)");
     }
-    if (sha == null || sha.kind != J_STRING || !isHex64(sha.s)) return bad("sha256 must be 64 lower-case hex digits");
+    if (sha == null || sha.kind != J_STRING || !isLowerHex(sha.s, 64)) return bad("sha256 must be 64 lower-case hex digits");
     for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].id == id.s) return bad("revision " + id.s + " is already held");
 
     let rules: Rule[] = [];

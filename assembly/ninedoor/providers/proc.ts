@@ -1,9 +1,9 @@
 // /proc providers: read-only views of counters the rest of the core keeps. One small class per
 // kind of file; each read renders the current value.
 
-import { pressure } from "../net/stats";
-import { now_ms } from "../platform/abi";
-import { File, MODE_RO } from "./node";
+import { now_ms } from "../../platform/abi";
+import { File, MODE_RO } from "../node";
+import { ingest, pressure, sessions } from "../stats";
 
 /** /proc/pressure/<reason>: refusals counted by reason since boot. */
 export class PressureFile extends File {
@@ -20,14 +20,6 @@ export class PressureFile extends File {
     return [this.name + "=" + v.toString()];
   }
 }
-
-/** Session counts the consoles report (active and draining). */
-export class SessionCounter {
-  active: i32 = 0;
-  draining: i32 = 0;
-}
-
-export const sessions = new SessionCounter();
 
 export class SessionActiveFile extends File {
   constructor() {
@@ -51,17 +43,6 @@ export class RootFile extends File {
     return ["cut_reason=none"];
   }
 }
-
-/** Telemetry-ingest counters behind /proc/ingest/*. */
-export class IngestStats {
-  p50: u32 = 0;
-  p95: u32 = 0;
-  backpressure: u64 = 0;
-  dropped: u64 = 0;
-  queued: u32 = 0;
-}
-
-export const ingest = new IngestStats();
 
 export class IngestFile extends File {
   constructor(name: string) {

@@ -1,11 +1,11 @@
 // /queen/ctl: one JSON object per append, strictly checked (unknown fields and wrong types are
 // refused, nothing is half-applied): spawn heartbeat / gpu, kill, bind, mount.
 
-import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
-import { now_ms } from "../platform/abi";
-import { LogFile } from "./files";
+import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../../json/json";
+import { now_ms } from "../../platform/abi";
+import { LogFile } from "../files";
 import { GATE_NEW_WORK, Lifecycle } from "./lifecycle";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, NsError } from "./node";
+import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, NsError } from "../node";
 import { KIND_GPU, KIND_HEARTBEAT, WorkerTable } from "./workers";
 
 export const MAX_BINDS: i32 = 8;

@@ -9,13 +9,13 @@ import {
   TELEMETRY_INGEST_MAX_RECORD_BYTES,
   TELEMETRY_INGEST_MAX_SEGMENTS_PER_DEVICE,
   TELEMETRY_INGEST_MAX_TOTAL_BYTES_PER_DEVICE,
-} from "../generated/manifest";
-import { J_INT, J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
-import { LogFile } from "./files";
+} from "../../generated/manifest";
+import { J_INT, J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
+import { LogFile } from "../files";
 import { GATE_TELEMETRY_INGEST, Lifecycle } from "./lifecycle";
-import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
-import { ingest } from "./proc";
-import { onlyChars } from "../text/charset";
+import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
+import { ingest } from "../stats";
+import { onlyChars } from "../../text/charset";
 
 export const MIMES: string[] = ["text/plain", "application/json", "application/x-ndjson", "text/csv", "application/octet-stream"];
 const PUSH_SCHEMA = "cohsh-telemetry-push/v1";

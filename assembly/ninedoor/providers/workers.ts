@@ -9,12 +9,12 @@ import {
   WORKERS_MAX,
   WORKERS_RECORD_MAX,
   WORKERS_RING_BYTES,
-} from "../generated/manifest";
-import { sha256Hex } from "../crypto/sha256";
-import { LogFile } from "./files";
-import { CAT_WORKERS, INFO, Trace } from "../trace/trace";
+} from "../../generated/manifest";
+import { sha256Hex } from "../../crypto/sha256";
+import { LogFile } from "../files";
+import { CAT_WORKERS, INFO, Trace } from "../../trace/trace";
 import { WorkerCount } from "./lifecycle";
-import { Caller, Dir, ERR_DENIED, File, MODE_AO, Node, NsError } from "./node";
+import { Caller, Dir, ERR_DENIED, File, MODE_AO, Node, NsError } from "../node";
 
 export const KIND_HEARTBEAT = "heartbeat";
 export const KIND_GPU = "gpu";
