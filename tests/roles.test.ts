@@ -282,15 +282,17 @@ const DIRS = ["/", "/proc", "/log", "/queen", "/shard", "/shard/13/worker", "/wo
  * protocol), so a directory is tried with list only and a file with read and write only.
  */
 async function attempt9p(c: P9Client, root: number, path: string, op: Op): Promise<boolean> {
-  let fid: number | undefined;
+  let held: number | undefined; // the fid to clunk, whatever happens
   try {
     // One name per Twalk: a refused first name is answered with its errno, whereas a multi-name
     // walk that stops part way only says how far it got.
-    fid = (await c.walk(root, [])).fid;
+    let fid = (await c.walk(root, [])).fid;
+    held = fid;
     for (const name of path.split("/").filter((n) => n.length > 0)) {
       const next = (await c.walk(fid, [name])).fid;
       await c.clunk(fid);
       fid = next;
+      held = fid;
     }
     if (op === "list") {
       await c.open(fid, O_RDONLY);
@@ -307,7 +309,7 @@ async function attempt9p(c: P9Client, root: number, path: string, op: Op): Promi
     if (!(e instanceof P9Error)) throw e;
     return e.code !== "EACCES";
   } finally {
-    if (fid !== undefined) await c.clunk(fid).catch(() => undefined);
+    if (held !== undefined) await c.clunk(held).catch(() => undefined);
   }
 }
 
