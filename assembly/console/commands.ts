@@ -1,6 +1,7 @@
 // The console verbs of an authenticated TCP session, in the original's ACK grammar:
 // `OK <LABEL>[ detail]`, `ERR <LABEL> reason=<busy|quota|cut|policy>[ detail]`, streamed
-// replies ending in `END`. One table; each verb is a few lines over the namespace.
+// replies ending in `END`. The verb table (labels, what a verb needs, help) is generated from the
+// protocol spec; each verb here is a few lines over the namespace.
 
 import {
   CONSOLE_ECHO_MAX,
@@ -23,7 +24,7 @@ import { pressure } from "../ninedoor/stats";
 import { netStats } from "../net/stats";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
 import { splitVerb } from "./format";
-import { DIAGNOSTIC_HELP } from "./help";
+import { NEED_NONE, NEED_QUEEN, CAT_SUMMARY_MAX, VERB_HELP, VERB_LABELS, VERB_NAMES, VERB_NEEDS } from "../generated/protocol";
 import { onlyChars } from "../text/charset";
 
 /** Where a command's reply lines go (one frame each on TCP). */
@@ -43,42 +44,15 @@ export class SessionState {
   }
 }
 
-const NEED_NONE: i32 = 0;
-const NEED_ATTACHED: i32 = 1;
-const NEED_QUEEN: i32 = 2;
+const HELP: string[] = ["Commands:"].concat(VERB_HELP);
 
-
-const HELP: string[] = DIAGNOSTIC_HELP.concat([
-  "test - Self-tests run host-side (cohsh test)",
-  "nettest - Report the network self-test",
-  "netstats - Show network counters",
-  "attach <role> [ticket] - Attach this session to a role",
-  "log - Show the queen log (queen)",
-  "tail <path> - Show a file's lines",
-  "cat <path> - Show a file",
-  "ls <path> - List a directory",
-  "echo <path> <payload> - Append one record to a file",
-  "spawn <json> - Write a spawn request to /queen/ctl (queen)",
-  "kill <worker> - Write a kill request to /queen/ctl (queen)",
-  "quit - Close this session",
-]);
+/** The verb's row in the generated verb table, or -1. */
+function verbIndex(verb: string): i32 {
+  return VERB_NAMES.indexOf(verb);
+}
 
 function label(verb: string): string {
-  return verb == "bi" ? "BOOTINFO" : verb.toUpperCase();
-}
-
-function need(verb: string): i32 {
-  if (verb == "log" || verb == "spawn" || verb == "kill") return NEED_QUEEN;
-  if (verb == "tail" || verb == "cat" || verb == "ls" || verb == "echo") return NEED_ATTACHED;
-  return NEED_NONE;
-}
-
-function known(verb: string): bool {
-  return (
-    verb == "help" || verb == "bi" || verb == "caps" || verb == "mem" || verb == "ping" || verb == "test" ||
-    verb == "nettest" || verb == "netstats" || verb == "attach" || verb == "log" || verb == "tail" ||
-    verb == "cat" || verb == "ls" || verb == "echo" || verb == "spawn" || verb == "kill" || verb == "quit"
-  );
+  return VERB_LABELS[verbIndex(verb)];
 }
 
 export class Commands {
@@ -89,9 +63,10 @@ export class Commands {
     const verb = lowerAscii(parts[0]);
     const rest = parts[1];
     if (verb.length == 0) return this.parseErr(out, "empty command");
-    if (!known(verb)) return this.parseErr(out, "unsupported console command");
-    const lbl = label(verb);
-    const n = need(verb);
+    const row = verbIndex(verb);
+    if (row < 0) return this.parseErr(out, "unsupported console command");
+    const lbl = VERB_LABELS[row];
+    const n = VERB_NEEDS[row];
     if (n != NEED_NONE && (s.role.length == 0 || (n == NEED_QUEEN && s.role != "queen"))) {
       return this.refuse(out, lbl, "policy", "detail=unauthenticated");
     }
@@ -200,7 +175,7 @@ export class Commands {
     if (!this.charge(lbl, path, lines, s, out)) return;
     if (verb == "cat") {
       const head = "path=" + path + " data=";
-      out.line("OK CAT " + head + clip(f.summary(), 128 - head.length));
+      out.line("OK CAT " + head + clip(f.summary(), CAT_SUMMARY_MAX - head.length));
       if (body) emit(out, lines);
     } else {
       out.line("OK TAIL path=" + path);

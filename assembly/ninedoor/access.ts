@@ -1,6 +1,7 @@
 // Who may do what where: role views (reference §3.3) and, on top, a ticket's scopes and rates.
 // Every surface asks here before it touches a node, so the console and Secure9P cannot differ.
 
+import { E_DENIED, E_RATE, E_SCOPE } from "../generated/protocol";
 import { ClaimsScope } from "../ticket/claims";
 import { Caller, NsError } from "./node";
 import { shardLabel } from "./providers/workers";
@@ -10,7 +11,7 @@ export const OP_WRITE: i32 = 1; // echo, 9P write
 export const OP_LIST: i32 = 2; // ls, 9P readdir
 export const OP_WALK: i32 = 3; // passing through a directory on the way somewhere allowed
 
-export const ERR_ROLE_DENIED = new NsError("policy", "denied", "EPERM");
+export const ERR_ROLE_DENIED = new NsError(E_DENIED, "EPERM");
 
 const SCOPE_READ: u8 = 0;
 const SCOPE_WRITE: u8 = 1;
@@ -109,16 +110,16 @@ export function scopeCheck(st: ScopeState | null, path: string, op: i32, now: u6
     // Walking is allowed toward anything some scope reaches.
     for (let i = 0; i < st.scopes.length; i++) if (leadsTo(path, st.scopes[i].path)) return null;
   }
-  if (best < 0) return new NsError("policy", "", "EPERM");
+  if (best < 0) return new NsError(E_SCOPE, "EPERM");
   const s = st.scopes[best];
   const writing = op == OP_WRITE;
-  if ((writing && s.verb == SCOPE_READ) || (!writing && s.verb == SCOPE_WRITE)) return new NsError("policy", "", "EPERM");
+  if ((writing && s.verb == SCOPE_READ) || (!writing && s.verb == SCOPE_WRITE)) return new NsError(E_SCOPE, "EPERM");
   if (s.ratePerS > 0) {
     if (now - st.windowStart[best] >= SCOPE_WINDOW_MS) {
       st.windowStart[best] = now;
       st.used[best] = 0;
     }
-    if (st.used[best] >= s.ratePerS) return new NsError("quota", "", "ELIMIT");
+    if (st.used[best] >= s.ratePerS) return new NsError(E_RATE, "ELIMIT");
     st.used[best]++;
   }
   return null;

@@ -1,12 +1,13 @@
 // What every control file shares: the refusal for a bad line and the strict field checkers of
 // its JSON object.
 
+import { E_INVALID_PAYLOAD } from "../generated/protocol";
 import { J_INT, J_STRING, JValue } from "../json/json";
 import { onlyChars } from "../text/charset";
 import { NsError } from "./node";
 
 export function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
 }
 
 /** Values end up inside `key=value` lines under /proc, so they are single tokens. */

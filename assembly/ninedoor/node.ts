@@ -1,26 +1,42 @@
 // NineDoor's building blocks, Plan 9 devtab style: a directory is a sorted table of children,
 // a synthetic file is a small class that says what reading and appending it do.
 
+import { E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_IS_DIR, E_NOT_DIR, ERR_DETAIL, ERR_ERRNO, ERR_REASON } from "../generated/protocol";
 import { base64 } from "../text/base64";
 
 export const MODE_RO: i32 = 0; // read-only
 export const MODE_AO: i32 = 1; // append-only, any attached role allowed by the view
 export const MODE_QUEEN_AO: i32 = 2; // append-only, queen only
 
-/** A refused namespace operation, in the console's error vocabulary (reference §2.3). */
+/**
+ * A refused namespace operation: a code from the error vocabulary (host/coh-rtc/protocol.ts)
+ * and the text after the console's `error=`. The code alone decides the console's reason and
+ * detail words, the 9P errno and the gateway's HTTP status, so no surface maps errors itself.
+ */
 export class NsError {
   constructor(
-    public reason: string, // busy | quota | cut | policy
-    public detail: string, // invalid-path | denied | buffer-full | invalid-payload | unsupported
+    public code: i32, // E_* from ../generated/protocol
     public error: string, // the text after error=
   ) {}
+
+  get reason(): string {
+    return ERR_REASON[this.code]; // busy | quota | cut | policy
+  }
+
+  get detail(): string {
+    return ERR_DETAIL[this.code];
+  }
+
+  get errno(): u32 {
+    return ERR_ERRNO[this.code];
+  }
 }
 
-export const ERR_INVALID_PATH = new NsError("policy", "invalid-path", "invalid path");
-export const ERR_DENIED = new NsError("policy", "denied", "EPERM");
-export const ERR_INVALID_PAYLOAD = new NsError("policy", "invalid-payload", "invalid payload");
-export const ERR_NOT_DIR = new NsError("policy", "invalid-path", "not a directory");
-export const ERR_IS_DIR = new NsError("policy", "invalid-path", "is a directory");
+export const ERR_INVALID_PATH = new NsError(E_INVALID_PATH, "invalid path");
+export const ERR_DENIED = new NsError(E_DENIED, "EPERM");
+export const ERR_INVALID_PAYLOAD = new NsError(E_INVALID_PAYLOAD, "invalid payload");
+export const ERR_NOT_DIR = new NsError(E_NOT_DIR, "not a directory");
+export const ERR_IS_DIR = new NsError(E_IS_DIR, "is a directory");
 
 /** Who is asking: the attached role of a console session (or, later, a 9P fid's owner). */
 export class Caller {

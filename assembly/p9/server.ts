@@ -16,13 +16,14 @@ import { fnv1a, FNV1A_OFFSET } from "../crypto/fnv1a";
 import { wall_ms } from "../platform/abi";
 import { OutQueue } from "../net/out_queue";
 import { validUtf8 } from "../text/utf8";
+import { decodeT, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE, TMsg, Writer } from "./codec";
 import {
-  classicCode, decodeT, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR,
-  EOPNOTSUPP, EPERM, EPROTO, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE,
-  R_ERROR, R_LERROR, T_ATTACH, T_AUTH, T_CLUNK, T_CREATE, T_FLUSH, T_FSYNC, T_GETATTR, T_GETLOCK, T_LCREATE, T_LINK,
-  T_LOCK, T_LOPEN, T_MKDIR, T_MKNOD, T_OPEN, T_READ, T_READDIR, T_READLINK, T_REMOVE, T_RENAME, T_RENAMEAT,
-  T_SETATTR, T_STAT, T_STATFS, T_SYMLINK, T_UNLINKAT, T_VERSION, T_WALK, T_WRITE, T_XATTRCREATE, T_XATTRWALK, TMsg, Writer,
-} from "./codec";
+  classicWord, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM,
+  R_ATTACH, R_CLUNK, R_ERROR, R_FLUSH, R_FSYNC, R_GETATTR, R_LERROR, R_READ, R_READDIR, R_STATFS, R_VERSION, R_WALK, R_WRITE,
+  T_ATTACH, T_AUTH, T_CLUNK, T_CREATE, T_FLUSH, T_FSYNC, T_GETATTR, T_GETLOCK, T_LCREATE, T_LINK, T_LOCK, T_LOPEN, T_MKDIR,
+  T_MKNOD, T_OPEN, T_READ, T_READDIR, T_READLINK, T_REMOVE, T_RENAME, T_RENAMEAT, T_SETATTR, T_STAT, T_STATFS, T_SYMLINK,
+  T_UNLINKAT, T_VERSION, T_WALK, T_WRITE, T_XATTRCREATE, T_XATTRWALK,
+} from "../generated/protocol";
 
 export const P9_MAX_FIDS: i32 = 64;
 
@@ -111,7 +112,7 @@ export class P9Session {
     if (!this.versioned) return this.fail(m.tag, EINVAL, "version negotiation required before " + (t == T_ATTACH ? "attach" : "use"));
     if (t == T_AUTH) return this.fail(m.tag, EOPNOTSUPP, "no authentication file: the ticket goes in aname");
     if (t == T_ATTACH) return this.attach(m, now);
-    if (t == T_FLUSH) return this.send(this.w.begin(109, m.tag)); // every earlier request is already answered
+    if (t == T_FLUSH) return this.send(this.w.begin(R_FLUSH, m.tag)); // every earlier request is already answered
     if (t == T_WALK) return this.walk(m);
     if (t == T_LOPEN || t == T_OPEN) return this.open(m);
     if (t == T_GETATTR) return this.getattr(m);
@@ -123,16 +124,16 @@ export class P9Session {
       if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
       this.fids.delete(fid); // Tremove clunks the fid even when refused
       if (t == T_REMOVE) return this.fail(m.tag, EPERM, "remove is disabled");
-      return this.send(this.w.begin(121, m.tag));
+      return this.send(this.w.begin(R_CLUNK, m.tag));
     }
     if (t == T_STATFS) {
       if (!this.fids.has(<u32>m.int(0))) return this.fail(m.tag, EBADF, "unknown fid");
-      this.w.begin(9, m.tag).u32(0x01021997).u32(4096).u64(0).u64(0).u64(0).u64(0).u64(0).u64(0);
+      this.w.begin(R_STATFS, m.tag).u32(0x01021997).u32(4096).u64(0).u64(0).u64(0).u64(0).u64(0).u64(0);
       return this.send(this.w.u32(64));
     }
     if (t == T_FSYNC) {
       if (!this.fids.has(<u32>m.int(0))) return this.fail(m.tag, EBADF, "unknown fid");
-      return this.send(this.w.begin(51, m.tag)); // appends are applied synchronously
+      return this.send(this.w.begin(R_FSYNC, m.tag)); // appends are applied synchronously
     }
     if (t == T_SETATTR) return this.fail(m.tag, EPERM, "attributes are fixed; append-only files cannot be truncated");
     if (t == T_LCREATE || t == T_CREATE || t == T_MKDIR || t == T_SYMLINK || t == T_MKNOD || t == T_LINK ||
@@ -152,14 +153,14 @@ export class P9Session {
     this.fids.clear(); // a Tversion aborts everything outstanding
     this.versioned = false;
     if (v != "9P2000.L" && v != "9P2000") {
-      this.w.begin(101, m.tag).u32(this.msize).str("unknown");
+      this.w.begin(R_VERSION, m.tag).u32(this.msize).str("unknown");
       return this.send(this.w);
     }
     if (req < P9_MSIZE_MIN) return this.fail(m.tag, EINVAL, "msize below " + P9_MSIZE_MIN.toString());
     this.msize = req < P9_MSIZE_MAX ? req : P9_MSIZE_MAX;
     this.classic = v == "9P2000";
     this.versioned = true;
-    this.send(this.w.begin(101, m.tag).u32(this.msize).str(v));
+    this.send(this.w.begin(R_VERSION, m.tag).u32(this.msize).str(v));
   }
 
   private attach(m: TMsg, now: u64): void {
@@ -188,7 +189,7 @@ export class P9Session {
     if (a == null) return this.attachRefused(m, r); // audited and counted by the session
     this.attached = true;
     this.fids.set(fid, new Fid("/", a));
-    this.send(this.w.begin(105, m.tag).qid(this.qidOf("/", this.ns.root)));
+    this.send(this.w.begin(R_ATTACH, m.tag).qid(this.qidOf("/", this.ns.root)));
   }
 
   /** The 9P wording of an attach refusal: an errno, and the reason in the message. */
@@ -219,7 +220,7 @@ export class P9Session {
     if (newfid != fid && this.fids.has(newfid)) return this.fail(m.tag, EBADF, "newfid in use");
     if (newfid != fid && this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
     const names = m.names;
-    this.w.begin(111, m.tag).u16(0);
+    this.w.begin(R_WALK, m.tag).u16(0);
     let path = f.path;
     let n = 0;
     for (; n < names.length; n++) {
@@ -317,7 +318,7 @@ export class P9Session {
       size = raw != null ? <u64>raw.length : <u64>contentBytes(file.read());
     }
     const secs = wall_ms() / 1000;
-    this.w.begin(25, m.tag).u64(0x7ff).qid(q).u32(mode).u32(0).u32(0).u64(node.isDir() ? 2 : 1).u64(0);
+    this.w.begin(R_GETATTR, m.tag).u64(0x7ff).qid(q).u32(mode).u32(0).u32(0).u64(node.isDir() ? 2 : 1).u64(0);
     this.w.u64(size).u64(4096).u64((size + 511) / 512);
     for (let i = 0; i < 4; i++) this.w.u64(secs).u64(0); // atime, mtime, ctime, btime
     this.send(this.w.u64(0).u64(0));
@@ -352,7 +353,7 @@ export class P9Session {
     const n = <i32>(total - from < count ? total - from : count);
     // A UI ticket pays for the bytes served; a telemetry read from offset 0 advances a cursor.
     if (n > 0 && !f.auth.charge(f.path, <u64>n, from == 0 && f.path.endsWith("/telemetry"))) return this.fail(m.tag, EDQUOT, "ELIMIT");
-    this.w.begin(117, m.tag).u32(<u32>n).bytes(base + <usize>from, n);
+    this.w.begin(R_READ, m.tag).u32(<u32>n).bytes(base + <usize>from, n);
     this.send(this.w);
   }
 
@@ -365,7 +366,7 @@ export class P9Session {
     const off = m.int(1);
     let count = <u32>m.int(2);
     if (count > this.msize - 11) count = this.msize - 11;
-    this.w.begin(41, m.tag).u32(0);
+    this.w.begin(R_READDIR, m.tag).u32(0);
     const start = this.w.at;
     for (let i = <i32>min<u64>(off, <u64>names.length); i < names.length; i++) {
       const path = f.path == "/" ? "/" + names[i] : f.path + "/" + names[i];
@@ -407,10 +408,10 @@ export class P9Session {
       if (err != null) {
         pressure.count(err.reason);
         this.msg = err.detail + " " + err.error;
-        return this.error(m.tag, nsErrno(err));
+        return this.error(m.tag, err.errno);
       }
     }
-    this.send(this.w.begin(119, m.tag).u32(<u32>m.dataLen));
+    this.send(this.w.begin(R_WRITE, m.tag).u32(<u32>m.dataLen));
   }
 
   /** The session's role view and ticket scopes, as an errno (0 = allowed); audited and counted by the session. */
@@ -435,7 +436,7 @@ export class P9Session {
   }
 
   private error(tag: u16, e: u32): void {
-    if (this.classic) this.w.begin(R_ERROR, tag).str(classicCode(e)).str(this.msg.length > 0 ? this.msg : "errno " + e.toString());
+    if (this.classic) this.w.begin(R_ERROR, tag).str(classicWord(e)).str(this.msg.length > 0 ? this.msg : "errno " + e.toString());
     else this.w.begin(R_LERROR, tag).u32(e);
     this.send(this.w);
   }
@@ -463,13 +464,4 @@ function contentBytes(lines: string[]): i32 {
 
 function strictOffset(path: string): bool {
   return path.startsWith("/queen/telemetry/") && path.indexOf("/seg/") > 0;
-}
-
-function nsErrno(e: NsError): u32 {
-  if (e.reason == "quota") return EDQUOT;
-  if (e.reason == "busy") return 16; // EBUSY
-  if (e.detail == "denied") return EACCES;
-  if (e.detail == "invalid-path") return ENOENT;
-  if (e.detail == "lifecycle-denied") return EPERM;
-  return EINVAL;
 }

@@ -19,6 +19,7 @@ import {
 } from "../generated/manifest";
 import { BLAKE3_OUT_LEN, blake3, blake3Keyed, digestEqual } from "../crypto/blake3";
 import { hexVal } from "../text/hex";
+import { ROLE_ALIAS_NAMES, ROLE_ALIAS_ROLES } from "../generated/protocol";
 import {
   Claims,
   ClaimsScope,
@@ -85,15 +86,17 @@ export class TicketResult {
   cursorAdvances: u32 = 0;
 }
 
-/** A role label as a session names it: lower case, `worker` read as `worker-heartbeat` (the original's alias). */
+/** A role label as a session names it: lower case, an alias (`worker`) read as its role (`worker-heartbeat`). */
 export function canonicalRole(label: string): string {
   const name = label.toLowerCase();
-  return name == "worker" ? "worker-heartbeat" : name;
+  const alias = ROLE_ALIAS_NAMES.indexOf(name);
+  return alias < 0 ? name : ROLE_ALIAS_ROLES[alias];
 }
 
 /** Index of a role label in TICKET_ROLES (`worker` is an alias of `worker-heartbeat`), or -1. */
 export function ticketRoleIndex(label: string): i32 {
-  const name = label == "worker" ? "worker-heartbeat" : label;
+  const alias = ROLE_ALIAS_NAMES.indexOf(label);
+  const name = alias < 0 ? label : ROLE_ALIAS_ROLES[alias];
   for (let i = 0; i < TICKET_ROLES.length; i++) {
     if (TICKET_ROLES[i] == name) return i;
   }

@@ -6,6 +6,7 @@
 // next.
 
 import { TRACE_DEFAULT_CATS, TRACE_DEFAULT_LEVEL, TRACE_EVENTS_MAX, TRACE_MSG_MAX } from "../generated/manifest";
+import { TRACE_CATS } from "../generated/protocol";
 import { jsonString } from "../json/string";
 import { now_ms } from "../platform/abi";
 import { clipBytes } from "../text/clip";
@@ -17,14 +18,12 @@ export const INFO: i32 = 2;
 export const DEBUG: i32 = 3;
 export const LEVELS: string[] = ["error", "warn", "info", "debug"];
 
-// Categories (host/coh-rtc/schema.ts TRACE_CATS is the same list, in the same order).
-export const CAT_CONSOLE: i32 = 0; // TCP console sessions: open, AUTH, lockout, attach, close
-export const CAT_P9: i32 = 1; // Secure9P attach allowed / refused
-export const CAT_NS: i32 = 2; // control writes: path, outcome, role (never the payload)
-export const CAT_LIFECYCLE: i32 = 3; // transitions and refused commands
-export const CAT_WORKERS: i32 = 4; // spawn, exit (killed, budget, ttl), ring wraps
-export const CAT_NET: i32 = 5; // listen / bind failures at boot
-export const CATS: string[] = ["console", "p9", "ns", "lifecycle", "workers", "net"];
+// Categories come from the protocol spec (bit i of the mask = TRACE_CATS[i]): console (TCP
+// console sessions: open, AUTH, lockout, attach, close), p9 (Secure9P attach allowed / refused),
+// ns (control writes: path, outcome, role, never the payload), lifecycle (transitions and
+// refused commands), workers (spawn, exit, ring wraps), net (listen / bind failures at boot).
+export { CAT_CONSOLE, CAT_LIFECYCLE, CAT_NET, CAT_NS, CAT_P9, CAT_WORKERS } from "../generated/protocol";
+export const CATS: string[] = TRACE_CATS;
 
 class TraceEvent {
   seq: u64 = 0;

@@ -4,6 +4,7 @@
 // read-only. `close`, or the ttl running out on the guest clock, ends the window; the bundle stays
 // until a newer window needs its slot. docs/NAMESPACE.md has the exact formats.
 
+import { E_BUFFER_FULL, E_INVALID_PAYLOAD, E_NOT_FOUND, E_WINDOW_CLOSED } from "../../generated/protocol";
 import {
   CONSOLE_PATH_MAX,
   EXPORT_BASE_MODEL_DEFAULT,
@@ -42,7 +43,7 @@ export const TTL_EXPIRED = "ttl-expired";
 const PREFIX: i32 = 5; // room for the longest array head (0x9a + u32) in front of the records
 
 function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
 }
 
 /** 1..max characters of `[A-Za-z0-9._-]` (plus `extra`), not "." or "..". */
@@ -197,7 +198,7 @@ export class Exports extends TelemetrySink {
       let evict = -1;
       if (this.windows.length >= EXPORT_WINDOWS_MAX) {
         for (let i = 0; i < this.windows.length && evict < 0; i++) if (!this.windows[i].isOpen) evict = i;
-        if (evict < 0) return new NsError("quota", "buffer-full", "export windows full: " + EXPORT_WINDOWS_MAX.toString() + " open");
+        if (evict < 0) return new NsError(E_BUFFER_FULL, "export windows full: " + EXPORT_WINDOWS_MAX.toString() + " open");
       }
       if (evict >= 0) {
         const old = this.windows[evict];
@@ -215,8 +216,8 @@ export class Exports extends TelemetrySink {
     const reason = strField(o, "reason", REASON_MAX, "", err);
     if (err.length > 0) return bad(err[0]);
     const b = this.find(id);
-    if (b == null) return new NsError("policy", "not-found", "window " + id + " not held");
-    if (!b.isOpen) return new NsError("policy", "window-closed", "window " + id + " already closed reason=" + b.reason);
+    if (b == null) return new NsError(E_NOT_FOUND, "window " + id + " not held");
+    if (!b.isOpen) return new NsError(E_WINDOW_CLOSED, "window " + id + " already closed reason=" + b.reason);
     this.close(b, reason, now_ms(), "close");
     return null;
   }

@@ -1,6 +1,7 @@
 // /queen/lease/ctl: resource leases with ttl expiry and per-subject quotas, visible under
 // /proc/lease. A strict JSONL control file: nothing is half-applied.
 
+import { E_BUFFER_FULL, E_LEASE_QUOTA, E_NOT_FOUND } from "../../generated/protocol";
 import { GOVERNANCE_LEASE_MAX } from "../../generated/manifest";
 import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
 import { now_ms } from "../../platform/abi";
@@ -59,12 +60,12 @@ export class Leases extends WorkerCount {
       const ttl = num(o, "ttl_s", 1, 86_400, err), prio = num(o, "priority", 0, 255, err);
       if (err.length > 0) return bad(err[0]);
       if (this.find(id) >= 0) return bad("lease " + id + " already active");
-      if (this.active_.length >= GOVERNANCE_LEASE_MAX) return new NsError("quota", "buffer-full", "lease table full");
+      if (this.active_.length >= GOVERNANCE_LEASE_MAX) return new NsError(E_BUFFER_FULL, "lease table full");
       const q = this.quota(subject, resource);
       if (q != null) {
         let n: i64 = 0;
         for (let i = 0; i < this.active_.length; i++) if (this.active_[i].subject == subject && this.active_[i].resource == resource) n++;
-        if (n >= q.maxActive) return new NsError("quota", "lease-quota", "max_active " + q.maxActive.toString() + " reached for " + subject + "/" + resource);
+        if (n >= q.maxActive) return new NsError(E_LEASE_QUOTA, "max_active " + q.maxActive.toString() + " reached for " + subject + "/" + resource);
       }
       this.active_.push(new Lease(id, subject, resource, prio, now + <u64>ttl * 1000));
       this.log.system("lease grant id=" + id + " subject=" + subject + " resource=" + resource + " ttl_s=" + ttl.toString());
@@ -75,7 +76,7 @@ export class Leases extends WorkerCount {
       const prio = o.has("priority") ? num(o, "priority", 0, 255, err) : -1;
       if (err.length > 0) return bad(err[0]);
       const i = this.find(id);
-      if (i < 0) return new NsError("policy", "not-found", "lease " + id + " not active");
+      if (i < 0) return new NsError(E_NOT_FOUND, "lease " + id + " not active");
       this.active_[i].expiresAt = now + <u64>ttl * 1000;
       if (prio >= 0) this.active_[i].priority = prio;
       this.log.system("lease renew id=" + id + " ttl_s=" + ttl.toString());
@@ -85,10 +86,10 @@ export class Leases extends WorkerCount {
       const id = str(o, "id", 64, err), reason = str(o, "reason", 64, err);
       if (err.length > 0) return bad(err[0]);
       const i = this.find(id);
-      if (i < 0) return new NsError("policy", "not-found", "lease " + id + " not active");
+      if (i < 0) return new NsError(E_NOT_FOUND, "lease " + id + " not active");
       const l = this.active_[i];
       const q = this.quota(l.subject, l.resource);
-      if (q != null && q.preemptions >= q.maxPreemptions) return new NsError("quota", "lease-quota", "max_preemptions " + q.maxPreemptions.toString() + " reached for " + l.subject + "/" + l.resource);
+      if (q != null && q.preemptions >= q.maxPreemptions) return new NsError(E_LEASE_QUOTA, "max_preemptions " + q.maxPreemptions.toString() + " reached for " + l.subject + "/" + l.resource);
       if (q != null) q.preemptions++;
       this.active_.splice(i, 1);
       this.preempted++;
@@ -104,7 +105,7 @@ export class Leases extends WorkerCount {
         q.maxActive = ma;
         q.maxPreemptions = mp;
       } else {
-        if (this.quotas.length >= GOVERNANCE_LEASE_MAX) return new NsError("quota", "buffer-full", "quota table full");
+        if (this.quotas.length >= GOVERNANCE_LEASE_MAX) return new NsError(E_BUFFER_FULL, "quota table full");
         this.quotas.push(new Quota(subject, resource, ma, mp));
       }
     } else {

@@ -1,24 +1,21 @@
 // The node lifecycle: BOOTING -> ONLINE at boot, then operator commands through
 // /queen/lifecycle/ctl. Gates derived from the state decide what new work is allowed.
 
+import { E_LIFECYCLE_DENIED } from "../../generated/protocol";
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
 import { LogFile } from "../files";
 import { now_ms } from "../../platform/abi";
 import { CAT_LIFECYCLE, INFO, Trace, WARN } from "../../trace/trace";
+import {
+  BOOTING, DRAINING, DRAINING_GATES, LIFECYCLE_CMDS, LIFECYCLE_FROM, LIFECYCLE_NEEDS_IDLE, LIFECYCLE_TO, ONLINE, DEGRADED,
+} from "../../generated/protocol";
 
-export const BOOTING = "BOOTING";
-export const DEGRADED = "DEGRADED";
-export const ONLINE = "ONLINE";
-export const DRAINING = "DRAINING";
-export const QUIESCED = "QUIESCED";
-export const OFFLINE = "OFFLINE";
-
-export const GATE_NEW_WORK: i32 = 0;
-export const GATE_TELEMETRY_INGEST: i32 = 1;
-export const GATE_WORKER_ATTACH: i32 = 2;
-export const GATE_WORKER_TELEMETRY: i32 = 3;
-export const GATE_WORKER_JOB: i32 = 4;
-export const GATE_HOST_PUBLISH: i32 = 5;
+// States, gates and the transition table are the protocol spec's (host/coh-rtc/protocol.ts),
+// which cohsh's lifecycle precheck reads too.
+export {
+  BOOTING, DEGRADED, DRAINING, GATE_HOST_PUBLISH, GATE_NEW_WORK, GATE_TELEMETRY_INGEST, GATE_WORKER_ATTACH, GATE_WORKER_JOB,
+  GATE_WORKER_TELEMETRY, OFFLINE, ONLINE, QUIESCED,
+} from "../../generated/protocol";
 
 export class Lifecycle {
   state: string = BOOTING;
@@ -42,31 +39,13 @@ export class Lifecycle {
 
   /** Applies an operator command; returns the refusal text or "" on success. */
   command(cmd: string, activeWorkers: i32, now: u64): string {
-    let target = "";
-    let allowed = false;
-    const s = this.state;
-    if (cmd == "cordon") {
-      target = DRAINING;
-      allowed = s == ONLINE || s == DEGRADED;
-    } else if (cmd == "drain") {
-      target = QUIESCED;
-      allowed = s == DRAINING;
-    } else if (cmd == "quiesce") {
-      target = QUIESCED;
-      allowed = s == ONLINE || s == DEGRADED || s == DRAINING;
-    } else if (cmd == "resume") {
-      target = ONLINE;
-      allowed = s != ONLINE;
-    } else if (cmd == "reset") {
-      target = BOOTING;
-      allowed = s != BOOTING;
-    } else {
-      return this.denied(cmd, "invalid-command");
-    }
-    if (!allowed || target == s) return this.denied(cmd, "invalid-transition");
-    if ((cmd == "drain" || cmd == "quiesce" || cmd == "reset") && activeWorkers > 0) {
-      return this.denied(cmd, "outstanding-leases leases=" + activeWorkers.toString());
-    }
+    const i = LIFECYCLE_CMDS.indexOf(cmd);
+    if (i < 0) return this.denied(cmd, "invalid-command");
+    const target = LIFECYCLE_TO[i];
+    const from = LIFECYCLE_FROM[i];
+    const allowed = from == "*" ? this.state != target : from.split(",").includes(this.state);
+    if (!allowed) return this.denied(cmd, "invalid-transition");
+    if (LIFECYCLE_NEEDS_IDLE[i] && activeWorkers > 0) return this.denied(cmd, "outstanding-leases leases=" + activeWorkers.toString());
     this.move(target, cmd, now);
     return "";
   }
@@ -80,7 +59,7 @@ export class Lifecycle {
   gate(g: i32): bool {
     const s = this.state;
     if (s == ONLINE || s == DEGRADED) return true;
-    if (s == DRAINING) return g == GATE_TELEMETRY_INGEST || g == GATE_WORKER_ATTACH || g == GATE_WORKER_TELEMETRY;
+    if (s == DRAINING) return (DRAINING_GATES & ((<u32>1) << <u32>g)) != 0;
     return false;
   }
 }
@@ -115,7 +94,7 @@ export class LifecycleCtl extends File {
     if (who.role != "queen") return ERR_DENIED;
     const why = this.lc.command(line.trim(), this.workers.active(), now_ms());
     if (why.length == 0) return null;
-    return new NsError("policy", "lifecycle-denied", why + " state=" + this.lc.state);
+    return new NsError(E_LIFECYCLE_DENIED, why + " state=" + this.lc.state);
   }
 }
 

@@ -2,6 +2,7 @@
 // in /actions/queue; one approval allows exactly one write, a deny or a replay is refused. Every
 // gate decision is recorded in /audit/decisions.
 
+import { E_BUFFER_FULL, E_INVALID_PAYLOAD } from "../../generated/protocol";
 import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../../generated/manifest";
 import { sha256Hex } from "../../crypto/sha256";
 import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
@@ -116,7 +117,7 @@ export class Policy {
 }
 
 function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
 }
 
 /** /actions/queue: `{"id","target","decision":"approve|deny"}`, strict, unique ids. */
@@ -156,7 +157,7 @@ export class ActionQueue extends File {
           break;
         }
       }
-      if (!dropped) return new NsError("quota", "buffer-full", "approval queue full");
+      if (!dropped) return new NsError(E_BUFFER_FULL, "approval queue full");
     }
     this.p.approvals.push(new Approval(id.s, target.s, decision.s));
     this.p.decide("policy-action", decision.s == "approve" ? "allow" : "deny", this.p.ruleFor(target.s), target.s, id.s, who);

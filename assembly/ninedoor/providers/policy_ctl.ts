@@ -5,6 +5,7 @@
 // set is named by the sha256 of its canonical JSON (what /policy/rules prints as "rules"), so an
 // operator applies exactly the text they reviewed, and a damaged or edited line is refused.
 
+import { E_INVALID_PAYLOAD } from "../../generated/protocol";
 import { POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../../generated/manifest";
 import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../../json/json";
 import { LogFile } from "../files";
@@ -17,7 +18,7 @@ import { isLowerHex } from "../../text/hex";
 import { checkPath } from "../path";
 
 function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
 }
 
 /** Rule ids follow the manifest's own rule: 1-64 of [a-z0-9-], starting with a letter or digit. */
@@ -91,7 +92,7 @@ export class PolicyCtl extends File {
 
   append(line: string, who: Caller): NsError | null {
     if (who.role != "queen") return ERR_DENIED;
-    if (String.UTF8.byteLength(line) > POLICY_CTL_MAX_BYTES) return new NsError("policy", "invalid-payload", "invalid payload: line exceeds " + POLICY_CTL_MAX_BYTES.toString() + " bytes");
+    if (String.UTF8.byteLength(line) > POLICY_CTL_MAX_BYTES) return new NsError(E_INVALID_PAYLOAD, "invalid payload: line exceeds " + POLICY_CTL_MAX_BYTES.toString() + " bytes");
     const r = parseJson(line.trim());
     if (r.value == null) return bad(r.error);
     const o = r.value!;

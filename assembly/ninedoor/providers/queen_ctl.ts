@@ -1,6 +1,11 @@
 // /queen/ctl: one JSON object per append, strictly checked (unknown fields and wrong types are
 // refused, nothing is half-applied): spawn heartbeat / gpu, kill, bind, mount.
 
+import { E_BUFFER_FULL, E_INVALID_PATH, E_INVALID_PAYLOAD, E_LIFECYCLE_DENIED, E_NOT_FOUND, E_WORKER_LIMIT } from "../../generated/protocol";
+import {
+  QUEEN_CTL_MAX_BINDS, QUEEN_CTL_MEM_MB_MAX, QUEEN_CTL_OPS_MAX, QUEEN_CTL_PRIORITY_MAX, QUEEN_CTL_STREAMS_MAX, QUEEN_CTL_TICKS_MAX,
+  QUEEN_CTL_TTL_S_MAX,
+} from "../../generated/protocol";
 import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../../json/json";
 import { now_ms } from "../../platform/abi";
 import { LogFile } from "../files";
@@ -8,7 +13,7 @@ import { GATE_NEW_WORK, Lifecycle } from "./lifecycle";
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, NsError } from "../node";
 import { KIND_GPU, KIND_HEARTBEAT, WorkerTable } from "./workers";
 
-export const MAX_BINDS: i32 = 8;
+export const MAX_BINDS: i32 = QUEEN_CTL_MAX_BINDS;
 
 export class Bind {
   constructor(public from: string, public to: string) {}
@@ -19,7 +24,7 @@ export class Mount {
 }
 
 function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
 }
 
 /** A non-negative integer field, or -1 with `err` set. */
@@ -120,17 +125,17 @@ export class QueenCtl extends File {
     if (kind.s == KIND_HEARTBEAT) {
       const u = unknownKey(o, ["spawn", "ticks", "budget"]);
       if (u.length > 0) return bad("unknown field " + u);
-      ticks = uintField(o, "ticks", true, 1_000_000_000, err);
+      ticks = uintField(o, "ticks", true, QUEEN_CTL_TICKS_MAX, err);
     } else if (kind.s == KIND_GPU) {
       const u = unknownKey(o, ["spawn", "lease", "budget"]);
       if (u.length > 0) return bad("unknown field " + u);
       const lease = objField(o, "lease", true, ["gpu_id", "mem_mb", "streams", "ttl_s", "priority"], err);
       if (lease != null) {
         const gpu = strField(lease, "gpu_id", err);
-        const mem = uintField(lease, "mem_mb", true, 1 << 24, err);
-        const streams = uintField(lease, "streams", true, 1024, err);
-        ttl = uintField(lease, "ttl_s", true, 86_400 * 30, err);
-        const prio = uintField(lease, "priority", false, 255, err);
+        const mem = uintField(lease, "mem_mb", true, QUEEN_CTL_MEM_MB_MAX, err);
+        const streams = uintField(lease, "streams", true, QUEEN_CTL_STREAMS_MAX, err);
+        ttl = uintField(lease, "ttl_s", true, QUEEN_CTL_TTL_S_MAX, err);
+        const prio = uintField(lease, "priority", false, QUEEN_CTL_PRIORITY_MAX, err);
         detail = "gpu_id=" + gpu + " mem_mb=" + mem.toString() + " streams=" + streams.toString() + " priority=" + prio.toString();
       }
     } else {
@@ -138,16 +143,16 @@ export class QueenCtl extends File {
     }
     const budget = objField(o, "budget", false, ["ttl_s", "ops"], err);
     if (budget != null) {
-      const bttl = uintField(budget, "ttl_s", false, 86_400 * 30, err);
+      const bttl = uintField(budget, "ttl_s", false, QUEEN_CTL_TTL_S_MAX, err);
       if (bttl > 0 && (ttl == 0 || bttl < ttl)) ttl = bttl;
-      ops = uintField(budget, "ops", false, 1_000_000_000, err);
+      ops = uintField(budget, "ops", false, QUEEN_CTL_OPS_MAX, err);
     }
     if (err.length > 0) return bad(err[0]);
     if (!this.lifecycle.gate(GATE_NEW_WORK)) {
-      return new NsError("policy", "lifecycle-denied", "gate new-work closed state=" + this.lifecycle.state);
+      return new NsError(E_LIFECYCLE_DENIED, "gate new-work closed state=" + this.lifecycle.state);
     }
     const w = this.workers.spawn(kind.s, <u64>ticks, <u64>ops, <u64>ttl, detail, now_ms());
-    if (w == null) return new NsError("busy", "worker-limit", "worker limit reached");
+    if (w == null) return new NsError(E_WORKER_LIMIT, "worker limit reached");
     return null;
   }
 
@@ -155,7 +160,7 @@ export class QueenCtl extends File {
     if (o.keys.length != 1) return bad("kill takes no other field");
     const v = o.get("kill")!;
     if (v.kind != J_STRING || v.s.length == 0) return bad("kill must be a worker id");
-    if (!this.workers.remove(v.s, "killed")) return new NsError("policy", "not-found", "worker " + v.s + " not found");
+    if (!this.workers.remove(v.s, "killed")) return new NsError(E_NOT_FOUND, "worker " + v.s + " not found");
     return null;
   }
 
@@ -167,8 +172,8 @@ export class QueenCtl extends File {
     const from = strField(b, "from", err);
     const to = strField(b, "to", err);
     if (err.length > 0) return bad(err[0]);
-    if (!plainPath(from) || !plainPath(to)) return new NsError("policy", "invalid-path", "invalid path");
-    if (this.binds.length >= MAX_BINDS) return new NsError("quota", "buffer-full", "at most " + MAX_BINDS.toString() + " binds");
+    if (!plainPath(from) || !plainPath(to)) return new NsError(E_INVALID_PATH, "invalid path");
+    if (this.binds.length >= MAX_BINDS) return new NsError(E_BUFFER_FULL, "at most " + MAX_BINDS.toString() + " binds");
     this.binds.push(new Bind(from, to));
     return null;
   }
@@ -181,8 +186,8 @@ export class QueenCtl extends File {
     const service = strField(m, "service", err);
     const at = strField(m, "at", err);
     if (err.length > 0) return bad(err[0]);
-    if (!plainPath(at)) return new NsError("policy", "invalid-path", "invalid path");
-    if (this.mounts.length >= MAX_BINDS) return new NsError("quota", "buffer-full", "at most " + MAX_BINDS.toString() + " mounts");
+    if (!plainPath(at)) return new NsError(E_INVALID_PATH, "invalid path");
+    if (this.mounts.length >= MAX_BINDS) return new NsError(E_BUFFER_FULL, "at most " + MAX_BINDS.toString() + " mounts");
     this.mounts.push(new Mount(service, at));
     return null;
   }

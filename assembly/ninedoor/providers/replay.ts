@@ -2,6 +2,7 @@
 // reports in /replay/status whether every outcome matches, with an FNV-1a digest of the
 // replayed sequence.
 
+import { E_INVALID_PAYLOAD, E_OUT_OF_WINDOW } from "../../generated/protocol";
 import { AUDIT_REPLAY_MAX_ENTRIES } from "../../generated/manifest";
 import { FNV1A_OFFSET, fnv1a } from "../../crypto/fnv1a";
 import { J_INT, J_OBJECT, parseJson, unknownKey } from "../../json/json";
@@ -31,14 +32,14 @@ export class ReplayCtl extends File {
   append(line: string, who: Caller): NsError | null {
     if (who.role != "queen") return ERR_DENIED;
     const r = parseJson(line.trim());
-    if (r.value == null) return new NsError("policy", "invalid-payload", "invalid payload: " + r.error);
+    if (r.value == null) return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + r.error);
     const o = r.value!;
-    if (o.kind != J_OBJECT || unknownKey(o, ["from"]).length > 0) return new NsError("policy", "invalid-payload", "invalid payload: expected {\"from\":<cursor>}");
+    if (o.kind != J_OBJECT || unknownKey(o, ["from"]).length > 0) return new NsError(E_INVALID_PAYLOAD, "invalid payload: expected {\"from\":<cursor>}");
     const from = o.get("from");
-    if (from == null || from.kind != J_INT || from.n < 0) return new NsError("policy", "invalid-payload", "invalid payload: from must be a cursor");
+    if (from == null || from.kind != J_INT || from.n < 0) return new NsError(E_INVALID_PAYLOAD, "invalid payload: from must be a cursor");
     const cursor = <u64>from.n;
     if (cursor < this.j.base || cursor > this.j.next) {
-      return new NsError("policy", "out-of-window", "cursor " + cursor.toString() + " outside [" + this.j.base.toString() + "," + this.j.next.toString() + "]");
+      return new NsError(E_OUT_OF_WINDOW, "cursor " + cursor.toString() + " outside [" + this.j.base.toString() + "," + this.j.next.toString() + "]");
     }
     // Re-apply from a fresh scratch namespace, in order; every outcome must match the journal.
     const scratch = this.factory.make();

@@ -1,6 +1,7 @@
 // /queen/schedule/ctl: a deterministic run queue (priority, then arrival), visible under
 // /proc/schedule. A strict JSONL control file: nothing is half-applied.
 
+import { E_BUFFER_FULL } from "../../generated/protocol";
 import { EVENT_PUMP_TICK_MS, GOVERNANCE_SCHEDULE_QUEUE_MAX, TICKET_ROLES } from "../../generated/manifest";
 import { J_OBJECT, parseJson, unknownKey } from "../../json/json";
 import { bad, num, str } from "../ctl";
@@ -43,7 +44,7 @@ export class Scheduler {
     if (err.length > 0) return bad(err[0]);
     if (!TICKET_ROLES.includes(role)) return bad("role must be one of " + TICKET_ROLES.join(","));
     if (this.has(id)) return bad("id " + id + " already scheduled");
-    if (this.queue.length >= GOVERNANCE_SCHEDULE_QUEUE_MAX) return new NsError("quota", "buffer-full", "schedule queue full");
+    if (this.queue.length >= GOVERNANCE_SCHEDULE_QUEUE_MAX) return new NsError(E_BUFFER_FULL, "schedule queue full");
     const j = new Job(id, role, priority, ticks, budget, this.seq++);
     // Insert keeping (priority desc, arrival asc): a deterministic order whatever the timing.
     this.queue.push(j);

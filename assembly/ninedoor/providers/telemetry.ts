@@ -2,6 +2,7 @@
 // segments; clients append records within per-record, per-segment and per-device quotas.
 // Records that carry a schema envelope are checked (sequence, offsets) before they are kept.
 
+import { E_BUFFER_FULL, E_INVALID_PAYLOAD, E_LIFECYCLE_DENIED, E_NOT_FOUND } from "../../generated/protocol";
 import {
   TELEMETRY_INGEST_EVICTION_POLICY,
   TELEMETRY_INGEST_MAX_BYTES_PER_SEGMENT,
@@ -22,12 +23,12 @@ const PUSH_SCHEMA = "cohsh-telemetry-push/v1";
 const REF_SCHEMA = "coh-ref-c/v1";
 
 function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
+  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
 }
 
 function tooBig(why: string): NsError {
   ingest.backpressure++;
-  return new NsError("quota", "buffer-full", why);
+  return new NsError(E_BUFFER_FULL, why);
 }
 
 export function validDevice(name: string): bool {
@@ -91,7 +92,7 @@ export class TelemetryStore {
     const mime = o.get("mime");
     if (n == null || n.kind != J_STRING || n.s != "segment") return bad("new must be \"segment\"");
     if (mime == null || mime.kind != J_STRING || !MIMES.includes(mime.s)) return bad("mime must be one of " + MIMES.join(","));
-    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError("policy", "lifecycle-denied", "gate telemetry-ingest closed state=" + this.lifecycle.state);
+    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError(E_LIFECYCLE_DENIED, "gate telemetry-ingest closed state=" + this.lifecycle.state);
     const found = this.device(name, true);
     if (found == null) return tooBig("device limit " + TELEMETRY_INGEST_MAX_DEVICES.toString() + " reached");
     const dev = found!;
@@ -117,7 +118,7 @@ export class TelemetryStore {
     if (n > TELEMETRY_INGEST_MAX_RECORD_BYTES) return tooBig("record exceeds " + TELEMETRY_INGEST_MAX_RECORD_BYTES.toString() + " bytes");
     if (seg.bytes + n + 1 > TELEMETRY_INGEST_MAX_BYTES_PER_SEGMENT) return tooBig("segment quota " + TELEMETRY_INGEST_MAX_BYTES_PER_SEGMENT.toString() + " bytes exceeded");
     if (dev.total() + n + 1 > TELEMETRY_INGEST_MAX_TOTAL_BYTES_PER_DEVICE) return tooBig("device quota " + TELEMETRY_INGEST_MAX_TOTAL_BYTES_PER_DEVICE.toString() + " bytes exceeded");
-    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError("policy", "lifecycle-denied", "gate telemetry-ingest closed state=" + this.lifecycle.state);
+    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError(E_LIFECYCLE_DENIED, "gate telemetry-ingest closed state=" + this.lifecycle.state);
     const env = checkEnvelope(seg, line);
     if (env != null) return env;
     seg.lines.push(line);
@@ -212,7 +213,7 @@ class SegmentFile extends File {
   }
   append(line: string, who: Caller): NsError | null {
     if (who.role != "queen") return ERR_DENIED;
-    if (this.dev.find(this.seg.id) == null) return new NsError("policy", "invalid-path", "segment evicted");
+    if (this.dev.find(this.seg.id) == null) return new NsError(E_NOT_FOUND, "segment evicted");
     return this.store.append(this.dev, this.seg, line);
   }
 }

@@ -1,6 +1,7 @@
 // /trace: ctl (the queen sets the ring's level and categories), events (the ring as JSON lines)
 // and status. The ring itself is trace/trace.ts, below the namespace.
 
+import { CAT_SUMMARY_MAX } from "../../generated/protocol";
 import { J_ARRAY, J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
 import { CATS, LEVELS, Trace } from "../../trace/trace";
 import { bad } from "../ctl";
@@ -50,7 +51,7 @@ export function configureTrace(t: Trace, line: string): NsError | null {
 /** The first lines joined with `|`, stopping once CAT's one-line `data=` is surely full. */
 export function headSummary(lines: string[]): string {
   let s = "";
-  for (let i = 0; i < lines.length && s.length < 128; i++) s += (i > 0 ? "|" : "") + lines[i];
+  for (let i = 0; i < lines.length && s.length < CAT_SUMMARY_MAX; i++) s += (i > 0 ? "|" : "") + lines[i];
   return s;
 }
 

@@ -2,6 +2,7 @@
 // through /queen/ctl. Heartbeat workers append a record every heartbeat interval until a
 // budget (ticks, ops, ttl) runs out; then they disappear and the log says why.
 
+import { E_BUDGET, E_BUFFER_FULL, E_NOT_FOUND } from "../../generated/protocol";
 import {
   SHARDING_LEGACY_WORKER_ALIAS,
   SHARDING_SHARD_BITS,
@@ -111,8 +112,8 @@ export class WorkerTable extends WorkerCount {
 
   /** Appends one record to a worker's ring, counting it against the ops budget. */
   record(w: Worker, line: string): NsError | null {
-    if (String.UTF8.byteLength(line) > WORKERS_RECORD_MAX) return new NsError("quota", "buffer-full", "record exceeds " + WORKERS_RECORD_MAX.toString() + " bytes");
-    if (w.opsBudget > 0 && w.ops >= w.opsBudget) return new NsError("quota", "budget", "ops budget exhausted");
+    if (String.UTF8.byteLength(line) > WORKERS_RECORD_MAX) return new NsError(E_BUFFER_FULL, "record exceeds " + WORKERS_RECORD_MAX.toString() + " bytes");
+    if (w.opsBudget > 0 && w.ops >= w.opsBudget) return new NsError(E_BUDGET, "ops budget exhausted");
     w.ops++;
     if (w.ring.push(line)) this.log.system("telemetry ring wrap worker=" + w.id + " wraps=" + w.ring.wraps.toString());
     return null;
@@ -151,7 +152,7 @@ export class TelemetryFile extends File {
   append(line: string, who: Caller): NsError | null {
     // The queen, or the worker itself (a worker session's subject is its id).
     if (who.role != "queen" && who.subject != this.w.id) return ERR_DENIED;
-    if (this.table.find(this.w.id) == null) return new NsError("policy", "invalid-path", "worker " + this.w.id + " not found");
+    if (this.table.find(this.w.id) == null) return new NsError(E_NOT_FOUND, "worker " + this.w.id + " not found");
     return this.table.record(this.w, line);
   }
 }
