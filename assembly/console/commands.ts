@@ -172,7 +172,7 @@ export class Commands {
         return this.refuse(out, lbl, "quota", "detail=too-large path=" + path + " error=" + bytes.toString() + " bytes exceed the console's " + CAT_REPLY_MAX.toString() + "; use tail or Secure9P");
       }
     }
-    if (!this.charge(lbl, path, lines, s, out)) return;
+    if (!this.charge(lbl, path, lines, f.meteredAsCursor(), s, out)) return;
     if (verb == "cat") {
       const head = "path=" + path + " data=";
       out.line("OK CAT " + head + clip(f.summary(), CAT_SUMMARY_MAX - head.length));
@@ -185,12 +185,12 @@ export class Commands {
   }
 
   /** A UI ticket's read quotas: the whole reply is charged; a telemetry read advances a cursor. */
-  private charge(lbl: string, path: string, lines: string[], s: SessionState, out: Reply): bool {
+  private charge(lbl: string, path: string, lines: string[], cursor: bool, s: SessionState, out: Reply): bool {
     const a = s.att!;
     if (!a.metered) return true;
     let bytes: u64 = 0;
     for (let i = 0; i < lines.length; i++) bytes += <u64>String.UTF8.byteLength(lines[i]) + 1;
-    if (a.charge(path, bytes, path.endsWith("/telemetry"))) return true;
+    if (a.charge(path, bytes, cursor)) return true;
     this.answer(out, "ERR " + lbl + " reason=quota path=" + path + " error=ELIMIT");
     return false;
   }

@@ -10,7 +10,7 @@ import { now_ms, wall_ms } from "../platform/abi";
 import { FLAG_QUOTAS } from "../ticket/claims";
 import { canonicalRole, verifyTicket } from "../ticket/verify";
 import { CAT_CONSOLE, CAT_P9, INFO, WARN } from "../trace/trace";
-import { OP_WRITE, roleAllows, ScopeState, scopeCheck } from "./access";
+import { OP_WRITE, ScopeState, scopeCheck } from "./access";
 import { Namespace } from "./namespace";
 import { Caller } from "./node";
 import { GATE_WORKER_ATTACH } from "./providers/lifecycle";
@@ -94,7 +94,7 @@ export class Attachment {
   /** Role view, then ticket scopes; a scope refusal is audited. Null = allowed. */
   access(path: string, op: i32): Refusal | null {
     const real = this.ns.ctl.resolveBinds(path);
-    if (!roleAllows(new Caller(this.role, this.subject), real, op)) {
+    if (!this.ns.views.allows(new Caller(this.role, this.subject), real, op)) {
       pressure.count("policy");
       return new Refusal(true, "policy", "EPERM");
     }

@@ -3,8 +3,9 @@
 // T-message body is described by a short layout string, so one bounds-checked reader decodes
 // them all: a malformed frame becomes an errno value, never a trap and never a partial message.
 
-import { CONSOLE_FRAME_MAX, NAMESPACE_COMPONENT_MAX, NAMESPACE_WALK_DEPTH } from "../generated/manifest";
+import { CONSOLE_FRAME_MAX, NAMESPACE_WALK_DEPTH } from "../generated/manifest";
 import { validUtf8 } from "../text/utf8";
+import { checkComponent, COMPONENT_OK, COMPONENT_TOO_LONG } from "../ninedoor/path";
 import { EINVAL, ENAMETOOLONG, EOPNOTSUPP, EPROTO, p9Layout } from "../generated/protocol";
 
 export const P9_MSIZE_MAX: u32 = <u32>CONSOLE_FRAME_MAX; // 8192
@@ -129,11 +130,11 @@ function readStr(ptr: usize, len: u32, at: u32, out: string[]): u32 {
   return 0;
 }
 
-/** A walk component: non-empty, no '/', not "." or "..", at most component_max bytes. */
+/** A walk component, by the namespace's one path rule: EINVAL, ENAMETOOLONG or 0. */
 export function checkName(s: string): u32 {
-  if (s.length == 0 || s == "." || s == ".." || s.indexOf("/") >= 0) return EINVAL;
-  if (String.UTF8.byteLength(s) > NAMESPACE_COMPONENT_MAX) return ENAMETOOLONG;
-  return 0;
+  const e = checkComponent(s);
+  if (e == COMPONENT_TOO_LONG) return ENAMETOOLONG;
+  return e == COMPONENT_OK ? 0 : EINVAL;
 }
 
 // Qid type bits.

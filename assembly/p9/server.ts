@@ -4,7 +4,7 @@
 
 import { TELEMETRY_INGEST_MAX_RECORD_BYTES } from "../generated/manifest";
 import { Namespace } from "../ninedoor/namespace";
-import { Dir, File, MODE_RO, Node, NsError } from "../ninedoor/node";
+import { Dir, File, MODE_QUEEN_AO, MODE_RO, Node } from "../ninedoor/node";
 import { OP_LIST, OP_READ, OP_WALK, OP_WRITE } from "../ninedoor/access";
 import {
   attach, ATTACH_INVALID_ROLE, ATTACH_LIFECYCLE, ATTACH_NOT_FOUND, ATTACH_SUBJECT_MISMATCH, ATTACH_TICKET_REQUIRED, Attachment, AttachResult,
@@ -286,6 +286,7 @@ export class P9Session {
       const file = node as File;
       if (trunc) return this.fail(m.tag, EPERM, "append-only files cannot be truncated");
       if (wr && file.mode == MODE_RO) return this.fail(m.tag, EACCES, "cannot write read-only file " + f.path);
+      if (wr && file.mode == MODE_QUEEN_AO && f.auth.role != "queen") return this.fail(m.tag, EACCES, "only the queen writes " + f.path);
       if (wr) {
         const e = this.access(f.auth, f.path, OP_WRITE);
         if (e != 0) return this.error(m.tag, e);
@@ -352,7 +353,7 @@ export class P9Session {
     const from = off < total ? off : total;
     const n = <i32>(total - from < count ? total - from : count);
     // A UI ticket pays for the bytes served; a telemetry read from offset 0 advances a cursor.
-    if (n > 0 && !f.auth.charge(f.path, <u64>n, from == 0 && f.path.endsWith("/telemetry"))) return this.fail(m.tag, EDQUOT, "ELIMIT");
+    if (n > 0 && !f.auth.charge(f.path, <u64>n, from == 0 && file.meteredAsCursor())) return this.fail(m.tag, EDQUOT, "ELIMIT");
     this.w.begin(R_READ, m.tag).u32(<u32>n).bytes(base + <usize>from, n);
     this.send(this.w);
   }
@@ -392,7 +393,7 @@ export class P9Session {
     const l = this.ns.lookupFile(f.path);
     if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
     const off = m.int(1);
-    if (strictOffset(f.path)) {
+    if ((l.node as File).appendAtEndOnly()) {
       // Ingest segments take appends only at their end (or at u64::MAX), reference §3.4.
       const end = <u64>contentBytes((l.node as File).read());
       if (off != end && off != u64.MAX_VALUE) return this.fail(m.tag, EINVAL, "append offset rejected");
@@ -462,6 +463,3 @@ function contentBytes(lines: string[]): i32 {
   return n;
 }
 
-function strictOffset(path: string): bool {
-  return path.startsWith("/queen/telemetry/") && path.indexOf("/seg/") > 0;
-}

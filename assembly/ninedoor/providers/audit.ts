@@ -4,7 +4,9 @@
 
 import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../../generated/manifest";
 import { jsonString } from "../../json/string";
-import { Caller, File, MODE_RO, NsError } from "../node";
+import { Caller, Dir, File, MODE_RO, NsError } from "../node";
+import { RoleViews } from "../access";
+import { dirAt, Provider } from "../devtab";
 
 export class JournalEntry {
   constructor(
@@ -89,5 +91,18 @@ export class ExportFile extends File {
         ',"decisions_base":' + this.d.base.toString() + ',"decisions_next":' + this.d.next.toString() + ',"decisions_max_bytes":' + AUDIT_DECISIONS_MAX_BYTES.toString() +
         ',"replay_enabled":true,"replay_max_entries":' + AUDIT_REPLAY_MAX_ENTRIES.toString() + "}",
     ];
+  }
+}
+
+/** /audit/journal and /audit/export (/audit/decisions belongs to the policy provider). */
+export class AuditProvider extends Provider {
+  constructor(private j: Journal, private d: DecisionLog) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    const a = dirAt(root, "/audit");
+    a.add(new JournalFile(this.j));
+    a.add(new ExportFile(this.j, this.d));
   }
 }

@@ -3,11 +3,13 @@
 
 import { E_BUFFER_FULL, E_LEASE_QUOTA, E_NOT_FOUND } from "../../generated/protocol";
 import { GOVERNANCE_LEASE_MAX } from "../../generated/manifest";
-import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
+import { J_STRING } from "../../json/json";
 import { now_ms } from "../../platform/abi";
-import { bad, num, str } from "../ctl";
+import { RoleViews } from "../access";
+import { bad, CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
 import { LogFile } from "../files";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
+import { Caller, Dir, NsError, ViewFile } from "../node";
 import { WorkerCount } from "./lifecycle";
 
 class Lease {
@@ -44,21 +46,17 @@ export class Leases extends WorkerCount {
   }
 
   apply(line: string): NsError | null {
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad("expected a JSON object");
-    const opv = o.get("op");
+    const f = Fields.of(line, []);
+    if (!f.ok) return f.error();
+    const opv = f.obj.get("op");
     if (opv == null || opv.kind != J_STRING) return bad("op must be grant, renew, preempt or quota");
     const op = opv.s;
-    const err: string[] = [];
     const now = now_ms();
     if (op == "grant") {
-      const u = unknownKey(o, ["op", "id", "subject", "resource", "ttl_s", "priority"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      const id = str(o, "id", 64, err), subject = str(o, "subject", 64, err), resource = str(o, "resource", 64, err);
-      const ttl = num(o, "ttl_s", 1, 86_400, err), prio = num(o, "priority", 0, 255, err);
-      if (err.length > 0) return bad(err[0]);
+      f.only(["op", "id", "subject", "resource", "ttl_s", "priority"], "");
+      const id = f.token("id", 64, "._:/-"), subject = f.token("subject", 64, "._:/-"), resource = f.token("resource", 64, "._:/-");
+      const ttl = f.int("ttl_s", 1, 86_400), prio = f.int("priority", 0, 255);
+      if (!f.ok) return f.error();
       if (this.find(id) >= 0) return bad("lease " + id + " already active");
       if (this.active_.length >= GOVERNANCE_LEASE_MAX) return new NsError(E_BUFFER_FULL, "lease table full");
       const q = this.quota(subject, resource);
@@ -70,21 +68,19 @@ export class Leases extends WorkerCount {
       this.active_.push(new Lease(id, subject, resource, prio, now + <u64>ttl * 1000));
       this.log.system("lease grant id=" + id + " subject=" + subject + " resource=" + resource + " ttl_s=" + ttl.toString());
     } else if (op == "renew") {
-      const u = unknownKey(o, ["op", "id", "ttl_s", "priority"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      const id = str(o, "id", 64, err), ttl = num(o, "ttl_s", 1, 86_400, err);
-      const prio = o.has("priority") ? num(o, "priority", 0, 255, err) : -1;
-      if (err.length > 0) return bad(err[0]);
+      f.only(["op", "id", "ttl_s", "priority"], "");
+      const id = f.token("id", 64, "._:/-"), ttl = f.int("ttl_s", 1, 86_400);
+      const prio = f.has("priority") ? f.int("priority", 0, 255) : -1;
+      if (!f.ok) return f.error();
       const i = this.find(id);
       if (i < 0) return new NsError(E_NOT_FOUND, "lease " + id + " not active");
       this.active_[i].expiresAt = now + <u64>ttl * 1000;
       if (prio >= 0) this.active_[i].priority = prio;
       this.log.system("lease renew id=" + id + " ttl_s=" + ttl.toString());
     } else if (op == "preempt") {
-      const u = unknownKey(o, ["op", "id", "reason"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      const id = str(o, "id", 64, err), reason = str(o, "reason", 64, err);
-      if (err.length > 0) return bad(err[0]);
+      f.only(["op", "id", "reason"], "");
+      const id = f.token("id", 64, "._:/-"), reason = f.token("reason", 64, "._:/-");
+      if (!f.ok) return f.error();
       const i = this.find(id);
       if (i < 0) return new NsError(E_NOT_FOUND, "lease " + id + " not active");
       const l = this.active_[i];
@@ -95,11 +91,10 @@ export class Leases extends WorkerCount {
       this.preempted++;
       this.log.system("lease preempt id=" + id + " reason=" + reason);
     } else if (op == "quota") {
-      const u = unknownKey(o, ["op", "subject", "resource", "max_active", "max_preemptions"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      const subject = str(o, "subject", 64, err), resource = str(o, "resource", 64, err);
-      const ma = num(o, "max_active", 0, 1024, err), mp = num(o, "max_preemptions", 0, 1_000_000, err);
-      if (err.length > 0) return bad(err[0]);
+      f.only(["op", "subject", "resource", "max_active", "max_preemptions"], "");
+      const subject = f.token("subject", 64, "._:/-"), resource = f.token("resource", 64, "._:/-");
+      const ma = f.int("max_active", 0, 1024), mp = f.int("max_preemptions", 0, 1_000_000);
+      if (!f.ok) return f.error();
       const q = this.quota(subject, resource);
       if (q != null) {
         q.maxActive = ma;
@@ -125,31 +120,42 @@ export class Leases extends WorkerCount {
   }
 }
 
-export class LeaseCtl extends File {
+export class LeaseCtl extends CtlFile {
   constructor(private l: Leases) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
+    super("ctl");
   }
   append(line: string, who: Caller): NsError | null {
-    return who.role == "queen" ? this.l.apply(line) : ERR_DENIED;
+    return this.l.apply(line);
   }
 }
 
-export class LeaseView extends File {
-  constructor(name: string, private l: Leases) {
-    super(name, MODE_RO);
+/** /queen/lease/ctl and /proc/lease/{active,summary}. */
+export class LeaseProvider extends Provider {
+  constructor(private l: Leases) {
+    super();
   }
-  read(): string[] {
-    if (this.name == "active") {
+
+  mount(root: Dir, views: RoleViews): void {
+    dirAt(root, "/queen/lease").add(new LeaseCtl(this.l));
+    const p = dirAt(root, "/proc/lease");
+    p.add(new ViewFile<Leases>("active", this.l, (l: Leases): string[] => {
       const out: string[] = [];
-      for (let i = 0; i < this.l.active_.length; i++) {
-        const x = this.l.active_[i];
+      for (let i = 0; i < l.active_.length; i++) {
+        const x = l.active_[i];
         out.push(x.id + " subject=" + x.subject + " resource=" + x.resource + " priority=" + x.priority.toString() + " expires_ms=" + x.expiresAt.toString());
       }
       return out;
-    }
-    return ["active=" + this.l.active_.length.toString() + " expired=" + this.l.expired.toString() + " preempted=" + this.l.preempted.toString()];
+    }));
+    p.add(new ViewFile<Leases>("summary", this.l, (l: Leases): string[] => [
+      "active=" + l.active_.length.toString() + " expired=" + l.expired.toString() + " preempted=" + l.preempted.toString(),
+    ]));
+  }
+
+  ticks(): bool {
+    return true;
+  }
+
+  tick(now: u64): void {
+    this.l.tick(now);
   }
 }

@@ -2,7 +2,10 @@
 // /queen/lifecycle/ctl. Gates derived from the state decide what new work is allowed.
 
 import { E_LIFECYCLE_DENIED } from "../../generated/protocol";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
+import { Caller, Dir, NsError, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { CtlFile } from "../ctl";
+import { dirAt, Provider } from "../devtab";
 import { LogFile } from "../files";
 import { now_ms } from "../../platform/abi";
 import { CAT_LIFECYCLE, INFO, Trace, WARN } from "../../trace/trace";
@@ -64,34 +67,17 @@ export class Lifecycle {
   }
 }
 
-export class LifecycleField extends File {
-  constructor(name: string, private lc: Lifecycle) {
-    super(name, MODE_RO);
-  }
-
-  read(): string[] {
-    if (this.name == "state") return ["state=" + this.lc.state];
-    if (this.name == "reason") return ["reason=" + this.lc.reason];
-    return ["since_ms=" + this.lc.sinceMs.toString()];
-  }
-}
-
 /** Something that knows how many workers hold resources (the drain/quiesce/reset check). */
 export abstract class WorkerCount {
   abstract active(): i32;
 }
 
-export class LifecycleCtl extends File {
+export class LifecycleCtl extends CtlFile {
   constructor(private lc: Lifecycle, private workers: WorkerCount) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-
-  read(): string[] {
-    return [];
+    super("ctl");
   }
 
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
     const why = this.lc.command(line.trim(), this.workers.active(), now_ms());
     if (why.length == 0) return null;
     return new NsError(E_LIFECYCLE_DENIED, why + " state=" + this.lc.state);
@@ -105,5 +91,20 @@ export class Outstanding extends WorkerCount {
   }
   active(): i32 {
     return this.a.active() + this.b.active();
+  }
+}
+
+/** /proc/lifecycle/{state,reason,since} and /queen/lifecycle/ctl. */
+export class LifecycleProvider extends Provider {
+  constructor(private lc: Lifecycle, private outstanding: WorkerCount) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    const p = dirAt(root, "/proc/lifecycle");
+    p.add(new ViewFile<Lifecycle>("state", this.lc, (l: Lifecycle): string[] => ["state=" + l.state]));
+    p.add(new ViewFile<Lifecycle>("reason", this.lc, (l: Lifecycle): string[] => ["reason=" + l.reason]));
+    p.add(new ViewFile<Lifecycle>("since", this.lc, (l: Lifecycle): string[] => ["since_ms=" + l.sinceMs.toString()]));
+    dirAt(root, "/queen/lifecycle").add(new LifecycleCtl(this.lc, this.outstanding));
   }
 }

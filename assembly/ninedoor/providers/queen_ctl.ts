@@ -1,16 +1,19 @@
 // /queen/ctl: one JSON object per append, strictly checked (unknown fields and wrong types are
 // refused, nothing is half-applied): spawn heartbeat / gpu, kill, bind, mount.
 
-import { E_BUFFER_FULL, E_INVALID_PATH, E_INVALID_PAYLOAD, E_LIFECYCLE_DENIED, E_NOT_FOUND, E_WORKER_LIMIT } from "../../generated/protocol";
 import {
-  QUEEN_CTL_MAX_BINDS, QUEEN_CTL_MEM_MB_MAX, QUEEN_CTL_OPS_MAX, QUEEN_CTL_PRIORITY_MAX, QUEEN_CTL_STREAMS_MAX, QUEEN_CTL_TICKS_MAX,
-  QUEEN_CTL_TTL_S_MAX,
+  E_BUFFER_FULL, E_INVALID_PATH, E_LIFECYCLE_DENIED, E_NOT_FOUND, E_WORKER_LIMIT, QUEEN_CTL_MAX_BINDS, QUEEN_CTL_MEM_MB_MAX,
+  QUEEN_CTL_OPS_MAX, QUEEN_CTL_PRIORITY_MAX, QUEEN_CTL_STREAMS_MAX, QUEEN_CTL_TICKS_MAX, QUEEN_CTL_TTL_S_MAX,
 } from "../../generated/protocol";
-import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../../json/json";
+import { J_STRING } from "../../json/json";
 import { now_ms } from "../../platform/abi";
+import { bad, CtlFile, Fields } from "../ctl";
 import { LogFile } from "../files";
 import { GATE_NEW_WORK, Lifecycle } from "./lifecycle";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, NsError } from "../node";
+import { Caller, Dir, NsError } from "../node";
+import { RoleViews } from "../access";
+import { dirAt, Provider } from "../devtab";
+import { checkPath, PATH_EXACT } from "../path";
 import { KIND_GPU, KIND_HEARTBEAT, WorkerTable } from "./workers";
 
 export const MAX_BINDS: i32 = QUEEN_CTL_MAX_BINDS;
@@ -23,60 +26,7 @@ export class Mount {
   constructor(public service: string, public at: string) {}
 }
 
-function bad(why: string): NsError {
-  return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + why);
-}
-
-/** A non-negative integer field, or -1 with `err` set. */
-function uintField(o: JValue, key: string, required: bool, max: i64, err: string[]): i64 {
-  const v = o.get(key);
-  if (v == null) {
-    if (required) err.push("missing " + key);
-    return required ? -1 : 0;
-  }
-  if (v.kind != J_INT || v.n < 0 || v.n > max) {
-    err.push(key + " must be an integer in 0.." + max.toString());
-    return -1;
-  }
-  return v.n;
-}
-
-function strField(o: JValue, key: string, err: string[]): string {
-  const v = o.get(key);
-  if (v == null || v.kind != J_STRING || v.s.length == 0) {
-    err.push(key + " must be a non-empty string");
-    return "";
-  }
-  return v.s;
-}
-
-function objField(o: JValue, key: string, required: bool, allowed: string[], err: string[]): JValue | null {
-  const v = o.get(key);
-  if (v == null) {
-    if (required) err.push("missing " + key);
-    return null;
-  }
-  if (v.kind != J_OBJECT) {
-    err.push(key + " must be an object");
-    return null;
-  }
-  const u = unknownKey(v, allowed);
-  if (u.length > 0) err.push("unknown field " + key + "." + u);
-  return v;
-}
-
-/** Path arguments of bind/mount: absolute, no `.`/`..`, no empty components. */
-export function plainPath(p: string): bool {
-  if (p.length == 0 || p.charCodeAt(0) != 0x2f || p.length > 96) return false;
-  const parts = p.split("/");
-  for (let i = 1; i < parts.length; i++) {
-    const c = parts[i];
-    if (c.length == 0 || c == "." || c == ".." || c.indexOf("\0") >= 0) return false;
-  }
-  return true;
-}
-
-export class QueenCtl extends File {
+export class QueenCtl extends CtlFile {
   binds: Bind[] = [];
   mounts: Mount[] = [];
   journal: string[] = [];
@@ -87,7 +37,7 @@ export class QueenCtl extends File {
     private lifecycle: Lifecycle,
     private maxJournal: i32,
   ) {
-    super("ctl", MODE_QUEEN_AO);
+    super("ctl");
   }
 
   read(): string[] {
@@ -95,17 +45,15 @@ export class QueenCtl extends File {
   }
 
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    const parsed = parseJson(line.trim());
-    if (parsed.value == null) return bad(parsed.error);
-    const o = parsed.value!;
-    if (o.kind != J_OBJECT || o.keys.length == 0) return bad("expected a JSON object");
-    const verb = o.keys[0];
+    const f = Fields.of(line, []);
+    if (f.ok && f.keys.length == 0) f.fail("expected a JSON object");
+    if (!f.ok) return f.error();
+    const verb = f.keys[0];
     let err: NsError | null = null;
-    if (verb == "spawn") err = this.spawn(o);
-    else if (verb == "kill") err = this.kill(o);
-    else if (verb == "bind") err = this.bind(o);
-    else if (verb == "mount") err = this.mount(o);
+    if (verb == "spawn") err = this.spawn(f);
+    else if (verb == "kill") err = this.kill(f);
+    else if (verb == "bind") err = this.bind(f);
+    else if (verb == "mount") err = this.mount(f);
     else return bad("unknown command " + verb);
     if (err != null) return err;
     if (this.journal.length >= this.maxJournal) this.journal.shift();
@@ -114,40 +62,32 @@ export class QueenCtl extends File {
     return null;
   }
 
-  private spawn(o: JValue): NsError | null {
-    const kind = o.get("spawn")!;
+  private spawn(f: Fields): NsError | null {
+    const kind = f.obj.get("spawn")!;
     if (kind.kind != J_STRING) return bad("spawn must be a string");
-    const err: string[] = [];
     let ticks: i64 = 0;
     let ttl: i64 = 0;
-    let ops: i64 = 0;
     let detail = "";
     if (kind.s == KIND_HEARTBEAT) {
-      const u = unknownKey(o, ["spawn", "ticks", "budget"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      ticks = uintField(o, "ticks", true, QUEEN_CTL_TICKS_MAX, err);
+      f.only(["spawn", "ticks", "budget"], "");
+      ticks = f.need("ticks").int("ticks", 0, QUEEN_CTL_TICKS_MAX);
     } else if (kind.s == KIND_GPU) {
-      const u = unknownKey(o, ["spawn", "lease", "budget"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      const lease = objField(o, "lease", true, ["gpu_id", "mem_mb", "streams", "ttl_s", "priority"], err);
-      if (lease != null) {
-        const gpu = strField(lease, "gpu_id", err);
-        const mem = uintField(lease, "mem_mb", true, QUEEN_CTL_MEM_MB_MAX, err);
-        const streams = uintField(lease, "streams", true, QUEEN_CTL_STREAMS_MAX, err);
-        ttl = uintField(lease, "ttl_s", true, QUEEN_CTL_TTL_S_MAX, err);
-        const prio = uintField(lease, "priority", false, QUEEN_CTL_PRIORITY_MAX, err);
-        detail = "gpu_id=" + gpu + " mem_mb=" + mem.toString() + " streams=" + streams.toString() + " priority=" + prio.toString();
-      }
+      f.only(["spawn", "lease", "budget"], "");
+      const lease = f.object("lease", ["gpu_id", "mem_mb", "streams", "ttl_s", "priority"], true);
+      const gpu = lease.str("gpu_id");
+      const mem = lease.need("mem_mb").int("mem_mb", 0, QUEEN_CTL_MEM_MB_MAX);
+      const streams = lease.need("streams").int("streams", 0, QUEEN_CTL_STREAMS_MAX);
+      ttl = lease.need("ttl_s").int("ttl_s", 0, QUEEN_CTL_TTL_S_MAX);
+      const prio = lease.optInt("priority", 0, QUEEN_CTL_PRIORITY_MAX, 0);
+      detail = "gpu_id=" + gpu + " mem_mb=" + mem.toString() + " streams=" + streams.toString() + " priority=" + prio.toString();
     } else {
       return bad("spawn must be heartbeat or gpu");
     }
-    const budget = objField(o, "budget", false, ["ttl_s", "ops"], err);
-    if (budget != null) {
-      const bttl = uintField(budget, "ttl_s", false, QUEEN_CTL_TTL_S_MAX, err);
-      if (bttl > 0 && (ttl == 0 || bttl < ttl)) ttl = bttl;
-      ops = uintField(budget, "ops", false, QUEEN_CTL_OPS_MAX, err);
-    }
-    if (err.length > 0) return bad(err[0]);
+    const budget = f.object("budget", ["ttl_s", "ops"], false);
+    const bttl = budget.optInt("ttl_s", 0, QUEEN_CTL_TTL_S_MAX, 0);
+    if (bttl > 0 && (ttl == 0 || bttl < ttl)) ttl = bttl;
+    const ops = budget.optInt("ops", 0, QUEEN_CTL_OPS_MAX, 0);
+    if (!f.ok) return f.error();
     if (!this.lifecycle.gate(GATE_NEW_WORK)) {
       return new NsError(E_LIFECYCLE_DENIED, "gate new-work closed state=" + this.lifecycle.state);
     }
@@ -156,37 +96,33 @@ export class QueenCtl extends File {
     return null;
   }
 
-  private kill(o: JValue): NsError | null {
-    if (o.keys.length != 1) return bad("kill takes no other field");
-    const v = o.get("kill")!;
+  private kill(f: Fields): NsError | null {
+    if (f.keys.length != 1) return bad("kill takes no other field");
+    const v = f.obj.get("kill")!;
     if (v.kind != J_STRING || v.s.length == 0) return bad("kill must be a worker id");
     if (!this.workers.remove(v.s, "killed")) return new NsError(E_NOT_FOUND, "worker " + v.s + " not found");
     return null;
   }
 
-  private bind(o: JValue): NsError | null {
-    if (o.keys.length != 1) return bad("bind takes no other field");
-    const err: string[] = [];
-    const b = objField(o, "bind", true, ["from", "to"], err);
-    if (b == null || err.length > 0) return bad(err.length > 0 ? err[0] : "bind must be an object");
-    const from = strField(b, "from", err);
-    const to = strField(b, "to", err);
-    if (err.length > 0) return bad(err[0]);
-    if (!plainPath(from) || !plainPath(to)) return new NsError(E_INVALID_PATH, "invalid path");
+  private bind(f: Fields): NsError | null {
+    if (f.keys.length != 1) return bad("bind takes no other field");
+    const b = f.object("bind", ["from", "to"], true);
+    const from = b.str("from");
+    const to = b.str("to");
+    if (!f.ok) return f.error();
+    if (checkPath(from, PATH_EXACT) != null || checkPath(to, PATH_EXACT) != null) return new NsError(E_INVALID_PATH, "invalid path");
     if (this.binds.length >= MAX_BINDS) return new NsError(E_BUFFER_FULL, "at most " + MAX_BINDS.toString() + " binds");
     this.binds.push(new Bind(from, to));
     return null;
   }
 
-  private mount(o: JValue): NsError | null {
-    if (o.keys.length != 1) return bad("mount takes no other field");
-    const err: string[] = [];
-    const m = objField(o, "mount", true, ["service", "at"], err);
-    if (m == null || err.length > 0) return bad(err.length > 0 ? err[0] : "mount must be an object");
-    const service = strField(m, "service", err);
-    const at = strField(m, "at", err);
-    if (err.length > 0) return bad(err[0]);
-    if (!plainPath(at)) return new NsError(E_INVALID_PATH, "invalid path");
+  private mount(f: Fields): NsError | null {
+    if (f.keys.length != 1) return bad("mount takes no other field");
+    const m = f.object("mount", ["service", "at"], true);
+    const service = m.str("service");
+    const at = m.str("at");
+    if (!f.ok) return f.error();
+    if (checkPath(at, PATH_EXACT) != null) return new NsError(E_INVALID_PATH, "invalid path");
     if (this.mounts.length >= MAX_BINDS) return new NsError(E_BUFFER_FULL, "at most " + MAX_BINDS.toString() + " mounts");
     this.mounts.push(new Mount(service, at));
     return null;
@@ -201,5 +137,16 @@ export class QueenCtl extends File {
     }
     if (best < 0) return path;
     return this.binds[best].from + path.substring(this.binds[best].to.length);
+  }
+}
+
+/** /queen/ctl. */
+export class QueenCtlProvider extends Provider {
+  constructor(private ctl: QueenCtl) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    dirAt(root, "/queen").add(this.ctl);
   }
 }

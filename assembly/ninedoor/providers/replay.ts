@@ -2,11 +2,14 @@
 // reports in /replay/status whether every outcome matches, with an FNV-1a digest of the
 // replayed sequence.
 
-import { E_INVALID_PAYLOAD, E_OUT_OF_WINDOW } from "../../generated/protocol";
+import { E_OUT_OF_WINDOW } from "../../generated/protocol";
 import { AUDIT_REPLAY_MAX_ENTRIES } from "../../generated/manifest";
 import { FNV1A_OFFSET, fnv1a } from "../../crypto/fnv1a";
-import { J_INT, J_OBJECT, parseJson, unknownKey } from "../../json/json";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
+import { J_INT, unknownKey } from "../../json/json";
+import { Caller, Dir, F_TRACED, NsError, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
 import { Journal } from "./audit";
 
 /** Something that can build a fresh namespace and apply one write to it (the scratch state). */
@@ -22,22 +25,18 @@ export class ReplayState {
   status: string = '{"state":"idle"}';
 }
 
-export class ReplayCtl extends File {
+/** Replay requests are traced but not journalled: a replay is never itself replayed. */
+export class ReplayCtl extends CtlFile {
   constructor(private j: Journal, private st: ReplayState, private factory: ScratchFactory) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
+    super("ctl", F_TRACED);
   }
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    const r = parseJson(line.trim());
-    if (r.value == null) return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT || unknownKey(o, ["from"]).length > 0) return new NsError(E_INVALID_PAYLOAD, "invalid payload: expected {\"from\":<cursor>}");
-    const from = o.get("from");
-    if (from == null || from.kind != J_INT || from.n < 0) return new NsError(E_INVALID_PAYLOAD, "invalid payload: from must be a cursor");
-    const cursor = <u64>from.n;
+    const f = Fields.of(line, [], 'expected {"from":<cursor>}');
+    if (f.ok && unknownKey(f.obj, ["from"]).length > 0) f.fail('expected {"from":<cursor>}');
+    const from = f.obj.get("from");
+    if (f.ok && (from == null || from.kind != J_INT || from.n < 0)) f.fail("from must be a cursor");
+    if (!f.ok) return f.error();
+    const cursor = <u64>from!.n;
     if (cursor < this.j.base || cursor > this.j.next) {
       return new NsError(E_OUT_OF_WINDOW, "cursor " + cursor.toString() + " outside [" + this.j.base.toString() + "," + this.j.next.toString() + "]");
     }
@@ -65,11 +64,17 @@ export class ReplayCtl extends File {
   }
 }
 
-export class ReplayStatus extends File {
-  constructor(private st: ReplayState) {
-    super("status", MODE_RO);
+/** /replay/ctl and /replay/status. */
+export class ReplayProvider extends Provider {
+  private st: ReplayState = new ReplayState();
+
+  constructor(private j: Journal, private factory: ScratchFactory) {
+    super();
   }
-  read(): string[] {
-    return [this.st.status];
+
+  mount(root: Dir, views: RoleViews): void {
+    const d = dirAt(root, "/replay");
+    d.add(new ReplayCtl(this.j, this.st, this.factory));
+    d.add(new ViewFile<ReplayState>("status", this.st, (st: ReplayState): string[] => [st.status]));
   }
 }

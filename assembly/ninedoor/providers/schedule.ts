@@ -3,10 +3,11 @@
 
 import { E_BUFFER_FULL } from "../../generated/protocol";
 import { EVENT_PUMP_TICK_MS, GOVERNANCE_SCHEDULE_QUEUE_MAX, TICKET_ROLES } from "../../generated/manifest";
-import { J_OBJECT, parseJson, unknownKey } from "../../json/json";
-import { bad, num, str } from "../ctl";
+import { RoleViews } from "../access";
+import { bad, CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
 import { LogFile } from "../files";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
+import { Caller, Dir, NsError, ViewFile } from "../node";
 
 class Job {
   remaining: i64;
@@ -29,19 +30,13 @@ export class Scheduler {
   constructor(private log: LogFile) {}
 
   submit(line: string): NsError | null {
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad("expected a JSON object");
-    const u = unknownKey(o, ["id", "role", "priority", "ticks", "budget_ms"]);
-    if (u.length > 0) return bad("unknown field " + u);
-    const err: string[] = [];
-    const id = str(o, "id", 64, err);
-    const role = str(o, "role", 16, err);
-    const priority = num(o, "priority", 0, 255, err);
-    const ticks = num(o, "ticks", 1, 1_000_000, err);
-    const budget = num(o, "budget_ms", 1, 3_600_000, err);
-    if (err.length > 0) return bad(err[0]);
+    const f = Fields.of(line, ["id", "role", "priority", "ticks", "budget_ms"]);
+    const id = f.token("id", 64, "._:/-");
+    const role = f.token("role", 16, "._:/-");
+    const priority = f.int("priority", 0, 255);
+    const ticks = f.int("ticks", 1, 1_000_000);
+    const budget = f.int("budget_ms", 1, 3_600_000);
+    if (!f.ok) return f.error();
     if (!TICKET_ROLES.includes(role)) return bad("role must be one of " + TICKET_ROLES.join(","));
     if (this.has(id)) return bad("id " + id + " already scheduled");
     if (this.queue.length >= GOVERNANCE_SCHEDULE_QUEUE_MAX) return new NsError(E_BUFFER_FULL, "schedule queue full");
@@ -84,33 +79,44 @@ export class Scheduler {
   }
 }
 
-export class ScheduleCtl extends File {
+export class ScheduleCtl extends CtlFile {
   constructor(private s: Scheduler) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
+    super("ctl");
   }
   append(line: string, who: Caller): NsError | null {
-    return who.role == "queen" ? this.s.submit(line) : ERR_DENIED;
+    return this.s.submit(line);
   }
 }
 
-export class ScheduleView extends File {
-  constructor(name: string, private s: Scheduler) {
-    super(name, MODE_RO);
+/** /queen/schedule/ctl and /proc/schedule/{queue,active,summary}. */
+export class ScheduleProvider extends Provider {
+  constructor(private s: Scheduler) {
+    super();
   }
-  read(): string[] {
-    if (this.name == "queue") {
+
+  mount(root: Dir, views: RoleViews): void {
+    dirAt(root, "/queen/schedule").add(new ScheduleCtl(this.s));
+    const p = dirAt(root, "/proc/schedule");
+    p.add(new ViewFile<Scheduler>("queue", this.s, (s: Scheduler): string[] => {
       const out: string[] = [];
-      for (let i = 0; i < this.s.queue.length; i++) out.push(this.s.queue[i].line());
+      for (let i = 0; i < s.queue.length; i++) out.push(s.queue[i].line());
       return out;
-    }
-    const a = this.s.active;
-    if (this.name == "active") return [a == null ? "active=none" : "active=" + a.id + " remaining_ticks=" + a.remaining.toString()];
-    return [
-      "queued=" + this.s.queue.length.toString() + " active=" + (a == null ? "0" : "1") + " completed=" + this.s.completed.toString() +
-        " over_budget=" + this.s.overBudget.toString() + " tick_ms=" + EVENT_PUMP_TICK_MS.toString(),
-    ];
+    }));
+    p.add(new ViewFile<Scheduler>("active", this.s, (s: Scheduler): string[] => {
+      const a = s.active;
+      return [a == null ? "active=none" : "active=" + a.id + " remaining_ticks=" + a.remaining.toString()];
+    }));
+    p.add(new ViewFile<Scheduler>("summary", this.s, (s: Scheduler): string[] => [
+      "queued=" + s.queue.length.toString() + " active=" + (s.active == null ? "0" : "1") + " completed=" + s.completed.toString() +
+        " over_budget=" + s.overBudget.toString() + " tick_ms=" + EVENT_PUMP_TICK_MS.toString(),
+    ]));
+  }
+
+  ticks(): bool {
+    return true;
+  }
+
+  tick(now: u64): void {
+    this.s.tick(now);
   }
 }

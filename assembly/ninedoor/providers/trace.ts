@@ -4,8 +4,10 @@
 import { CAT_SUMMARY_MAX } from "../../generated/protocol";
 import { J_ARRAY, J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
 import { CATS, LEVELS, Trace } from "../../trace/trace";
-import { bad } from "../ctl";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../node";
+import { bad, CtlFile } from "../ctl";
+import { Caller, Dir, File, MODE_RO, NsError, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { dirAt, Provider } from "../devtab";
 
 /** `{"set":{"level":…,"cats":[…]}}`: validated whole, then applied whole, or not at all. */
 export function configureTrace(t: Trace, line: string): NsError | null {
@@ -55,15 +57,12 @@ export function headSummary(lines: string[]): string {
   return s;
 }
 
-export class TraceCtl extends File {
+export class TraceCtl extends CtlFile {
   constructor(private t: Trace) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
+    super("ctl");
   }
   append(line: string, who: Caller): NsError | null {
-    return who.role == "queen" ? configureTrace(this.t, line) : ERR_DENIED;
+    return configureTrace(this.t, line);
   }
 }
 
@@ -79,11 +78,16 @@ export class TraceEvents extends File {
   }
 }
 
-export class TraceStatus extends File {
+/** /trace/{ctl,events,status} over the namespace's trace ring. */
+export class TraceProvider extends Provider {
   constructor(private t: Trace) {
-    super("status", MODE_RO);
+    super();
   }
-  read(): string[] {
-    return [this.t.status()];
+
+  mount(root: Dir, views: RoleViews): void {
+    const d = dirAt(root, "/trace");
+    d.add(new TraceCtl(this.t));
+    d.add(new TraceEvents(this.t));
+    d.add(new ViewFile<Trace>("status", this.t, (t: Trace): string[] => [t.status()]));
   }
 }

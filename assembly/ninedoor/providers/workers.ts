@@ -15,7 +15,9 @@ import { sha256Hex } from "../../crypto/sha256";
 import { LogFile } from "../files";
 import { CAT_WORKERS, INFO, Trace } from "../../trace/trace";
 import { WorkerCount } from "./lifecycle";
-import { Caller, Dir, ERR_DENIED, File, MODE_AO, Node, NsError } from "../node";
+import { Caller, Dir, ERR_DENIED, F_CURSOR, File, MODE_AO, Node, NsError } from "../node";
+import { RoleViews, VIEW_READ, VIEW_WRITE } from "../access";
+import { Provider } from "../devtab";
 
 export const KIND_HEARTBEAT = "heartbeat";
 export const KIND_GPU = "gpu";
@@ -142,7 +144,7 @@ export class WorkerTable extends WorkerCount {
 /** /shard/<label>/worker/<id>/telemetry and /worker/<id>/telemetry. */
 export class TelemetryFile extends File {
   constructor(private table: WorkerTable, private w: Worker) {
-    super("telemetry", MODE_AO);
+    super("telemetry", MODE_AO, F_CURSOR); // data, not control: neither journalled nor traced
   }
 
   read(): string[] {
@@ -223,3 +225,30 @@ export class ShardDir extends Dir {
 }
 
 export const LEGACY_ALIAS: bool = SHARDING_LEGACY_WORKER_ALIAS != 0;
+
+/** /shard (and the legacy /worker): worker records, their heartbeats and expiry. */
+export class WorkersProvider extends Provider {
+  constructor(private table: WorkerTable) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    root.add(new ShardDir(this.table));
+    if (LEGACY_ALIAS) root.add(new WorkerListDir(this.table, ""));
+    // A worker reads and appends its own telemetry, under either name.
+    const own = ["worker-heartbeat", "worker-gpu"];
+    views.shardOf = shardLabel;
+    views.grant(own, VIEW_READ, "/shard/{shard}/worker/{s}/telemetry");
+    views.grant(own, VIEW_WRITE, "/shard/{shard}/worker/{s}/telemetry");
+    views.grant(own, VIEW_READ, "/worker/{s}/telemetry");
+    views.grant(own, VIEW_WRITE, "/worker/{s}/telemetry");
+  }
+
+  ticks(): bool {
+    return true;
+  }
+
+  tick(now: u64): void {
+    this.table.tick(now);
+  }
+}
