@@ -3,13 +3,13 @@
 // reason/detail words and the 9P errno must be the table's. One namespace decides, the table words.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { ERRORS, ERRNO_NAMES } from "../host/generated/protocol.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { loopbackPipe } from "../host/console/transport.js";
-import { O_APPEND, O_RDONLY, O_WRONLY, P9Client, P9Error } from "../host/p9/client.js";
+import { loopbackPipe } from "../host/sdk/connect.js";
+import { O_APPEND, O_RDONLY, O_WRONLY, P9Client, P9Error } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
-import { signTicket, type TicketClaims } from "../host/ticket/index.js";
+import { signTicket, type TicketClaims } from "../host/sdk/ticket/index.js";
 import { authed, CONSOLE_PORT, queen } from "./helpers/console.js";
 import { manifestTicket } from "./helpers/tickets.js";
 

@@ -3,11 +3,11 @@
 // surfaces (console verbs and Secure9P), which share one session policy (ninedoor/session.ts).
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
-import { mintTicket, signTicket, type TicketClaims } from "../host/ticket/index.js";
-import { O_APPEND, O_RDONLY, O_WRONLY, P9Error, type P9Client } from "../host/p9/client.js";
+import { mintTicket, signTicket, type TicketClaims } from "../host/sdk/ticket/index.js";
+import { O_APPEND, O_RDONLY, O_WRONLY, P9Error, type P9Client } from "../host/sdk/p9/client.js";
 import { authed, queen } from "./helpers/console.js";
 import { nineSession } from "./helpers/p9.js";
 import { manifestTicket } from "./helpers/tickets.js";

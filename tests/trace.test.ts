@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
-import { loopbackPipe } from "../host/console/transport.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
+import { loopbackPipe } from "../host/sdk/connect.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { P9Client } from "../host/p9/client.js";
+import { P9Client } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { authed, CONSOLE_PORT, dial, queen, settle, waitClosed } from "./helpers/console.js";
 import { manifestTicket } from "./helpers/tickets.js";
