@@ -16,6 +16,10 @@ export function buildRegressionCore(_tag = "shared"): string {
   });
 }
 
-export function buildRegressionImage(tag: string): { wasm: string; image: string } {
-  return buildVariant(MANIFEST, join(ROOT, "out/test", `regression-${tag}`), false) as { wasm: string; image: string };
+/** The regression manifest's core and bootable image, built once (build_once.ts). */
+export function buildRegressionImage(_tag = "shared"): { wasm: string; image: string } {
+  const image = buildOnce("regression-image", "cohesix.img", [...INPUTS, "seL4-shim/src", "seL4-shim/include", "seL4-shim/Makefile", "seL4-shim/linker.ld"], "", (dir) => {
+    buildVariant(MANIFEST, dir, false);
+  });
+  return { wasm: join(image, "../cohesix.wasm"), image };
 }

@@ -8,6 +8,8 @@ import { E_BUFFER_FULL, E_NOT_FOUND, E_WINDOW_CLOSED } from "../../generated/pro
 import {
   CONSOLE_PATH_MAX,
   EXPORT_BASE_MODEL_DEFAULT,
+  EXPORT_BASE_MODEL_MAX_BYTES,
+  EXPORT_POLICY_MAX_BYTES,
   EXPORT_TELEMETRY_MAX_BYTES,
   EXPORT_TTL_MAX_S,
   EXPORT_WINDOWS_MAX,
@@ -27,9 +29,9 @@ import { TelemetrySink } from "./telemetry";
 export const EXPORT_CTL = "/queen/export/ctl";
 export const FRAME_SCHEMA = "telemetry-frame/v1";
 export const POLICY_SCHEMA = "cohesix-export-policy/v1";
-/** The reference bounds `coh peft export` reads bundles with (telemetry's is the manifest's). */
-export const POLICY_MAX_BYTES: i32 = 8192;
-export const BASE_MODEL_MAX_BYTES: i32 = 1024;
+/** The bounds `coh peft export` reads bundles with (the manifest's, stated in policy.toml). */
+export const POLICY_MAX_BYTES: i32 = EXPORT_POLICY_MAX_BYTES;
+export const BASE_MODEL_MAX_BYTES: i32 = EXPORT_BASE_MODEL_MAX_BYTES;
 /**
  * Ids name a directory, so every bundle path must stay within the console's path_max:
  * "/queen/export/lora_jobs/" (24) + id + "/telemetry.cbor" (15). coh-rtc keeps this >= 8.
