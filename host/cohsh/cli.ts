@@ -13,6 +13,7 @@ import { Session, SessionError } from "./session.js";
 import { NineSession } from "./transport_9p.js";
 import { Shell } from "./shell.js";
 import { mockTransport, qemuTransport, tcpTransport, type Transport } from "./transports.js";
+import { RestConsoleSession } from "../sdk/rest/console.js";
 
 const BANNER = ["Welcome to Cohesix. Type 'help' for commands.", "detached shell: run 'attach <role>' to connect"];
 const PROMPT = "coh> ";
@@ -26,7 +27,9 @@ async function main(): Promise<number> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName("cohsh")
     .usage("$0 [options]\n\nThe Cohesix operator shell.")
-    .option("transport", { choices: ["tcp", "mock", "qemu", "9p"] as const, default: "tcp" as const, describe: "where the console is (9p: Secure9P on --tcp-host/--tcp-port; needs --role and --ticket)" })
+    .option("rest-url", { type: "string", describe: "--transport rest: hive-gateway URL (env COHSH_REST_URL, COH_REST_URL, HIVE_GATEWAY_URL)" })
+    .option("rest-auth-token", { type: "string", describe: "--transport rest: gateway request token (env COHSH_REST_AUTH_TOKEN, COH_REST_AUTH_TOKEN, HIVE_GATEWAY_REQUEST_AUTH_TOKEN)" })
+    .option("transport", { choices: ["tcp", "mock", "qemu", "9p", "rest"] as const, default: "tcp" as const, describe: "where the console is (9p: Secure9P on --tcp-host/--tcp-port; needs --role and --ticket)" })
     .option("tcp-host", { type: "string", default: process.env.COHSH_TCP_HOST ?? "127.0.0.1" })
     .option("tcp-port", { type: "number", default: envInt("COHSH_TCP_PORT") ?? MANIFEST.network.console_port })
     .option("auth-token", { type: "string", describe: "console AUTH token (env COHSH_AUTH_TOKEN; default: the manifest's)" })
@@ -99,7 +102,13 @@ async function main(): Promise<number> {
     if (argv.verbose || !script) process.stderr.write(l + "\n");
   };
   let transport: Transport;
-  if (argv.transport === "mock") transport = await mockTransport(argv["mock-wasm"]);
+  const restUrl = argv["rest-url"] ?? process.env.COHSH_REST_URL ?? process.env.COH_REST_URL ?? process.env.HIVE_GATEWAY_URL;
+  if (argv.transport === "rest" && !restUrl) {
+    process.stderr.write("cohsh: --transport rest needs --rest-url (or COHSH_REST_URL)\n");
+    return 2;
+  }
+  if (argv.transport === "rest") transport = { connector: () => Promise.reject(new Error("no console pipe over REST")), describe: `rest ${restUrl}`, stop: async () => {} };
+  else if (argv.transport === "mock") transport = await mockTransport(argv["mock-wasm"]);
   else if (argv.transport === "qemu") transport = await qemuTransport({ gic: argv["qemu-gic-version"], cpu: argv["qemu-cpu"], image: argv["qemu-image"], log });
   else transport = tcpTransport(argv["tcp-host"], argv["tcp-port"]);
 
@@ -110,7 +119,9 @@ async function main(): Promise<number> {
     });
   }
 
-  const session = new (argv.transport === "9p" ? NineSession : Session)({
+  const restToken = argv["rest-auth-token"] ?? process.env.COHSH_REST_AUTH_TOKEN ?? process.env.COH_REST_AUTH_TOKEN ?? process.env.HIVE_GATEWAY_REQUEST_AUTH_TOKEN ?? "";
+  // Over REST the gateway answers each wire line with the console's own acknowledgement.
+  const session = argv.transport === "rest" ? (new RestConsoleSession({ url: restUrl as string, token: restToken }) as unknown as Session) : new (argv.transport === "9p" ? NineSession : Session)({
     connector: transport.connector,
     name: argv.transport,
     authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,

@@ -66,6 +66,7 @@ export function boundsDocument(g: GatewayManifest): Record<string, unknown> {
       response_timeout_ms: gw.response_timeout_ms,
       cache_ttl_ms: gw.cache_ttl_ms,
       body_max_bytes: gw.body_max_bytes,
+      max_read_bytes: c.reply_backlog_bytes + c.tx_queue_bytes,
       echo_batch_max: gw.echo_batch_max,
       mcp_enable: gw.mcp_enable === 1,
     },
