@@ -66,7 +66,8 @@ export class Authority {
     if (t === undefined || t === "") return this.refuse(401, "missing request auth token; provide Authorization: Bearer <token> or x-cohesix-auth");
     if (!sameSecret(t, this.token)) return this.refuse(401, "invalid request auth token");
     const raw = h["x-cohesix-ticket"];
-    if (Array.isArray(raw) && raw.length > 1) return this.refuse(403, "EPERM delegated-ticket-invalid: send x-cohesix-ticket once");
+    // Node joins a repeated header with ", "; a ticket never holds a comma.
+    if ((Array.isArray(raw) && raw.length > 1) || (typeof raw === "string" && raw.includes(","))) return this.refuse(403, "EPERM delegated-ticket-invalid: send x-cohesix-ticket once");
     const ticket = single(h, "x-cohesix-ticket")?.trim();
     const upstreamIsQueen = this.upstreamRole === "queen";
     if (!ticket) {
