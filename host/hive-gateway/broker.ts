@@ -111,7 +111,7 @@ export class Broker {
     const l = this.lanes[lane];
     if (!l.live) {
       const why = l.sessions.map((s) => s.lastError).find((e) => e) ?? "connecting";
-      return Promise.reject(new GatewayError(503, `gateway transport unavailable: backend is not connected (${why})`, { retryAfterS: 1 }));
+      return Promise.reject(new GatewayError(503, `gateway transport unavailable: backend is not connected (${why})`, { retryAfterS: 1, uncertain: false }));
     }
     if (l.queue.length >= l.max) {
       this.counters.pool_exhausted++;
@@ -171,7 +171,7 @@ export class Broker {
     }
     // Nothing live any more: waiting requests fail now rather than at their timeout.
     if (!l.live && l.queue.length > 0 && l.sessions.every((s) => s.state === "down")) {
-      for (const w of l.queue.splice(0)) w.reject(new GatewayError(503, "gateway broker disconnected", { retryAfterS: 1 }));
+      for (const w of l.queue.splice(0)) w.reject(new GatewayError(503, "gateway broker disconnected", { retryAfterS: 1, uncertain: false }));
       l.counters.waiters = 0;
     }
   }

@@ -40,18 +40,27 @@ export function registerMcp(app: FastifyInstance, hive: Hive): void {
     if (req.method !== "POST") return rpcError(reply, 405, -32600, "stateless MCP: POST only (no SSE stream, no sessions)", { allow: "POST" });
     if (inflight >= g.mcp_concurrency) return rpcError(reply, 429, -32000, `MCP concurrency limit (${g.mcp_concurrency})`, { "retry-after": "1" });
     inflight++;
+    // The transport answers after handleRequest returns (the tool call runs on): the request is
+    // in flight until its reply is finished or the client went away.
+    let released = false;
+    const release = (): void => {
+      if (!released) inflight--;
+      released = true;
+    };
     try {
       const server = mcpServer(hive, caller, bounds);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await server.connect(transport);
       reply.hijack();
       reply.raw.on("close", () => {
+        release();
         void transport.close();
         void server.close();
       });
       await transport.handleRequest(req.raw, reply.raw, req.body);
-    } finally {
-      inflight--;
+    } catch (e) {
+      release();
+      throw e;
     }
   };
 

@@ -15,9 +15,9 @@ export async function configFrom(args: string[], env: NodeJS.ProcessEnv = {}): P
   return resolveConfig(a, { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN, ...env });
 }
 
-export async function inProcess(args: string[] = ["--mock"], env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
+export async function inProcess(args: string[] = ["--mock"], env: NodeJS.ProcessEnv = {}, waitUpMs = 10_000): Promise<RunningGateway> {
   const cfg = await configFrom(["--bind", "127.0.0.1:0", "--log-level", "silent", ...args], env);
-  return startGateway(cfg, { waitUpMs: 10_000 });
+  return startGateway(cfg, { waitUpMs });
 }
 
 export const auth = (extra: Record<string, string> = {}): Record<string, string> => ({ authorization: `Bearer ${TOKEN}`, ...extra });
