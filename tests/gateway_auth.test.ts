@@ -1,4 +1,4 @@
-// hive-gateway's authority: request token, narrowing tickets checked with host/ticket's claims
+// hive-gateway's authority: request token, narrowing tickets checked with host/sdk/ticket's claims
 // code under the manifest's secrets (scopes, rates, bandwidth, worker views), and the start-up
 // refusals (placeholder token, non-loopback bind without TLS, pool past the guest's sessions,
 // secret references), plus HTTPS with a certificate.
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../host/hive-gateway/config.js";
 import { startGateway, type RunningGateway } from "../host/hive-gateway/gateway.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { signTicket, type TicketClaims } from "../host/ticket/index.js";
+import { signTicket, type TicketClaims } from "../host/sdk/ticket/index.js";
 import { auth, configFrom, inProcess, runGateway, TOKEN } from "./helpers/gateway.js";
 
 function ticket(c: Partial<TicketClaims> & { role: TicketClaims["role"] }): string {

@@ -2,29 +2,24 @@
 // @modelcontextprotocol/sdk over Streamable HTTP (initialize, tools/list, tools/call) and over
 // --mcp-stdio, with the Origin, auth, size, concurrency and approval rules.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../host/hive-gateway/gateway.js";
-import { auth, inProcess, TOKEN } from "./helpers/gateway.js";
+import { auth, inProcess, resolvedManifest, TOKEN } from "./helpers/gateway.js";
 import { ROOT } from "./helpers/serial.js";
 
 type ToolResult = { structuredContent?: Record<string, unknown>; isError?: boolean; content: Array<{ type: string; text?: string }> };
 
 describe("hive-gateway MCP", () => {
-  let dir: string;
   let manifest: string;
   let gw: RunningGateway;
   let client: Client;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "gw-mcp-"));
-    manifest = join(dir, "root_task.toml");
-    writeFileSync(manifest, readFileSync(join(ROOT, "configs/root_task.toml"), "utf8").replace(/^mcp_enable = 0/m, "mcp_enable = 1"));
+    manifest = resolvedManifest({ mcp_enable: 1 });
     gw = await inProcess(["--mock", "--manifest", manifest]);
     client = new Client({ name: "gateway-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: auth() } }));
@@ -32,7 +27,6 @@ describe("hive-gateway MCP", () => {
   afterAll(async () => {
     await client?.close();
     await gw?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("is off by default: no /mcp route with the generated manifest", async () => {

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../host/hive-gateway/gateway.js";
 import { loadManifest } from "../host/hive-gateway/manifest.js";
-import { TOKEN, inProcess } from "./helpers/gateway.js";
-import { ROOT } from "./helpers/serial.js";
+import { TOKEN, inProcess, resolvedManifest } from "./helpers/gateway.js";
 
-const REGRESSION = `${ROOT}/configs/root_task_regression.toml`;
+// The regression manifest as coh-rtc resolves it (the gateway reads resolved manifests).
+const REGRESSION = resolvedManifest({}, "configs/root_task_regression.toml");
 const SEG = "/queen/telemetry/overload/seg/seg-000001";
 
 describe("hive-gateway under overload (regression manifest lanes)", () => {

@@ -4,16 +4,12 @@
 // re-attaches by itself). The misbehaving consoles are a small stateful fake of the TCP console
 // (framing, AUTH, ATTACH, per-verb behaviour) named FakeConsole, on a real socket.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeFrame, FrameReader } from "../host/console/frame.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { encodeFrame, FrameReader } from "../host/sdk/console/frame.js";
 import type { RunningGateway } from "../host/hive-gateway/gateway.js";
 import { freePort } from "../host/runtime/qemu.js";
-import { auth, inProcess } from "./helpers/gateway.js";
-import { ROOT } from "./helpers/serial.js";
+import { auth, inProcess, resolvedManifest } from "./helpers/gateway.js";
 
 type Mode = "normal" | "silent" | "drop-after-echo";
 
@@ -77,15 +73,11 @@ async function until(pred: () => boolean | Promise<boolean>, ms: number, what: s
 }
 
 describe("hive-gateway upstream failures", () => {
-  let dir: string;
   let manifest: string;
   beforeAll(() => {
     // The shortest reply timeout the schema allows, so a silent console costs a second, not 30.
-    dir = mkdtempSync(join(tmpdir(), "gw-up-"));
-    manifest = join(dir, "root_task.toml");
-    writeFileSync(manifest, readFileSync(join(ROOT, "configs/root_task.toml"), "utf8").replace(/^response_timeout_ms = \d+/m, "response_timeout_ms = 1000"));
+    manifest = resolvedManifest({ response_timeout_ms: 1000 });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("nothing listening: 503 with Retry-After, status connected:false, a write is not uncertain", async () => {
     const port = await freePort();

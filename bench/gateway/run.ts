@@ -4,16 +4,13 @@
 //
 //   npm run bench:gateway -- [--ops N] [--json]
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConsoleClient } from "../../host/console/client.js";
-import { tcpPipe } from "../../host/console/transport.js";
-import { freePort, QemuGuest, ROOT } from "../../host/runtime/qemu.js";
-import { spawnGateway, TOKEN } from "../../tests/helpers/gateway.js";
+import { ConsoleClient } from "../../host/sdk/console/client.js";
+import { tcpPipe } from "../../host/sdk/pipe.js";
+import { freePort, QemuGuest } from "../../host/runtime/qemu.js";
+import { resolvedManifest, spawnGateway, TOKEN } from "../../tests/helpers/gateway.js";
 
 const H = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -75,17 +72,8 @@ async function consoleCat(port: number, path: string, ops: number): Promise<{ op
   return { opsPerS: Math.round((ops * 1000) / total), p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
 }
 
-function manifestWith(dir: string, name: string, edits: Record<string, number>): string {
-  let text = readFileSync(join(ROOT, "configs/root_task.toml"), "utf8");
-  for (const [k, v] of Object.entries(edits)) text = text.replace(new RegExp(`^${k} = \\d+`, "m"), `${k} = ${v}`);
-  const f = join(dir, name);
-  writeFileSync(f, text);
-  return f;
-}
-
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv)).option("ops", { type: "number", default: 1000 }).option("json", { type: "boolean", default: false }).strict().parseAsync();
-  const dir = mkdtempSync(join(tmpdir(), "bench-gw-"));
   const q = await QemuGuest.start();
   const out: Record<string, unknown> = {};
   try {
@@ -108,13 +96,13 @@ async function main(): Promise<void> {
     await gw.stop();
 
     // 2) Cache off: the same /proc reads each go upstream.
-    const noCache = manifestWith(dir, "nocache.toml", { cache_ttl_ms: 0 });
+    const noCache = resolvedManifest({ cache_ttl_ms: 0 });
     gw = await spawnGateway(["--manifest", noCache], env(`127.0.0.1:${await freePort()}`));
     out.rest_proc_uncached = { 1: await load(`${gw.url}/v1/fs/cat?path=/proc/lifecycle/state&max_bytes=4096`, 1, argv.ops), 64: await load(`${gw.url}/v1/fs/cat?path=/proc/lifecycle/state&max_bytes=4096`, 64, argv.ops) };
     await gw.stop();
 
     // 3) Overload: one session and two waiting per lane; 64 writers at once, read back.
-    const tiny = manifestWith(dir, "tiny.toml", { control_sessions: 1, telemetry_sessions: 1, control_queue_max: 2, telemetry_queue_max: 2 });
+    const tiny = resolvedManifest({ control_sessions: 1, telemetry_sessions: 1, control_queue_max: 2, telemetry_queue_max: 2 });
     gw = await spawnGateway(["--manifest", tiny], env(`127.0.0.1:${await freePort()}`));
     await fetch(`${gw.url}/v1/fs/echo`, { method: "POST", headers: H, body: JSON.stringify({ path: "/queen/telemetry/ovl/ctl", line: '{"new":"segment","mime":"text/plain"}' }) });
     const segPath = "/queen/telemetry/ovl/seg/seg-000001";
@@ -139,7 +127,6 @@ async function main(): Promise<void> {
     await gw.stop();
   } finally {
     await q.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
   const c = out.console_cat as { opsPerS: number };
   const r = out.rest_cat_uncached as Record<string, { reqPerS: number }>;

@@ -4,16 +4,18 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConnectError } from "../console/transport.js";
 import { MANIFEST } from "../generated/manifest.js";
+import { Session, SessionError } from "../sdk/console/session.js";
+import { mockTransport, qemuTransport, tcpTransport, type Transport } from "../sdk/connect.js";
+import { NsClosed } from "../sdk/ns.js";
+import { NineNamespace } from "../sdk/ns_9p.js";
+import { ConnectError } from "../sdk/pipe.js";
+import { DEFAULT_POLICY, loadPolicy } from "../sdk/policy.js";
 import { mintTicketCli } from "./mint.js";
 import { parseScript, runScript } from "./script.js";
-import { DEFAULT_POLICY, loadPolicy } from "./policy.js";
-import { Session, SessionError } from "./session.js";
-import { NineSession } from "./transport_9p.js";
 import { Shell } from "./shell.js";
-import { mockTransport, qemuTransport, tcpTransport, type Transport } from "./transports.js";
-import { RestConsoleSession } from "../sdk/rest/console.js";
+import { ConsoleWire, NsWire, type Wire } from "./wire.js";
+import { RestWire } from "../sdk/rest/console.js";
 
 const BANNER = ["Welcome to Cohesix. Type 'help' for commands.", "detached shell: run 'attach <role>' to connect"];
 const PROMPT = "coh> ";
@@ -107,7 +109,7 @@ async function main(): Promise<number> {
     process.stderr.write("cohsh: --transport rest needs --rest-url (or COHSH_REST_URL)\n");
     return 2;
   }
-  if (argv.transport === "rest") transport = { connector: () => Promise.reject(new Error("no console pipe over REST")), describe: `rest ${restUrl}`, stop: async () => {} };
+  if (argv.transport === "rest") transport = { name: "tcp", connector: () => Promise.reject(new ConnectError("no console pipe over REST")), endpoint: restUrl as string, describe: `rest ${restUrl}`, stop: async () => {} };
   else if (argv.transport === "mock") transport = await mockTransport(argv["mock-wasm"]);
   else if (argv.transport === "qemu") transport = await qemuTransport({ gic: argv["qemu-gic-version"], cpu: argv["qemu-cpu"], image: argv["qemu-image"], log });
   else transport = tcpTransport(argv["tcp-host"], argv["tcp-port"]);
@@ -119,25 +121,34 @@ async function main(): Promise<number> {
     });
   }
 
+  const timeoutMs = pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs);
   const restToken = argv["rest-auth-token"] ?? process.env.COHSH_REST_AUTH_TOKEN ?? process.env.COH_REST_AUTH_TOKEN ?? process.env.HIVE_GATEWAY_REQUEST_AUTH_TOKEN ?? "";
   // Over REST the gateway answers each wire line with the console's own acknowledgement.
-  const session = argv.transport === "rest" ? (new RestConsoleSession({ url: restUrl as string, token: restToken }) as unknown as Session) : new (argv.transport === "9p" ? NineSession : Session)({
-    connector: transport.connector,
-    name: argv.transport,
-    authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
-    log,
-    retry: {
-      maxAttempts: pick(argv["retry-max-attempts"], "COHSH_RETRY_MAX_ATTEMPTS", pol.retry.maxAttempts),
-      backoffMs: pick(argv["retry-backoff-ms"], "COHSH_RETRY_BACKOFF_MS", pol.retry.backoffMs),
-      ceilingMs: pick(argv["retry-ceiling-ms"], "COHSH_RETRY_CEILING_MS", pol.retry.ceilingMs),
-    },
-    timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
-    heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
-  });
+  const session: Wire =
+    argv.transport === "rest"
+      ? new RestWire({ url: restUrl as string, token: restToken })
+      : argv.transport === "9p"
+      ? new NsWire(new NineNamespace({ connector: transport.connector, timeoutMs, log }))
+      : new ConsoleWire(
+          new Session({
+            connector: transport.connector,
+            name: argv.transport,
+            endpoint: transport.name === "mock" ? undefined : transport.endpoint,
+            authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
+            log,
+            retry: {
+              maxAttempts: pick(argv["retry-max-attempts"], "COHSH_RETRY_MAX_ATTEMPTS", pol.retry.maxAttempts),
+              backoffMs: pick(argv["retry-backoff-ms"], "COHSH_RETRY_BACKOFF_MS", pol.retry.backoffMs),
+              ceilingMs: pick(argv["retry-ceiling-ms"], "COHSH_RETRY_CEILING_MS", pol.retry.ceilingMs),
+            },
+            timeoutMs,
+            heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
+          }),
+        );
   const shell = new Shell(session, {
     connector: transport.connector,
     token: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
-    timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
+    timeoutMs,
   });
   try {
     await session.connect();
@@ -148,7 +159,7 @@ async function main(): Promise<number> {
       if (!r.ok) return 1;
     }
     if (script) {
-      const result = await runScript(script, shell, (l) => process.stdout.write(l + "\n"));
+      const result = await runScript(script, shell.runLine, (l) => process.stdout.write(l + "\n"));
       if (argv.json) process.stdout.write(JSON.stringify({ ok: result.ok, file: argv.script, commands: result.commands, failure: result.failure ?? null }) + "\n");
       if (!result.ok && result.failure) {
         process.stderr.write(`cohsh: ${argv.script}: FAIL at line ${result.failure.line} (${result.failure.text}): ${result.failure.reason}\n`);
@@ -158,7 +169,7 @@ async function main(): Promise<number> {
     }
     return await repl(shell);
   } catch (e) {
-    if (e instanceof SessionError || e instanceof ConnectError) {
+    if (e instanceof SessionError || e instanceof ConnectError || e instanceof NsClosed) {
       process.stderr.write(`cohsh: ${e.message}\n`);
       return 1;
     }

@@ -1,10 +1,10 @@
 // Who is calling: the request token admits a caller with the gateway's upstream role; an
 // `x-cohesix-ticket` header narrows that caller to the ticket's role, subject, scopes and quotas.
-// Tickets are checked with the same claims code the guest uses (host/ticket), under the secrets
+// Tickets are checked with the same claims code the guest uses (host/sdk/ticket), under the secrets
 // of the manifest the gateway runs with. Every refusal names its reason.
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { decodeTicket, decodeTicketUnverified, type TicketClaims, type TicketScope } from "../ticket/index.js";
+import { decodeTicket, decodeTicketUnverified, type TicketClaims, type TicketScope } from "../sdk/ticket/index.js";
 import { GatewayError } from "./errors.js";
 import type { GatewayManifest } from "./manifest.js";
 

@@ -1,10 +1,8 @@
-// Where the gateway's upstream sessions go: a TCP console (QEMU, hardware), or with --mock the
-// in-process core (the same wasm, on the Node host; no QEMU). The one file that reaches the
-// runtime, until host/sdk/connect.ts provides these connectors.
+// Where the gateway's upstream sessions go, on the SDK's transports: a TCP console (QEMU,
+// hardware), or with --mock the in-process core (the same wasm on the Node host; no QEMU).
 
-import { loopbackPipe, tcpPipe } from "../console/transport.js";
-import { Guest } from "../runtime/guest.js";
-import type { Connector } from "./upstream.js";
+import { mockTransport, tcpTransport } from "../sdk/connect.js";
+import type { Connector } from "../sdk/pipe.js";
 
 export interface Target {
   connector: Connector;
@@ -14,21 +12,12 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export function tcpTarget(host: string, port: number, connectTimeoutMs = 3000): Target {
-  return { connector: () => tcpPipe(host, port, connectTimeoutMs), host, port, backend: "console-projection", stop: async () => {} };
+export function tcpTarget(host: string, port: number): Target {
+  const t = tcpTransport(host, port);
+  return { connector: t.connector, host, port, backend: "console-projection", stop: () => t.stop() };
 }
 
 export async function mockTarget(consolePort: number, wasm?: string): Promise<Target> {
-  const guest = await Guest.start({ net: "loopback", wasm });
-  return {
-    connector: async () => {
-      const end = guest.loopback.connect(consolePort);
-      if (!end) throw new Error("the mock guest is not listening on the console port");
-      return loopbackPipe(end);
-    },
-    host: "mock",
-    port: consolePort,
-    backend: "host-model",
-    stop: () => guest.stop(),
-  };
+  const t = await mockTransport(wasm ? { wasm } : {});
+  return { connector: t.connector, host: "mock", port: consolePort, backend: "host-model", stop: () => t.stop() };
 }

@@ -1,10 +1,9 @@
-// The manifest the gateway takes its bounds from: the generated one (default) or any manifest
-// file validated by coh-rtc's own schema (the regression manifest in tests, a deployment's own).
+// The manifest the gateway takes its bounds from: the generated one (default), or a resolved
+// manifest that coh-rtc wrote (out/manifests/root_task_resolved.json, or a variant's), checked
+// field by field against the generated one's shape. The gateway never compiles a manifest itself.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { parse } from "smol-toml";
-import { resolvedJson, sha256 } from "../coh-rtc/emit.js";
-import { validate } from "../coh-rtc/schema.js";
 import { MANIFEST, MANIFEST_SHA256 } from "../generated/manifest.js";
 
 type Widen<T> = T extends number ? number : T extends string ? string : T;
@@ -19,12 +18,24 @@ export function generatedManifest(): GatewayManifest {
   return { sha256: MANIFEST_SHA256, m: MANIFEST as unknown as Sections };
 }
 
-/** Loads and validates a manifest file; throws with every validation error in one message. */
+/** Loads a resolved manifest JSON; throws naming the first field that is missing or mistyped. */
 export function loadManifest(file: string): GatewayManifest {
-  const raw = parse(readFileSync(file, "utf8")) as Record<string, unknown>;
-  const { manifest, errors } = validate(raw);
-  if (!manifest) throw new Error(`${file}: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
-  return { sha256: sha256(resolvedJson(manifest)), m: manifest as unknown as Sections };
+  const text = readFileSync(file, "utf8");
+  let raw: Record<string, Record<string, unknown>>;
+  try {
+    raw = JSON.parse(text) as Record<string, Record<string, unknown>>;
+  } catch (e) {
+    throw new Error(`${file}: not a resolved manifest (coh-rtc's root_task_resolved.json): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  for (const [section, fields] of Object.entries(MANIFEST)) {
+    if (section === "policy_rules") continue;
+    const got = raw[section];
+    if (typeof got !== "object" || got === null) throw new Error(`${file}: section ${section} is missing (run coh-rtc on the manifest first)`);
+    for (const [k, v] of Object.entries(fields)) {
+      if (typeof got[k] !== typeof v) throw new Error(`${file}: ${section}.${k} must be a ${typeof v}`);
+    }
+  }
+  return { sha256: createHash("sha256").update(text).digest("hex"), m: raw as unknown as Sections };
 }
 
 /** `/v1/meta/bounds`: what a client needs to shape requests, from the manifest alone. */

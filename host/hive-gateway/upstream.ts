@@ -6,10 +6,10 @@
 // cohsh scripts EXPECT on, and the gateway hands them back verbatim (`ack`), so a transcript over
 // REST is byte-identical to one over TCP. 9P would force the gateway to invent those lines.
 
-import { ConsoleClient, ConsoleClosedError, ConsoleTimeoutError } from "../console/client.js";
-import type { BytePipe } from "../console/transport.js";
+import { ConsoleClient, ConsoleClosedError, ConsoleTimeoutError } from "../sdk/console/client.js";
+import type { Connector } from "../sdk/pipe.js";
 
-export type Connector = () => Promise<BytePipe>;
+export type { Connector };
 
 export interface UpstreamReply {
   lines: string[];

@@ -2,12 +2,35 @@
 // process that prints its URL once it listens (the ready signal) and is stopped by pid.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse } from "smol-toml";
+import { resolvedJson } from "../../host/coh-rtc/emit.js";
+import { validate } from "../../host/coh-rtc/schema.js";
 import { buildParser, resolveConfig, type GatewayConfig } from "../../host/hive-gateway/config.js";
 import { startGateway, type RunningGateway } from "../../host/hive-gateway/gateway.js";
 import { ROOT } from "./serial.js";
 
 export const TOKEN = "test-request-token-0123456789";
+
+/**
+ * A resolved manifest (what coh-rtc writes to out/manifests/) for `--manifest`: the development
+ * manifest (or `from`) with `edits` applied to its `key = number` lines. Returns the JSON's path.
+ */
+export function resolvedManifest(edits: Record<string, number> = {}, from = "configs/root_task.toml"): string {
+  let text = readFileSync(resolve(ROOT, from), "utf8");
+  for (const [k, v] of Object.entries(edits)) {
+    const re = new RegExp(`^${k} = \\d+`, "m");
+    if (!re.test(text)) throw new Error(`${from} has no '${k} = <number>' line`);
+    text = text.replace(re, `${k} = ${v}`);
+  }
+  const { manifest, errors } = validate(parse(text) as Record<string, unknown>);
+  if (!manifest) throw new Error(errors.map((e) => `${e.path}: ${e.message}`).join("; "));
+  const file = join(mkdtempSync(join(tmpdir(), "gw-manifest-")), "root_task_resolved.json");
+  writeFileSync(file, resolvedJson(manifest));
+  return file;
+}
 
 /** Settings as the CLI would resolve them from `args` and `env` (plus a real request token). */
 export async function configFrom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayConfig> {

@@ -1,7 +1,11 @@
-// A fetch client of hive-gateway's routes, and the NamespaceClient over it (next-floor §6):
-// attach, ls, read, readBytes, append, close. Reads are retried on 429/503/504 with back-off
-// that honours Retry-After; writes are never retried (a 503 with uncertain:true means the write
-// may have landed: read back). Browser-safe: global fetch only, no node: imports.
+// A fetch client of hive-gateway's routes, and the SDK's NamespaceClient over it: attach, ls,
+// read, readBytes, append, tail, follow, close. Reads are retried on 429/503/504 (and an
+// unreachable gateway) with back-off that honours Retry-After; writes are never retried (a 503
+// with uncertain:true means the write may have landed: read back). Refusals are NsRefusal (with
+// the console's own ERR line and the HTTP status), an unreachable gateway NsClosed, a timeout
+// NsTimeout. Browser-safe: global fetch only, no node: imports.
+
+import { checkRecord, followByPolling, NsClosed, NsRefusal, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "../ns.js";
 
 export interface RestOptions {
   /** http(s)://host:port of the gateway. */
@@ -32,35 +36,38 @@ export interface GatewayBody {
   uncertain?: boolean;
 }
 
-export type RefusalReason = "busy" | "quota" | "cut" | "policy";
-
-/** A refused or failed request, typed like the SDK's NsRefusal (reason, detail, path, HTTP status). */
-export class RestRefusal extends Error {
-  constructor(
-    readonly reason: RefusalReason,
-    readonly detail: string,
-    readonly status: number,
-    readonly path?: string,
-    readonly body?: GatewayBody,
-  ) {
-    super(detail);
-  }
-  /** A write that may have been applied (its acknowledgement was lost upstream or on the way back). */
-  get uncertain(): boolean {
-    return this.body?.uncertain === true;
-  }
+/** A refused exchange as the SDK's NsRefusal; status 0 (unreachable) as NsClosed, a timeout as NsTimeout. */
+export function refusal(r: { status: number; body?: GatewayBody; error?: string; timedOut?: boolean }, op: string, path?: string): Error {
+  if (r.status === 0) return r.timedOut ? new NsTimeout(r.error ?? "gateway request timed out") : new NsClosed(r.error ?? "gateway unreachable");
+  const ack = r.body?.ack;
+  const line = ack?.startsWith("ERR ") ? ack : undefined;
+  const m = line ? / reason=([a-z-]+)/.exec(line) : null;
+  const reason = m ? m[1] : r.status === 429 ? "busy" : r.status === 503 || r.status === 504 ? "cut" : "policy";
+  const detail = r.body?.error ?? `HTTP ${r.status}`;
+  return new RestRefusal({ op, reason, detail, path, httpStatus: r.status, line }, r.body?.uncertain === true);
 }
 
-function reasonOf(status: number, body?: GatewayBody): RefusalReason {
-  const ack = body?.ack ?? "";
-  const m = / reason=([a-z-]+)/.exec(ack);
-  if (m && (m[1] === "busy" || m[1] === "quota" || m[1] === "cut" || m[1] === "policy")) return m[1];
-  if (status === 429) return "busy";
-  if (status === 0 || status === 503 || status === 504) return "cut";
-  return "policy";
+/** NsRefusal plus the gateway's uncertain flag: a write that may have landed (read back first). */
+export class RestRefusal extends NsRefusal {
+  constructor(
+    init: ConstructorParameters<typeof NsRefusal>[0],
+    readonly uncertain: boolean,
+  ) {
+    super(init);
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface Exchange {
+  /** 0: the gateway could not be reached (nothing was sent upstream), or no answer in time. */
+  status: number;
+  body?: GatewayBody;
+  raw?: unknown;
+  retryAfterS?: number;
+  error?: string;
+  timedOut?: boolean;
+}
 
 export class RestClient {
   private readonly base: string;
@@ -79,7 +86,7 @@ export class RestClient {
   }
 
   /** One HTTP exchange; status 0 = the gateway could not be reached (nothing was sent upstream). */
-  async once(method: "GET" | "POST", route: string, body?: unknown): Promise<{ status: number; body?: GatewayBody; raw?: unknown; retryAfterS?: number; error?: string }> {
+  async once(method: "GET" | "POST", route: string, body?: unknown): Promise<Exchange> {
     try {
       const res = await fetch(this.base + route, {
         method,
@@ -97,14 +104,15 @@ export class RestClient {
       const ra = Number(res.headers.get("retry-after"));
       return { status: res.status, body: raw as GatewayBody | undefined, raw, retryAfterS: Number.isFinite(ra) && ra > 0 ? ra : undefined };
     } catch (e) {
+      const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-      return { status: 0, error: `gateway unreachable at ${this.base} (${why})` };
+      const why = timedOut ? `no answer within ${this.o.timeoutMs ?? 35_000} ms` : (cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e)));
+      return { status: 0, error: `gateway unreachable at ${this.base} (${why})`, timedOut };
     }
   }
 
   /** GET with retries: 429/503/504 and unreachable, back-off doubling, at least Retry-After. */
-  async get(route: string): Promise<{ status: number; body?: GatewayBody; raw?: unknown; error?: string }> {
+  async get(route: string): Promise<Exchange> {
     const attempts = this.o.readAttempts ?? 4;
     let delay = this.o.backoffMs ?? 100;
     for (let i = 1; ; i++) {
@@ -117,15 +125,9 @@ export class RestClient {
   }
 
   /** Writes go out once, whatever happens. */
-  post(route: string, body: unknown): Promise<{ status: number; body?: GatewayBody; raw?: unknown; error?: string }> {
+  post(route: string, body: unknown): Promise<Exchange> {
     return this.once("POST", route, body);
   }
-}
-
-/** The error a failed exchange becomes. */
-export function refusal(r: { status: number; body?: GatewayBody; error?: string }, path?: string): RestRefusal {
-  const detail = r.body?.error ?? r.error ?? `HTTP ${r.status}`;
-  return new RestRefusal(reasonOf(r.status, r.body), detail, r.status, path, r.body);
 }
 
 const q = (o: Record<string, string | number | undefined>): string =>
@@ -134,76 +136,89 @@ const q = (o: Record<string, string | number | undefined>): string =>
     .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
     .join("&");
 
-/** NamespaceClient over REST (the SDK's interface: attach, ls, read, readBytes, append, close, caps). */
-export class RestNamespaceClient {
+/** The SDK's NamespaceClient over hive-gateway's routes. */
+export class RestNamespaceClient implements NamespaceClient {
   readonly http: RestClient;
-  private role: string | null = null;
-  /** Filled from /v1/meta/bounds at attach: the largest read one request may carry, the echo bound. */
-  private bounds = { maxRead: 262_144 + 16_384, maxRecord: 128 };
+  private attached: string | null = null;
+  /** Filled from /v1/meta/bounds: the largest read one request may carry, the echo bound. */
+  private bounds = { maxRead: 262_144 + 16_384, maxRecord: 128, tailLines: 64 };
 
   constructor(o: RestOptions) {
     this.http = new RestClient(o);
   }
 
-  /** The largest max_bytes the gateway takes (from /v1/meta/bounds after attach). */
+  get caps(): NsCaps {
+    return { protocol: "rest", maxRecord: this.bounds.maxRecord, binary: true, concurrent: true };
+  }
+
+  get role(): string | null {
+    return this.attached;
+  }
+
+  /** The largest max_bytes the gateway takes (from /v1/meta/bounds). */
   get maxRead(): number {
     return this.bounds.maxRead;
   }
 
-  get caps(): { maxRecord: number; binary: boolean; concurrent: boolean } {
-    return { maxRecord: this.bounds.maxRecord, binary: true, concurrent: true };
+  /** Learns the gateway's bounds (once; attach does it too). */
+  async connect(): Promise<void> {
+    const b = await this.http.get("/v1/meta/bounds");
+    if (b.status !== 200) throw refusal(b, "BOUNDS");
+    const raw = b.raw as { console?: { max_echo_len?: number; max_tail_lines?: number }; gateway?: { max_read_bytes?: number } } | undefined;
+    if (raw?.console?.max_echo_len) this.bounds.maxRecord = raw.console.max_echo_len;
+    if (raw?.console?.max_tail_lines) this.bounds.tailLines = raw.console.max_tail_lines;
+    if (raw?.gateway?.max_read_bytes) this.bounds.maxRead = raw.gateway.max_read_bytes;
   }
 
-  /** Checks the gateway answers for this caller with `role` (the gateway's role, or the ticket's). */
+  /** The gateway must admit this caller with `role`: its own upstream role, or the ticket's. */
   async attach(role: string, ticket?: string): Promise<void> {
+    this.attached = null;
     if (ticket) this.http.ticket = ticket;
-    const b = await this.http.get("/v1/meta/bounds");
-    const raw = b.raw as { console?: { max_echo_len?: number }; gateway?: { max_read_bytes?: number } } | undefined;
-    if (b.status === 200 && raw?.console?.max_echo_len) this.bounds.maxRecord = raw.console.max_echo_len;
-    if (b.status === 200 && raw?.gateway?.max_read_bytes) this.bounds.maxRead = raw.gateway.max_read_bytes;
+    await this.connect();
     const st = await this.http.get("/v1/meta/status");
-    if (st.status !== 200) throw refusal(st);
+    if (st.status !== 200) throw refusal(st, "ATTACH");
     const who = (st.raw as { caller?: { role?: string } }).caller?.role;
     const want = role === "worker" ? "worker-heartbeat" : role;
-    if (who !== want) throw new RestRefusal("policy", `the gateway admits this caller as ${who ?? "unknown"}, not ${want}`, 403);
-    this.role = want;
+    if (who !== want) throw new NsRefusal({ op: "ATTACH", reason: "policy", detail: `denied: the gateway admits this caller as ${who ?? "unknown"}, not ${want}`, httpStatus: 403 });
+    this.attached = want;
+  }
+
+  private async body(op: string, route: string, path: string): Promise<GatewayBody> {
+    const r = await this.http.get(route);
+    if (r.status !== 200 || !r.body) throw refusal(r, op, path);
+    return r.body;
   }
 
   async ls(path: string): Promise<string[]> {
-    const r = await this.http.get(`/v1/fs/ls?${q({ path })}`);
-    if (r.status !== 200 || !r.body) throw refusal(r, path);
-    return r.body.lines ?? [];
+    return (await this.body("LS", `/v1/fs/ls?${q({ path })}`, path)).lines ?? [];
   }
 
   async read(path: string): Promise<string[]> {
-    const r = await this.http.get(`/v1/fs/cat?${q({ path, max_bytes: this.bounds.maxRead })}`);
-    if (r.status !== 200 || !r.body) throw refusal(r, path);
-    return r.body.lines ?? [];
+    return (await this.body("CAT", `/v1/fs/cat?${q({ path, max_bytes: this.bounds.maxRead })}`, path)).lines ?? [];
   }
 
   async readBytes(path: string): Promise<Uint8Array> {
-    const r = await this.http.get(`/v1/fs/cat?${q({ path, max_bytes: this.bounds.maxRead, encoding: "base64" })}`);
-    if (r.status !== 200 || !r.body) throw refusal(r, path);
-    const bin = atob(r.body.data ?? "");
+    const b = await this.body("CAT", `/v1/fs/cat?${q({ path, max_bytes: this.bounds.maxRead, encoding: "base64" })}`, path);
+    const bin = atob(b.data ?? "");
     return Uint8Array.from(bin, (c) => c.charCodeAt(0));
   }
 
   async tail(path: string, lines?: number): Promise<string[]> {
-    const r = await this.http.get(`/v1/fs/tail?${q({ path, max_bytes: this.bounds.maxRead, lines })}`);
-    if (r.status !== 200 || !r.body) throw refusal(r, path);
-    return r.body.lines ?? [];
+    return (await this.body("TAIL", `/v1/fs/tail?${q({ path, max_bytes: this.bounds.maxRead, lines })}`, path)).lines ?? [];
   }
 
-  async append(path: string, record: string): Promise<void> {
+  follow(path: string, opts: FollowOptions): Promise<void> {
+    return followByPolling(() => this.tail(path), opts, 1000);
+  }
+
+  async append(path: string, record: string): Promise<AppendResult> {
+    checkRecord(record, this.caps.maxRecord, path);
     const r = await this.http.post("/v1/fs/echo", { path, line: record });
-    if (r.status !== 200) throw refusal(r, path);
+    if (r.status !== 200 || !r.body) throw refusal(r, "ECHO", path);
+    return { bytes: r.body.bytes ?? new TextEncoder().encode(record).length };
   }
 
   async close(): Promise<void> {
-    this.role = null;
-  }
-
-  get attachedRole(): string | null {
-    return this.role;
+    this.attached = null;
   }
 }

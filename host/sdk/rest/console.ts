@@ -1,86 +1,80 @@
-// Console lines over REST: cohsh's Shell sends the same wire lines it sends on TCP (`CAT /p`,
-// `ECHO /p text`, `ATTACH queen`, …) and gets the same replies back, because the gateway returns
-// the console's own acknowledgement (`ack`) with every answer. So a `.coh` transcript over
-// `--transport rest` is byte-identical to one over the TCP console. Failures of the gateway
-// itself become ERR lines in the console's grammar, one per command; the session carries on.
+// Console lines over REST, for cohsh's shell (the shape of host/cohsh/wire.ts's Wire): the shell
+// sends the wire lines it sends on TCP (`CAT /p`, `ECHO /p text`, `ATTACH queen`, …) and gets the
+// console's own replies back, because the gateway returns the console's acknowledgement (`ack`)
+// with every answer. So a `.coh` transcript over `--transport rest` is byte-identical to one over
+// the TCP console. A failure of the gateway itself becomes one ERR line in the console's grammar
+// (`reason=cut detail=gateway-unreachable`, `reason=busy detail=http-429`, …); the shell carries on.
 
-import { RestNamespaceClient, RestRefusal, refusal, type GatewayBody, type RestOptions } from "./client.js";
-
-export interface Reply {
-  lines: string[];
-  ack: string;
-  ok: boolean;
-}
+import { render, type Reply } from "../console/grammar.js";
+import { NsClosed, NsRefusal } from "../ns.js";
+import { refusal, RestNamespaceClient, RestRefusal, type Exchange, type RestOptions } from "./client.js";
 
 const NEEDS_ATTACH = new Set(["LS", "CAT", "TAIL", "ECHO", "LOG"]);
+const QUEEN_LOG = "/log/queen.log";
 
 function splitVerb(line: string): [string, string] {
   const i = line.indexOf(" ");
   return i < 0 ? [line, ""] : [line.slice(0, i), line.slice(i + 1)];
 }
 
-function errLine(verb: string, e: RestRefusal): string {
-  if (e.body?.ack?.startsWith("ERR ")) return e.body.ack;
-  const detail = e.status === 0 ? "gateway-unreachable" : `http-${e.status}`;
-  return `ERR ${verb} reason=${e.reason} detail=${detail}${e.uncertain ? " uncertain=true" : ""} error=${e.detail}`;
+function errLine(verb: string, e: Error): string {
+  if (e instanceof NsRefusal && e.line) return e.line;
+  if (e instanceof NsRefusal) return `ERR ${verb} reason=${e.reason} detail=http-${e.httpStatus ?? 0}${e instanceof RestRefusal && e.uncertain ? " uncertain=true" : ""} error=${e.detail}`;
+  return `ERR ${verb} reason=cut detail=gateway-unreachable error=${e.message}`;
 }
 
-export class RestConsoleSession {
+export class RestWire {
   readonly ns: RestNamespaceClient;
-  private attached: string | null = null;
+  readonly protocol = "rest";
 
   constructor(o: RestOptions) {
     this.ns = new RestNamespaceClient(o);
   }
 
   get role(): string | null {
-    return this.attached;
+    return this.ns.role;
   }
 
+  /** Each command is its own HTTP request: there is no connection to lose. */
   get isConnected(): boolean {
     return true;
   }
 
-  /** Nothing to open: each command is its own HTTP request. */
   async connect(): Promise<void> {}
 
-  async attach(role: string, ticket = ""): Promise<Reply> {
-    const r = await this.request(`ATTACH ${role} ${ticket}`);
-    return r;
+  attach(role: string, ticket = ""): Promise<Reply> {
+    return this.request(`ATTACH ${role} ${ticket}`);
   }
 
   forgetAttach(): void {
-    this.attached = null;
+    void this.ns.close();
   }
 
   close(): void {
-    this.attached = null;
+    void this.ns.close();
   }
 
   async request(line: string): Promise<Reply> {
     const [word, rest] = splitVerb(line.trim());
     const verb = word.toUpperCase();
-    if (NEEDS_ATTACH.has(verb) && this.attached === null) {
-      const ack = `ERR ${verb} reason=policy detail=unauthenticated`;
-      return { lines: [], ack, ok: false };
-    }
+    // The console's answer to an unattached session, without a round trip.
+    if (NEEDS_ATTACH.has(verb) && this.ns.role === null) return { lines: [], ack: `ERR ${verb} reason=policy detail=unauthenticated`, ok: false };
     try {
       switch (verb) {
         case "PING": {
           const st = await this.ns.http.get("/v1/meta/status");
-          if (st.status !== 200) throw refusal(st);
-          return { lines: ["PONG"], ack: "OK PING reply=pong", ok: true };
+          if (st.status !== 200) throw refusal(st, "PING");
+          return render.ping();
         }
         case "ATTACH": {
           const [role, ticket] = splitVerb(rest);
           const want = role.toLowerCase() === "worker" ? "worker-heartbeat" : role.toLowerCase();
           await this.ns.attach(want, ticket.trim() || undefined);
-          this.attached = want;
-          return { lines: [], ack: `OK ATTACH role=${want}`, ok: true };
+          return render.attach(want);
         }
         case "QUIT":
-          this.attached = null;
-          return { lines: [], ack: "OK QUIT", ok: true };
+          await this.ns.close();
+          return render.quit();
         case "LS":
           return await this.stream("LS", `/v1/fs/ls?path=${encodeURIComponent(rest)}`, rest);
         case "CAT":
@@ -88,28 +82,28 @@ export class RestConsoleSession {
         case "TAIL":
           return await this.stream("TAIL", `/v1/fs/tail?path=${encodeURIComponent(rest)}&max_bytes=${this.ns.maxRead}`, rest);
         case "LOG": {
-          const r = await this.stream("TAIL", `/v1/fs/tail?path=${encodeURIComponent("/log/queen.log")}&max_bytes=${this.ns.maxRead}`, "/log/queen.log");
-          return r.ok ? { ...r, ack: "OK LOG" } : r;
+          const r = await this.stream("TAIL", `/v1/fs/tail?path=${encodeURIComponent(QUEEN_LOG)}&max_bytes=${this.ns.maxRead}`, QUEEN_LOG);
+          return { ...r, ack: "OK LOG" };
         }
         case "ECHO": {
           const [path, text] = splitVerb(rest);
+          // Straight to the gateway (no client-side record check): the console's own refusal, in its words.
           const r = await this.ns.http.post("/v1/fs/echo", { path, line: text });
-          if (r.status !== 200 || !r.body) throw refusal(r, path);
-          return { lines: [], ack: r.body.ack ?? `OK ECHO path=${path} bytes=${r.body.bytes ?? 0}`, ok: true };
+          if (r.status !== 200 || !r.body) throw refusal(r, "ECHO", path);
+          return { lines: [], ack: r.body.ack ?? render.echo(path, r.body.bytes ?? 0).ack, ok: true };
         }
         default:
-          return { lines: [], ack: `ERR ${verb} reason=policy detail=unsupported-over-rest`, ok: false };
+          return { lines: [], ack: `ERR ${verb} reason=policy detail=unsupported over rest`, ok: false };
       }
     } catch (e) {
-      if (e instanceof RestRefusal) return { lines: [], ack: errLine(verb === "ATTACH" ? "ATTACH" : verb, e), ok: false };
+      if (e instanceof NsRefusal || e instanceof NsClosed) return { lines: [], ack: errLine(verb, e), ok: false };
       throw e;
     }
   }
 
   private async stream(verb: string, route: string, path: string): Promise<Reply> {
-    const r = await this.ns.http.get(route);
-    const body = r.body as GatewayBody | undefined;
-    if (r.status !== 200 || !body) throw refusal(r, path);
-    return { lines: body.lines ?? [], ack: body.ack ?? `OK ${verb} path=${path}`, ok: true };
+    const r: Exchange = await this.ns.http.get(route);
+    if (r.status !== 200 || !r.body) throw refusal(r, verb, path);
+    return { lines: r.body.lines ?? [], ack: r.body.ack ?? `OK ${verb} path=${path}`, ok: true };
   }
 }
