@@ -56,7 +56,7 @@ describe("hive-gateway routes (mock core)", () => {
     expect(tail.lines).toHaveLength(2);
     const b64 = (await get("/v1/fs/cat?path=/proc/lifecycle/state&max_bytes=64&encoding=base64")).json();
     expect(b64).toMatchObject({ encoding: "base64", bytes: 12 });
-    expect(Buffer.from(b64.data, "base64").toString()).toBe("state=ONLINE");
+    expect(Buffer.from(b64.data, "base64").toString()).toBe("state=ONLINE\n");
     expect(b64.lines).toBeUndefined();
   });
 

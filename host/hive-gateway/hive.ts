@@ -116,7 +116,7 @@ export class Hive {
     const text = lines.join("\n");
     const bytes = Buffer.byteLength(text);
     if (bytes > max) throw new GatewayError(400, `${verb === "CAT" ? "read" : "tail"} exceeded max_bytes ${max}`);
-    if (encoding === "base64") return { status: "OK", verb, path, end: true, bytes, ack, encoding: "base64", data: Buffer.from(text).toString("base64") };
+    if (encoding === "base64") return { status: "OK", verb, path, end: true, bytes, ack, encoding: "base64", data: fileBytes(lines).toString("base64") };
     return { status: "OK", verb, path, end: true, lines, bytes, ack };
   }
 
@@ -170,6 +170,15 @@ export class Hive {
     this.cache.invalidate(invalidatedBy(path, ""));
     return { status: "OK", verb: "ECHO_BATCH", path, end: true, bytes: clean.reduce((n, l) => n + Buffer.byteLength(l), 0), ack: acks[acks.length - 1] };
   }
+}
+
+/**
+ * A file's bytes from its console lines: a binary file's CAT is `b64:` lines (decoded here), any
+ * other file is its lines, each ended by a newline (what Secure9P would read).
+ */
+function fileBytes(lines: string[]): Buffer {
+  if (lines.length > 0 && lines.every((l) => l.startsWith("b64:"))) return Buffer.concat(lines.map((l) => Buffer.from(l.slice(4), "base64")));
+  return Buffer.from(lines.length ? lines.join("\n") + "\n" : "", "utf8");
 }
 
 /**

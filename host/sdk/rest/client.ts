@@ -184,6 +184,8 @@ export class RestNamespaceClient implements NamespaceClient {
   }
 
   private async body(op: string, route: string, path: string): Promise<GatewayBody> {
+    // attach is this client's handshake: before it, refuse as the console does.
+    if (this.attached === null) throw new NsRefusal({ op, reason: "policy", detail: "unauthenticated", path, httpStatus: 401 });
     const r = await this.http.get(route);
     if (r.status !== 200 || !r.body) throw refusal(r, op, path);
     return r.body;
@@ -194,6 +196,8 @@ export class RestNamespaceClient implements NamespaceClient {
   }
 
   async read(path: string): Promise<string[]> {
+    // The console's CAT of the queen log is a summary only (docs/CONSOLE.md); its lines come from TAIL.
+    if (path === "/log/queen.log") return this.tail(path);
     return (await this.body("CAT", `/v1/fs/cat?${q({ path, max_bytes: this.bounds.maxRead })}`, path)).lines ?? [];
   }
 
@@ -212,6 +216,7 @@ export class RestNamespaceClient implements NamespaceClient {
   }
 
   async append(path: string, record: string): Promise<AppendResult> {
+    if (this.attached === null) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "unauthenticated", path, httpStatus: 401 });
     checkRecord(record, this.caps.maxRecord, path);
     const r = await this.http.post("/v1/fs/echo", { path, line: record });
     if (r.status !== 200 || !r.body) throw refusal(r, "ECHO", path);
