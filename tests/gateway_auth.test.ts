@@ -101,6 +101,10 @@ describe("hive-gateway authority (mock core)", () => {
       if (typeof msg === "string") expect(r.json().error).toBe(msg);
       else expect(r.json().error).toMatch(msg);
     }
+    // The console's words ride along, so cohsh over REST prints the console's ERR ATTACH line.
+    const expired = await get("/v1/meta/status", auth({ "x-cohesix-ticket": ticket({ role: "queen", ttlS: 0n, issuedAtMs: BigInt(Date.now() - 1000) }) }));
+    expect(expired.json()).toMatchObject({ reason: "quota", detail: "expired" });
+    expect((await get("/v1/meta/status", auth({ "x-cohesix-ticket": forged }))).json()).toMatchObject({ reason: "policy", detail: "denied" });
     // A ticket alone (no request token) is not enough.
     expect((await get("/v1/fs/ls?path=/", { "x-cohesix-ticket": good })).statusCode).toBe(401);
   });

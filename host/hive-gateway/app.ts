@@ -69,6 +69,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       status = err.status;
       if (err.extra.ack) body.ack = err.extra.ack;
       if (err.extra.uncertain !== undefined) body.uncertain = err.extra.uncertain;
+      if (err.extra.reason) body.reason = err.extra.reason;
+      if (err.extra.detail) body.detail = err.extra.detail;
       if (err.extra.retryAfterS !== undefined && (status === 429 || status === 503)) void reply.header("retry-after", String(err.extra.retryAfterS));
     } else if ((err as FastifyError).validation) {
       status = 400;

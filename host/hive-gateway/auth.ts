@@ -79,25 +79,36 @@ export class Authority {
     const claims = this.verify(ticket);
     if (!upstreamIsQueen && claims.role !== this.upstreamRole) return this.refuse(403, `EPERM gateway-ceiling-role: ticket role ${claims.role} exceeds the gateway's ${this.upstreamRole}`);
     const tag = createHash("sha256").update(ticket).digest("hex").slice(0, 16);
-    const expiresAtMs = claims.ttlS !== undefined && claims.ttlS > 0n ? Number(claims.issuedAtMs + claims.ttlS * 1000n) : Number.MAX_SAFE_INTEGER;
+    const expiresAtMs = claims.ttlS !== undefined ? Number(claims.issuedAtMs + claims.ttlS * 1000n) : Number.MAX_SAFE_INTEGER;
     const bw = claims.quotas && claims.quotas.bandwidthBytes > 0n ? claims.quotas.bandwidthBytes : undefined;
     this.counters.admitted++;
     this.counters.narrowed++;
     return { role: claims.role, ticketTag: tag, subject: claims.subject, scopes: claims.scopes, bandwidthBytes: bw, expiresAtMs };
   }
 
+  /** The guest's ticket rules (assembly/ticket/verify.ts), with its reason/detail words. */
   private verify(ticket: string): TicketClaims {
-    if (ticket.length > this.manifest.m.console.ticket_max) return this.refuse(403, `ELIMIT delegated-ticket-length: ticket exceeds ${this.manifest.m.console.ticket_max} characters`);
+    const m = this.manifest.m;
+    const bad = (msg: string): never => this.refuse(403, `EPERM delegated-ticket-invalid: ${msg}`, undefined, "policy", "invalid-claims");
+    if (ticket.length > m.console.ticket_max) return this.refuse(403, `ELIMIT delegated-ticket-length: ticket exceeds ${m.console.ticket_max} characters`, undefined, "policy", "invalid-claims");
     const unverified = decodeTicketUnverified(ticket);
-    if (!unverified.ok) return this.refuse(403, `EPERM delegated-ticket-invalid: ${unverified.error.message}`);
-    const secret = (this.manifest.m.tickets as Record<string, string>)[unverified.value.role];
-    const v = secret ? decodeTicket(ticket, secret) : unverified;
-    if (!secret || !v.ok) return this.refuse(403, `EPERM delegated-ticket-invalid: ${v.ok ? "no secret for role" : v.error.message}`);
+    if (!unverified.ok) return bad(unverified.error.message);
+    const secret = (m.tickets as Record<string, string>)[unverified.value.role];
+    if (!secret) return this.refuse(403, "EPERM delegated-ticket-invalid: no secret for role", undefined, "policy", "denied");
+    const v = decodeTicket(ticket, secret);
+    if (!v.ok) return this.refuse(403, `EPERM delegated-ticket-invalid: ${v.error.message}`, undefined, "policy", "denied");
     const c = v.value;
     const now = this.now();
-    if (Number(c.issuedAtMs) > now + 5000) return this.refuse(403, "EPERM delegated-ticket-time: issued in the future");
-    if (c.ttlS !== undefined && c.ttlS > 0n && Number(c.issuedAtMs + c.ttlS * 1000n) <= now) return this.refuse(403, "EPERM delegated-ticket-time: ticket expired");
-    if (c.role !== "queen" && !c.subject) return this.refuse(403, "EPERM delegated-ticket-claims: a worker ticket names its subject");
+    if (c.ttlS !== undefined && Number(c.issuedAtMs + c.ttlS * 1000n) <= now) return this.refuse(403, "EPERM delegated-ticket-time: ticket expired", undefined, "quota", "expired");
+    if (Number(c.issuedAtMs) > now + 5000) return this.refuse(403, "EPERM delegated-ticket-time: issued in the future", undefined, "policy", "invalid-claims");
+    const tl = m.ticket_limits;
+    const scopes = c.scopes ?? [];
+    if (tl.max_scopes > 0 && scopes.length > tl.max_scopes) return this.refuse(403, `EPERM delegated-ticket-claims: more than ${tl.max_scopes} scopes`, undefined, "quota", "invalid-claims");
+    for (const s of scopes) {
+      if (tl.max_scope_path_len > 0 && Buffer.byteLength(s.path) > tl.max_scope_path_len) return this.refuse(403, `EPERM delegated-ticket-claims: scope path over ${tl.max_scope_path_len} bytes`, undefined, "quota", "invalid-claims");
+      if (tl.max_scope_rate_per_s > 0 && s.ratePerS > tl.max_scope_rate_per_s) return this.refuse(403, `EPERM delegated-ticket-claims: scope rate over ${tl.max_scope_rate_per_s}/s`, undefined, "quota", "invalid-claims");
+    }
+    if (c.role !== "queen" && !c.subject) return this.refuse(403, "EPERM delegated-ticket-claims: a worker ticket names its subject", undefined, "policy", "denied");
     return c;
   }
 
@@ -149,9 +160,9 @@ export class Authority {
     u.bytes += b;
   }
 
-  private refuse(status: number, msg: string, retryAfterS?: number): never {
+  private refuse(status: number, msg: string, retryAfterS?: number, reason?: string, detail?: string): never {
     this.counters.refused++;
-    throw new GatewayError(status, msg, retryAfterS !== undefined ? { retryAfterS } : {});
+    throw new GatewayError(status, msg, { ...(retryAfterS !== undefined ? { retryAfterS } : {}), ...(reason ? { reason, detail } : {}) });
   }
 }
 

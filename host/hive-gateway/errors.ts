@@ -7,7 +7,8 @@ export class GatewayError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly extra: { retryAfterS?: number; uncertain?: boolean; ack?: string } = {},
+    /** `reason`/`detail`: the refusal in the console's vocabulary (what ATTACH would have said). */
+    readonly extra: { retryAfterS?: number; uncertain?: boolean; ack?: string; reason?: string; detail?: string } = {},
   ) {
     super(message);
   }

@@ -23,6 +23,8 @@ export interface GatewayResponse {
   data?: string;
   error?: string;
   uncertain?: boolean;
+  reason?: string;
+  detail?: string;
 }
 
 export class Hive {

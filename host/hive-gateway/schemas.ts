@@ -18,6 +18,8 @@ export const GatewayResponseSchema = {
     data: { type: "string", description: "the file's bytes in base64 when ?encoding=base64" },
     error: { type: "string" },
     uncertain: { type: "boolean", description: "a write that may have reached the guest: read back, do not resend" },
+    reason: { type: "string", description: "an authority refusal in the console's words (reason=)" },
+    detail: { type: "string", description: "an authority refusal in the console's words (detail=)" },
   },
 } as const;
 

@@ -34,6 +34,8 @@ export interface GatewayBody {
   data?: string;
   error?: string;
   uncertain?: boolean;
+  reason?: string;
+  detail?: string;
 }
 
 /** A refused exchange as the SDK's NsRefusal; status 0 (unreachable) as NsClosed, a timeout as NsTimeout. */
@@ -56,6 +58,9 @@ export class RestRefusal extends NsRefusal {
     super(init);
   }
 }
+
+/** Roles the console knows (the `worker` alias is mapped before the check). */
+const ROLES = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -173,13 +178,24 @@ export class RestNamespaceClient implements NamespaceClient {
   /** The gateway must admit this caller with `role`: its own upstream role, or the ticket's. */
   async attach(role: string, ticket?: string): Promise<void> {
     this.attached = null;
-    if (ticket) this.http.ticket = ticket;
+    const want = role.toLowerCase() === "worker" ? "worker-heartbeat" : role.toLowerCase();
+    // The console's words for each refusal, so cohsh over REST prints what it prints on TCP.
+    // `detail` is the console's word; the gateway's fuller reason stays in the error's message.
+    const no = (reason: string, detail: string, why: string, httpStatus: number): NsRefusal => {
+      const r = new RestRefusal({ op: "ATTACH", reason, detail, httpStatus, line: `ERR ATTACH reason=${reason} detail=${detail}` }, false);
+      if (why) r.message = `${r.message}: ${why}`;
+      return r;
+    };
+    if (!ROLES.includes(want)) throw no("policy", "invalid-role", "", 400);
+    this.http.ticket = ticket || undefined;
     await this.connect();
     const st = await this.http.get("/v1/meta/status");
-    if (st.status !== 200) throw refusal(st, "ATTACH");
+    if (st.status !== 200) {
+      if (st.body?.reason && st.body.detail) throw no(st.body.reason, st.body.detail, st.body.error ?? "", st.status);
+      throw refusal(st, "ATTACH");
+    }
     const who = (st.raw as { caller?: { role?: string } }).caller?.role;
-    const want = role === "worker" ? "worker-heartbeat" : role;
-    if (who !== want) throw new NsRefusal({ op: "ATTACH", reason: "policy", detail: `denied: the gateway admits this caller as ${who ?? "unknown"}, not ${want}`, httpStatus: 403 });
+    if (who !== want) throw no("policy", "denied", `the gateway admits this caller as ${who ?? "unknown"}, not ${want}`, 403);
     this.attached = want;
   }
 
