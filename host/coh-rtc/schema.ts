@@ -132,6 +132,22 @@ export const SCHEMA: Record<string, SectionSpec> = {
     cursor_advances: int(0, 1_000_000, "default cursor-advance quota (0 = unlimited)"),
     subject_max: int(1, 255, "bytes of a ticket subject"),
   },
+  gateway: {
+    control_sessions: int(1, 63, "hive-gateway upstream console sessions serving the control lane (writes)"),
+    telemetry_sessions: int(1, 63, "hive-gateway upstream console sessions serving the telemetry lane (reads, lists, tails)"),
+    control_queue_max: int(1, 65536, "hive-gateway requests waiting for a control session (past it: 429)"),
+    telemetry_queue_max: int(1, 65536, "hive-gateway requests waiting for a telemetry session (past it: 429)"),
+    response_timeout_ms: int(1000, 600_000, "hive-gateway wait for one upstream reply before 504"),
+    cache_ttl_ms: int(0, 60_000, "hive-gateway single-flight read cache lifetime for /proc, /host, /gpu (0 = off)"),
+    cache_max_entries: int(0, 4096, "hive-gateway read cache entries (oldest evicted)"),
+    body_max_bytes: int(256, 1 << 20, "hive-gateway largest HTTP request body (past it: 413)"),
+    echo_batch_max: int(1, 64, "hive-gateway lines in one /v1/fs/echo-batch"),
+    mcp_enable: int(0, 1, "hive-gateway serves MCP on POST /mcp and --mcp-stdio (1) or not (0)"),
+    mcp_request_max_bytes: int(1024, 65536, "hive-gateway largest MCP request"),
+    mcp_response_max_bytes: int(1024, 1 << 20, "hive-gateway largest MCP response"),
+    mcp_concurrency: int(1, 256, "hive-gateway MCP requests in flight at once (past it: 429)"),
+    mcp_timeout_ms: int(1000, 600_000, "hive-gateway MCP tool call time limit"),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -293,6 +309,11 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const co = m.cohsh;
   if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {
     errors.push({ path: "cohsh.retry_backoff_ms", message: "cohsh.retry_backoff_ms must be <= cohsh.retry_ceiling_ms" });
+  }
+  // The gateway's pool leaves one console slot free so an operator's cohsh always attaches.
+  const g = m.gateway;
+  if ((g.control_sessions as number) + (g.telemetry_sessions as number) > (c.max_sessions as number) - 1) {
+    errors.push({ path: "gateway.telemetry_sessions", message: "gateway.control_sessions + gateway.telemetry_sessions must be <= console.max_sessions - 1 (one slot stays free for an operator)" });
   }
   if (n.console_port === n.tcp_smoke_port) {
     errors.push({ path: "network.tcp_smoke_port", message: "network.tcp_smoke_port must differ from network.console_port" });
