@@ -12,6 +12,7 @@ import { parse } from "smol-toml";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { emitProcTests } from "./proc_tests.js";
+import { emitPython } from "./emit_py.js";
 import { docSnippets, emitAssembly, emitC, emitCohPolicy, emitCohshPolicy, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
 import { validate } from "./schema.js";
 
@@ -48,6 +49,7 @@ export function compile(manifestPath: string, check: boolean, outRoot: string = 
     ["seL4-shim/generated/manifest.h", emitC(manifest, sha)],
     ["qemu/manifest.env", emitQemuEnv(manifest, sha)],
     ["assembly/generated/proc_tests.ts", emitProcTests(resolve(root, "configs/proc_tests"))],
+    ["tools/cohesix-py/cohesix/generated.py", emitPython(manifest, sha)],
   ];
   // Docs carrying generated snippets are outputs too: their regions are rewritten in place.
   const snippets = docSnippets(manifest, sha);
