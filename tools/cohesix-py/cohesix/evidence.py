@@ -3,19 +3,17 @@
 The pack layout follows ``coh evidence pack`` (meta.json, bounds.json, summary.json, the /proc,
 log and audit files, checksums.json, pack.sha256); surfaces this core does not serve yet
 (/host/tickets/*, /proc/lease/preemptions) are recorded as ``missing``, not invented.
-``python3 -m cohesix.evidence pack --mock --out DIR`` captures one.
+``python3 -m cohesix evidence pack --mock --out DIR`` captures one.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import generated as g
 from .backends.base import Backend
@@ -307,31 +305,3 @@ def write_evidence_timeline(pack: str | Path) -> TimelineSummary:
     if (root / "pack.sha256").is_file():
         seal(root)
     return TimelineSummary(str(root), len(events))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from .cli_args import add_backend_args, backend_from_args
-
-    p = argparse.ArgumentParser(prog="python3 -m cohesix.evidence", description="Capture an evidence pack from a hive, or build its timeline.")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    pk = sub.add_parser("pack", help="capture a pack into --out")
-    add_backend_args(pk)
-    tl = sub.add_parser("timeline", help="write timeline.ndjson/.md into a pack")
-    tl.add_argument("--input", required=True)
-    a = p.parse_args(argv)
-    try:
-        if a.cmd == "timeline":
-            t = write_evidence_timeline(a.input)
-            print(json.dumps({"pack_dir": t.pack_dir, "events": t.events}))
-            return 0
-        with backend_from_args(a) as backend:
-            s = export_evidence_pack(backend, a.out)
-    except CohesixError as e:
-        print(f"cohesix.evidence: {e}", file=sys.stderr)
-        return 2
-    print(json.dumps({"pack_dir": s.pack_dir, "captured": s.captured, "missing": s.missing, "errors": s.errors, "pack_sha256": s.pack_sha256}))
-    return 1 if s.errors else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

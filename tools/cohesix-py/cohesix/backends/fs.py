@@ -53,8 +53,15 @@ class FilesystemBackend(Backend):
             with open(p, "rb") as f:
                 if verb == "tail":
                     size = f.seek(0, os.SEEK_END)
-                    f.seek(max(0, size - max_bytes))
-                    return f.read(max_bytes)
+                    start = max(0, size - max_bytes)
+                    cut = False
+                    if start > 0:
+                        f.seek(start - 1)
+                        cut = f.read(1) != b"\n"
+                    f.seek(start)
+                    data = f.read(max_bytes)
+                    # A first line that began before the window is partial: drop it.
+                    return data.split(b"\n", 1)[1] if cut and b"\n" in data else (b"" if cut else data)
                 data = f.read(max_bytes + 2)
         except FileNotFoundError as e:
             raise CohesixError(f"CAT failed: {path}: not found") from e
@@ -72,12 +79,7 @@ class FilesystemBackend(Backend):
 
     def tail_lines(self, path: str, max_bytes: int) -> list[str]:
         """The last ``max_bytes`` bytes, as whole lines (a line cut at the start is dropped)."""
-        data = self._read_bytes(path, max_bytes, "tail")
-        lines = data.decode("utf-8", "replace").splitlines()
-        p = self.resolve(path)
-        if lines and p.stat().st_size > len(data):
-            lines = lines[1:]
-        return lines
+        return self._read_bytes(path, max_bytes, "tail").decode("utf-8", "replace").splitlines()
 
     def _append(self, path: str, line: str) -> str:
         p = self.resolve(path)
