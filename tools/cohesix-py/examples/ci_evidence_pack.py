@@ -19,11 +19,11 @@ from cohesix.evidence import ci_check_pack
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--pack", required=True, help="pack directory (python3 -m cohesix.evidence pack --out DIR)")
+    p.add_argument("--pack", required=True, help="pack directory (python3 -m cohesix evidence pack --out DIR)")
     p.add_argument("--out", help="write the summary here (default: stdout)")
     a = p.parse_args()
     if not Path(a.pack).is_dir():
-        print(f"ci_evidence_pack: {a.pack} is not a directory; create a pack with: python3 -m cohesix.evidence pack --mock --out {a.pack}", file=sys.stderr)
+        print(f"ci_evidence_pack: {a.pack} is not a directory; create a pack with: python3 -m cohesix evidence pack --mock --out {a.pack}", file=sys.stderr)
         return 2
     doc = ci_check_pack(a.pack)
     text = json.dumps(doc, indent=2, sort_keys=True) + "\n"

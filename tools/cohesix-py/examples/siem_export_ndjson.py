@@ -22,7 +22,7 @@ def main() -> int:
     p.add_argument("--out", help="write NDJSON here (default: stdout)")
     a = p.parse_args()
     if not Path(a.pack).is_dir():
-        print(f"siem_export_ndjson: {a.pack} is not a directory; create a pack with: python3 -m cohesix.evidence pack --mock --out {a.pack}", file=sys.stderr)
+        print(f"siem_export_ndjson: {a.pack} is not a directory; create a pack with: python3 -m cohesix evidence pack --mock --out {a.pack}", file=sys.stderr)
         return 2
     text = siem_ndjson(a.pack)
     if a.out:
