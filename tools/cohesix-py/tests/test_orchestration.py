@@ -22,12 +22,12 @@ def journal_paths(b: MockBackend) -> list[str]:
     return [json.loads(line)["path"] for line in b.read_lines("/audit/journal", 1 << 20)]
 
 
-def test_dry_run_writes_nothing(fresh: MockBackend) -> None:
-    before = fresh.read_lines("/audit/journal", 1 << 20)
-    orch = CohesixOrchestrator(fresh)
+def test_dry_run_writes_nothing(hive: MockBackend) -> None:
+    before = hive.read_lines("/audit/journal", 1 << 20)
+    orch = CohesixOrchestrator(hive)
     ex = orch.execute_plan(PLAN, dry_run=True)
     assert ex.to_dict() == {"approval_writes": [], "schedule_writes": [], "lease_writes": [], "export_writes": []}
-    assert orch.audit.lines == [] and fresh.read_lines("/audit/journal", 1 << 20) == before
+    assert orch.audit.lines == [] and hive.read_lines("/audit/journal", 1 << 20) == before
 
 
 def test_plan_runs_in_order_with_effect(fresh: MockBackend) -> None:

@@ -51,7 +51,8 @@ class MockHive:
         if node is None:
             raise CohesixError("--mock needs Node.js >= 20 on PATH (the mock runs the real core under Node)")
         if not cli.is_file() or not tsx.is_file():
-            raise CohesixError(f"--mock needs the Cohesix source tree with its npm packages: run `npm ci` in {self.repo}")
+            raise CohesixError(f"--mock needs the Cohesix source tree with its npm packages: run `npm ci` in {self.repo} "
+                               "(or point COHESIX_REPO_ROOT at the tree when the package is installed elsewhere)")
         if not wasm_path.is_file():
             raise CohesixError(f"--mock needs the core module {wasm_path}: run `node build/build.mjs --wasm` in {self.repo}")
         watch_r, self._watch_w = os.pipe()  # the child inherits only the read end
