@@ -1,16 +1,11 @@
-"""TcpBackend against the real core (mock hive): framing, AUTH/ATTACH, bounds, tokens, reconnects."""
+"""TcpBackend against the real core (mock hive): framing, ATTACH, bounds, reconnects (AUTH: test_auth.py)."""
 
 from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
 
 import pytest
 
 from cohesix import CohesixError, TcpBackend, UncertainWriteError
 from cohesix import generated as g
-from cohesix import secrets
 from cohesix.backends.mock import MockBackend
 from cohesix.backends.tcp import encode_frame
 

@@ -50,9 +50,11 @@ class MockHive:
         node = shutil.which("node")
         if node is None:
             raise CohesixError("--mock needs Node.js >= 20 on PATH (the mock runs the real core under Node)")
-        if not cli.is_file() or not tsx.is_file():
-            raise CohesixError(f"--mock needs the Cohesix source tree with its npm packages: run `npm ci` in {self.repo} "
-                               "(or point COHESIX_REPO_ROOT at the tree when the package is installed elsewhere)")
+        if not cli.is_file():
+            raise CohesixError(f"--mock runs the core from a Cohesix source tree, and {self.repo} is not one "
+                               "(set COHESIX_REPO_ROOT to the tree, or install with pip install -e tools/cohesix-py)")
+        if not tsx.is_file():
+            raise CohesixError(f"--mock needs the tree's npm packages: run `npm ci` in {self.repo}")
         if not wasm_path.is_file():
             raise CohesixError(f"--mock needs the core module {wasm_path}: run `node build/build.mjs --wasm` in {self.repo}")
         watch_r, self._watch_w = os.pipe()  # the child inherits only the read end
