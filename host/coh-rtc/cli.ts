@@ -14,6 +14,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { emitProcTests } from "./proc_tests.js";
 import { checkProtocol, emitProtocolAssembly, emitProtocolC, emitProtocolHost } from "./emit_protocol.js";
+import { emitPython } from "./emit_py.js";
 import { docSnippets, emitAssembly, emitC, emitCohPolicy, emitCohshPolicy, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
 import { validate } from "./schema.js";
 
@@ -55,6 +56,7 @@ export function compile(manifestPath: string, check: boolean, outRoot: string = 
     ["assembly/generated/protocol.ts", emitProtocolAssembly()],
     ["host/generated/protocol.ts", emitProtocolHost()],
     ["seL4-shim/generated/protocol.h", emitProtocolC()],
+    ["tools/cohesix-py/cohesix/generated.py", emitPython(manifest, sha)],
   ];
   // Docs carrying generated snippets are outputs too: their regions are rewritten in place.
   const snippets = docSnippets(manifest, sha);

@@ -34,6 +34,11 @@ async function main(): Promise<number> {
     sockets: { portMap: { [n.console_port]: argv["tcp-port"], [n.udp_echo_port]: argv["udp-port"], [n.tcp_smoke_port]: argv["smoke-port"] } },
     serialWrite: (b) => process.stdout.write(b),
   });
+  // Machine-readable ready line on stderr (ports actually bound: --tcp-port 0 picks a free one).
+  if (argv.net === "sockets") {
+    const b = guest.sockets.bound;
+    process.stderr.write(`cohesix-mock: ready console=${b.get(n.console_port)} udp=${b.get(n.udp_echo_port)} smoke=${b.get(n.tcp_smoke_port)} pid=${process.pid}\n`);
+  }
 
   const tty = process.stdin.isTTY;
   if (tty) process.stdin.setRawMode(true);
