@@ -72,6 +72,13 @@ void gic_eoi(unsigned intid);
 void gic_mask_all(void);                   /* PMR 0: nothing wakes WFI any more */
 #define GIC_SPURIOUS 1023u
 
+/* ---- UEFI boot (efi_boot.c; the EFI stage itself is efi.c) ---- */
+struct efi_handoff;
+extern struct efi_handoff g_efi;
+bool efi_handoff_take(uint64_t x1);        /* MMU off: copies our EFI stage's handoff, if x1 is one */
+void efi_adopt(struct fdt_info *hw);       /* firmware-owned RAM out of hw->mem */
+void efi_report(void);
+
 /* ---- PSCI (main.c) ---- */
 NORETURN void psci_system_off(void);
 
