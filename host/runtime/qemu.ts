@@ -40,6 +40,10 @@ export interface QemuOptions {
   noNet?: boolean;
   /** Another image than out/cohesix.img. */
   image?: string;
+  /** More qemu/run.sh flags (e.g. `--uefi --vars FILE`, docs/UEFI.md). */
+  runArgs?: string[];
+  /** Extra QEMU arguments (after run.sh's `--`). */
+  qemuArgs?: string[];
 }
 
 export interface HostPorts {
@@ -75,6 +79,8 @@ export class QemuGuest {
     const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
     if (opts.noNet) args.push("--no-net");
     if (opts.image) args.push("--image", opts.image);
+    if (opts.runArgs) args.push(...opts.runArgs);
+    if (opts.qemuArgs) args.push("--", ...opts.qemuArgs);
     const spawnedAt = process.hrtime.bigint();
     const proc = spawn(resolve(ROOT, "qemu/run.sh"), args, {
       stdio: ["pipe", "pipe", "pipe"],

@@ -50,6 +50,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ---- MMU (mmu.c) ---- */
 #define MMU_NORMAL 0
 #define MMU_DEVICE 1
+#define MMU_NORMAL_NC 2 /* write-combining-like: the framebuffer */
 void mmu_early(uint64_t dtb);
 int mmu_map(uint64_t start, uint64_t end, int kind);
 void mmu_map_ram(uint64_t start, uint64_t end);

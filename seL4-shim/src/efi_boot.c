@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "efi_handoff.h"
+#include "fbcon.h"
 #include "shim.h"
 
 struct efi_handoff g_efi;
@@ -52,6 +53,7 @@ static bool carve(struct fdt_info *hw, uint64_t rb, uint64_t re) {
 
 static uint64_t g_carved_bytes;
 static unsigned g_carved_ranges;
+static bool g_fb_on;
 
 void efi_adopt(struct fdt_info *hw) {
   uint64_t ws = hw->mem[0].base, we = ws + SHIM_KERNEL_WINDOW;
@@ -71,13 +73,23 @@ void efi_adopt(struct fdt_info *hw) {
       g_carved_ranges++;
     }
   }
+  /* the framebuffer (kept out of RAM above by the EFI stage): mapped, cleared, mirrored */
+  if ((g_efi.flags & EFI_HO_HAVE_FB) && mmu_map(g_efi.fb.base, g_efi.fb.base + g_efi.fb.size, MMU_NORMAL_NC) == 0)
+    g_fb_on = fbcon_start(&g_efi.fb);
 }
 
 void efi_report(void) {
   kprintf("[shim] efi: %s memmap=%u ebs_tries=%u reserved=%u carved=0x%lx", (g_efi.flags & EFI_HO_FROM_ACPI) ? "acpi" : "dtb",
           g_efi.map_entries, g_efi.ebs_tries, g_efi.n_reserved, g_carved_bytes);
-  if (g_efi.flags & EFI_HO_HAVE_FB) kprintf(" fb=%ux%u", g_efi.fb.width, g_efi.fb.height);
   kprintf("\r\n");
+  if (g_efi.flags & EFI_HO_HAVE_FB) {
+    unsigned cols, rows, cw, ch;
+    fbcon_geometry(&cols, &rows, &cw, &ch);
+    kprintf("[shim] efi: fb=%ux%u stride=%u %s at 0x%lx: ", g_efi.fb.width, g_efi.fb.height, g_efi.fb.stride,
+            g_efi.fb.format == FB_FMT_RGBX ? "rgbx" : "bgrx", g_efi.fb.base);
+    if (g_fb_on) kprintf("text mirror %ux%u cells of %ux%u px\r\n", cols, rows, cw, ch);
+    else kprintf("unusable, no text mirror\r\n");
+  }
   for (unsigned i = 0; i < g_efi.n_reserved; i++)
     kprintf("[shim] efi: reserved 0x%lx+0x%lx\r\n", g_efi.reserved[i].base, g_efi.reserved[i].size);
   if (g_efi.reserved_dropped)

@@ -90,6 +90,7 @@ static void check_window(void) {
             ie, ws, we);
     halt();
   }
+  if (g_shim.dtb == 0) return; /* UEFI with ACPI only: no DTB to keep */
   uint64_t ds = g_shim.dtb, de = ds + g_shim.hw.totalsize;
   if (inside(ds, de, ws, we) && (de <= is || ds >= ie)) return;
   /* outside the window (it would be handed out as untyped RAM) or overlapping us: copy the used part */
