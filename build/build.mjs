@@ -121,3 +121,11 @@ if (!wasmOnly) {
   const ms = run("shim (make)", "make", ["-s", jobs, "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`, `LWIP_DIR=${lwipDir}`]);
   console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
 }
+
+// The UEFI disk image around the same out/cohesix.img (build/esp.mjs; skips itself when up to date).
+if (!wasmOnly) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(root, "build/esp.mjs")], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) fail("esp: build/esp.mjs failed (errors above)");
+  console.log(`[build] esp: ${r.stdout.toString().trim().replace(/^\[esp\] /, "")} (${Date.now() - started} ms)`);
+}

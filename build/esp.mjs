@@ -167,7 +167,8 @@ function build() {
     progress(`FAT32 ${espMiB} MiB, volume id ${volumeId}, label ${VOLUME_LABEL}`);
     const fat = join(tmp, "esp.fat");
     const dateEnv = { SOURCE_DATE_EPOCH: String(epoch), TZ: "UTC" };
-    run("mkfs.fat", ["-F", "32", "-S", "512", "-s", "1", "-h", String(ESP_START_LBA), "-i", volumeId, "-n", VOLUME_LABEL, "--invariant", "-C", fat, String(espMiB * 1024)], dateEnv);
+    // --invariant first: it fixes every time- or random-based value, then -i sets ours
+    run("mkfs.fat", ["--invariant", "-F", "32", "-S", "512", "-s", "1", "-h", String(ESP_START_LBA), "-i", volumeId, "-n", VOLUME_LABEL, "-C", fat, String(espMiB * 1024)], dateEnv);
     const efi = join(tmp, "BOOTAA64.EFI");
     const nsh = join(tmp, "startup.nsh");
     copyFileSync(image, efi);
@@ -204,6 +205,8 @@ function build() {
     }
     copyFileSync(partial, out);
     rmSync(partial);
+    const d = describe(out);
+    writeFileSync(`${out}.sha256`, `${d.sha256}  ${d.bytes}\n`); // read back by the up-to-date path
     progress(`GPT: disk ${diskGuid}, ESP ${partGuid} at LBA ${ESP_START_LBA}..${ESP_START_LBA + espSectors - 1}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -212,6 +215,11 @@ function build() {
 }
 
 function describe(path) {
+  const side = `${path}.sha256`;
+  if (existsSync(side) && statSync(side).mtimeMs >= statSync(path).mtimeMs) {
+    const m = /^([0-9a-f]{64}) {2}(\d+)$/.exec(readFileSync(side, "utf8").trim());
+    if (m) return { bytes: Number(m[2]), sha256: m[1] };
+  }
   const bytes = readFileSync(path);
   return { bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }

@@ -308,6 +308,12 @@ static void find_gop(void) {
   g_ho.flags |= EFI_HO_HAVE_FB;
 }
 
+/* After a failed ExitBootServices the firmware may be half gone (no console, no return):
+   nothing else is safe. */
+static NORETURN void stranded(void) {
+  for (;;) wfi();
+}
+
 static void clean_to_poc(uint64_t start, uint64_t end) {
   uint64_t line = 4ull << ((read_sysreg(ctr_el0) >> 16) & 0xf);
   for (uint64_t a = start & ~(line - 1); a < end; a += line) __asm__ volatile("dc civac, %0" ::"r"(a) : "memory");
@@ -409,14 +415,18 @@ efi_status efi_main(void *image, struct efi_system_table *st) {
     }
     if (s != 0) {
       if (g_ho.ebs_tries == 0) return fail("GetMemoryMap", s);
-      halt_quietly: for (;;) wfi(); /* firmware half gone, no console left: nothing else is safe */
+      stranded();
     }
     g_ho.ebs_tries++;
+#ifdef SHIM_EFI_STALE_KEY_ONCE
+    /* debug build (docs/UEFI.md): a stale key on the first call, to exercise the retry */
+    if (g_ho.ebs_tries == 1) g_map_key++;
+#endif
     s = bs->exit_boot_services(image, g_map_key);
     if (s == 0) break;
     if (s != EFI_INVALID_PARAMETER || g_ho.ebs_tries >= EFI_EBS_TRIES) {
       if (g_ho.ebs_tries == 1) return fail("ExitBootServices", s);
-      goto halt_quietly;
+      stranded();
     }
   }
 
