@@ -148,6 +148,7 @@ describe("[uefi] manifest bounds (coh-rtc)", () => {
     ["fb_glyph_scale", 1, 0, "uefi.fb_glyph_scale: must be within 1..4, got 0"],
     ["fb_max_cols", 20, 19, "uefi.fb_max_cols: must be within 20..320, got 19"],
     ["fb_max_rows", 200, 201, "uefi.fb_max_rows: must be within 8..200, got 201"],
+    ["flash_max_gib", 1, 0, "uefi.flash_max_gib: must be within 1..4096, got 0"],
   ];
   for (const [field, ok, bad, message] of cases) {
     it(`${field}: ${ok} accepted, ${bad} refused`, () => {

@@ -135,6 +135,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     fb_glyph_scale: int(1, 4, "framebuffer text mirror: 5x7 glyphs in 6x9-pixel cells, scaled by this"),
     fb_max_cols: int(20, 320, "text columns the mirror keeps (a wider screen leaves a right margin)"),
     fb_max_rows: int(8, 200, "text rows the mirror keeps (a taller screen leaves a bottom margin)"),
+    flash_max_gib: int(1, 4096, "largest disk npm run flash writes without --force (bigger is unlikely to be a removable stick)"),
   },
 };
 
