@@ -384,6 +384,13 @@ efi_status efi_main(void *image, struct efi_system_table *st) {
   }
   a = ipc;
   if ((s = bs->allocate_pages(ALLOCATE_ADDRESS, MEM_LOADER_DATA, 1, &a)) != 0) return fail("the IPC buffer page at the top of the kernel window is not free", s);
+  /* The handoff and the map buffer were allocated before the window was ours and may lie in
+     it; allocated again now they cannot (the first ones are left to the firmware). */
+  struct efi_handoff *ho = NULL;
+  if ((s = bs->allocate_pool(MEM_LOADER_DATA, sizeof(*ho), (void **)&ho)) != 0) return fail("AllocatePool for the handoff", s);
+  memcpy(ho, g_hop, sizeof(*ho));
+  g_hop = ho;
+  if ((s = alloc_map()) != 0) return fail("GetMemoryMap", s);
 
   say("[shim] efi: ");
   say(dtb ? "dtb=" : "acpi");
