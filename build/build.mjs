@@ -132,3 +132,11 @@ if (!wasmOnly) {
   console.log(`[build] ${sizes.line}`);
   if (sizes.over) fail("the image is larger than [build] image_max_bytes allows (see docs/MANIFEST.md)");
 }
+
+// The UEFI disk image around the same out/cohesix.img (build/esp.mjs; skips itself when up to date).
+if (!wasmOnly) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(root, "build/esp.mjs")], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) fail("esp: build/esp.mjs failed (errors above)");
+  console.log(`[build] esp: ${r.stdout.toString().trim().replace(/^\[esp\] /, "")} (${Date.now() - started} ms)`);
+}

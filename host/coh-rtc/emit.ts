@@ -101,6 +101,9 @@ export function emitC(m: Manifest, manifestSha: string): string {
     `#define COH_NET_UDP_ECHO_PORT ${n.udp_echo_port}u`,
     `#define COH_NET_TCP_SMOKE_PORT ${n.tcp_smoke_port}u`,
     `#define COH_CONSOLE_MAX_SESSIONS ${m.console.max_sessions}u`,
+    `#define COH_UEFI_FB_GLYPH_SCALE ${m.uefi.fb_glyph_scale}u`,
+    `#define COH_UEFI_FB_MAX_COLS ${m.uefi.fb_max_cols}u`,
+    `#define COH_UEFI_FB_MAX_ROWS ${m.uefi.fb_max_rows}u`,
     "",
     "#endif",
     "",
@@ -117,6 +120,7 @@ export function emitQemuEnv(m: Manifest, manifestSha: string): string {
     `COH_GUEST_CONSOLE_PORT=${n.console_port}`,
     `COH_GUEST_UDP_ECHO_PORT=${n.udp_echo_port}`,
     `COH_GUEST_TCP_SMOKE_PORT=${n.tcp_smoke_port}`,
+    `COH_UEFI_ESP_MIB=${m.uefi.esp_mib}`,
     "",
   ].join("\n");
 }

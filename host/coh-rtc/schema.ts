@@ -159,6 +159,13 @@ export const SCHEMA: Record<string, SectionSpec> = {
     udp_echo_max: int(16, 1472, "largest UDP echo reply, prefix included"),
     smoke_read_max: int(1, 1024, "bytes the smoke port reads before answering"),
   },
+  uefi: {
+    esp_mib: int(34, 4096, "FAT32 EFI System Partition size in out/cohesix-esp.img (FAT32 needs >= 34 MiB of 512-byte clusters)"),
+    fb_glyph_scale: int(1, 4, "framebuffer text mirror: 5x7 glyphs in 6x9-pixel cells, scaled by this"),
+    fb_max_cols: int(20, 320, "text columns the mirror keeps (a wider screen leaves a right margin)"),
+    fb_max_rows: int(8, 200, "text rows the mirror keeps (a taller screen leaves a bottom margin)"),
+    flash_max_gib: int(1, 4096, "largest disk npm run flash writes without --force (bigger is unlikely to be a removable stick)"),
+  },
 };
 
 export type ManifestValue = number | string;

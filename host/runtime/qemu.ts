@@ -44,6 +44,10 @@ export interface QemuOptions {
   qemuBin?: string;
   /** Extra QEMU arguments (after run.sh's `--`). */
   extraArgs?: string[];
+  /** More qemu/run.sh flags (e.g. `--uefi --vars FILE`, docs/UEFI.md). */
+  runArgs?: string[];
+  /** Extra QEMU arguments (after run.sh's `--`), appended after extraArgs. */
+  qemuArgs?: string[];
 }
 
 export interface HostPorts {
@@ -79,7 +83,9 @@ export class QemuGuest {
     const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
     if (opts.noNet) args.push("--no-net");
     if (opts.image) args.push("--image", opts.image);
-    if (opts.extraArgs?.length) args.push("--", ...opts.extraArgs);
+    if (opts.runArgs) args.push(...opts.runArgs);
+    const after = [...(opts.extraArgs ?? []), ...(opts.qemuArgs ?? [])];
+    if (after.length) args.push("--", ...after);
     const spawnedAt = process.hrtime.bigint();
     const proc = spawn(resolve(ROOT, "qemu/run.sh"), args, {
       stdio: ["pipe", "pipe", "pipe"],

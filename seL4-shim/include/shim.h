@@ -50,6 +50,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ---- MMU (mmu.c) ---- */
 #define MMU_NORMAL 0
 #define MMU_DEVICE 1
+#define MMU_NORMAL_NC 2 /* write-combining-like: the framebuffer */
 void mmu_early(uint64_t dtb);
 int mmu_map(uint64_t start, uint64_t end, int kind);
 void mmu_map_ram(uint64_t start, uint64_t end);
@@ -71,6 +72,13 @@ unsigned gic_ack(void);                    /* returns INTID, >= 1020 means none 
 void gic_eoi(unsigned intid);
 void gic_mask_all(void);                   /* PMR 0: nothing wakes WFI any more */
 #define GIC_SPURIOUS 1023u
+
+/* ---- UEFI boot (efi_boot.c; the EFI stage itself is efi.c) ---- */
+struct efi_handoff;
+extern struct efi_handoff g_efi;
+bool efi_handoff_take(uint64_t x1);        /* MMU off: copies our EFI stage's handoff, if x1 is one */
+void efi_adopt(struct fdt_info *hw);       /* firmware-owned RAM out of hw->mem */
+void efi_report(void);
 
 /* ---- PSCI (main.c) ---- */
 NORETURN void psci_system_off(void);

@@ -20,8 +20,10 @@
 	.section .head.text.0, "ax"
 	.globl _head
 _head:
-	b	_entry                  /* code0: a later issue puts "MZ" + a branch here for UEFI */
-	.long	0                       /* code1 */
+	/* code0: "MZ" for the PE32+ (EFI) view of this same file, and harmless as an
+	   instruction (add x13, x18, #0x16) for the Linux Image view; code1 branches on */
+	.long	0x91005a4d
+	b	_entry                  /* code1 */
 	.quad	0                       /* text_offset: load at a 2 MiB aligned base + 0 */
 	/* 0x10 image_size: everything up to __kernel_end (arena too), from linker.ld */
 	.section .head.text.1, "ax"
@@ -30,13 +32,16 @@ _head:
 	.quad	0                       /* res3 */
 	.quad	0                       /* res4 */
 	.ascii	"ARM\x64"               /* magic at 0x38 */
-	.long	0                       /* 0x3c: PE header offset, 0 until the UEFI issue */
-	.org	0x1000 - 0x18           /* rest of the 4 KiB slot reserved for a PE32+ header */
+	.long	0x40                    /* 0x3c: PE header offset (e_lfanew) */
+	/* 0x40..0x1000: zero here; build/pe-stamp (seL4-shim/tools/pe_stamp.c) writes the
+	   PE32+ headers into it after objcopy, from the ELF's symbols (see docs/UEFI.md) */
+	.org	0x1000 - 0x18
 
 	.section .text.boot, "ax"
 	.globl _entry
 _entry:
 	mov	x19, x0                 /* x19 = DTB pointer from the loader (callee-saved) */
+	mov	x21, x1                 /* x21 = EFI handoff from our own EFI stage (0 from -kernel) */
 	mrs	x20, CurrentEL
 	ubfx	x20, x20, #2, #2        /* x20 = entry exception level */
 	cmp	x20, #2
@@ -100,7 +105,24 @@ at_el1:
 	add	x0, x0, :lo12:__stack_top
 	mov	sp, x0
 
-	/* self-relocate: ld leaves RELA slots unfilled, so apply them even at delta 0 */
+	bl	relocate_self
+	ic	iallu
+	dsb	sy
+	isb
+	mov	x0, x19
+	mov	x1, x20
+	mov	x2, x21
+	bl	shim_main               /* never returns */
+	b	park
+	.ltorg
+
+/*
+ * Self-relocation, TPIDR_EL0 and .bss; shared by both entries, uses x0-x9 only, no stack.
+ * ld leaves RELA slots unfilled, so they are applied even at delta 0; each one is
+ * computed from its addend, so applying them again at another address (the EFI
+ * stage copies an already relocated image into the kernel window) is exact.
+ */
+relocate_self:
 	adr	x0, _head
 	ldr	x1, =KERNEL_LINK_BASE
 	sub	x9, x0, x1              /* x9 = load address - link address */
@@ -132,14 +154,68 @@ at_el1:
 	b.hs	5f
 	stp	xzr, xzr, [x0], #16
 	b	4b
-5:	ic	iallu
-	dsb	sy
-	isb
+5:	ret
+	.ltorg
+
+/*
+ * EFI entry (PE AddressOfEntryPoint): x0 = ImageHandle, x1 = SystemTable, MMU
+ * and caches on (the firmware's identity map), EL1 or EL2, on the firmware's
+ * stack. Relocates this loaded copy so C runs, then efi_main (efi.c) claims the
+ * kernel window, leaves boot services and enters the window copy through
+ * efi_enter_kernel; it returns only on failure, with an EFI_STATUS for the firmware.
+ */
+	.globl	efi_entry
+efi_entry:
+	stp	x29, x30, [sp, #-48]!
+	mov	x29, sp
+	stp	x19, x20, [sp, #16]
+	str	x21, [sp, #32]
+	mov	x19, x0
+	mov	x20, x1
+	mrs	x21, tpidr_el0          /* the firmware's, put back if we return to it */
+	bl	relocate_self
 	mov	x0, x19
 	mov	x1, x20
-	bl	shim_main               /* never returns */
-	b	park
-	.ltorg
+	bl	efi_main
+	msr	tpidr_el0, x21
+	ldr	x21, [sp, #32]
+	ldp	x19, x20, [sp, #16]
+	ldp	x29, x30, [sp], #48
+	ret
+
+/*
+ * efi_enter_kernel(entry, dtb, handoff): after ExitBootServices, called in the
+ * kernel-window copy (cleaned to PoC by the caller). Masks interrupts, turns the
+ * MMU and caches off at the current EL (the firmware's map is an identity map, so
+ * the next fetch is the same address), and enters like a Linux boot loader would:
+ * x0 = DTB (0 with ACPI only), x1 = handoff, x2 = x3 = 0.
+ */
+	.globl	efi_enter_kernel
+efi_enter_kernel:
+	msr	daifset, #0xf
+	mov	x9, x0
+	mov	x10, x1
+	mov	x11, x2
+	mov	x12, #(1 << 0 | 1 << 2 | 1 << 12)  /* SCTLR M, C, I */
+	mrs	x13, CurrentEL
+	cmp	x13, #(2 << 2)
+	b.eq	1f
+	mrs	x13, sctlr_el1
+	bic	x13, x13, x12
+	msr	sctlr_el1, x13
+	b	2f
+1:	mrs	x13, sctlr_el2
+	bic	x13, x13, x12
+	msr	sctlr_el2, x13
+2:	isb
+	ic	iallu
+	dsb	sy
+	isb
+	mov	x0, x10
+	mov	x1, x11
+	mov	x2, xzr
+	mov	x3, xzr
+	br	x9
 
 /*
  * Exception vectors. Every entry saves x0..x30 on the exception stack and

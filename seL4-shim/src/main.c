@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bootinfo.h"
+#include "efi_handoff.h"
 #include "net.h"
 #include "shim.h"
 
@@ -89,6 +90,7 @@ static void check_window(void) {
             ie, ws, we);
     halt();
   }
+  if (g_shim.dtb == 0) return; /* UEFI with ACPI only: no DTB to keep */
   uint64_t ds = g_shim.dtb, de = ds + g_shim.hw.totalsize;
   if (inside(ds, de, ws, we) && (de <= is || ds >= ie)) return;
   /* outside the window (it would be handed out as untyped RAM) or overlapping us: copy the used part */
@@ -160,24 +162,33 @@ NORETURN void psci_system_off(void) {
 uint64_t shim_us(uint64_t count) { return count * 1000000 / read_sysreg(cntfrq_el0); }
 uint64_t g_entry_count;
 
-NORETURN void shim_main(uint64_t x0, uint64_t entry_el) {
+NORETURN void shim_main(uint64_t x0, uint64_t entry_el, uint64_t x1) {
   g_entry_count = read_sysreg(cntvct_el0);
-  uint64_t dtb = pick_dtb(x0);
+  /* entered from our EFI stage (efi.c): x0 is the firmware's DTB or 0 (ACPI only), never a guess */
+  bool efi = efi_handoff_take(x1);
+  uint64_t dtb = efi ? (x0 != 0 && fdt_total_size((const void *)x0) != 0 ? x0 : 0) : pick_dtb(x0);
   mmu_early(dtb);                /* from here on: caches on, unaligned accesses fine */
   g_shim.entry_el = (unsigned)entry_el;
   g_shim.dtb_entry = x0;
   g_shim.dtb = g_shim.dtb_found = dtb;
   timer_init();                  /* now_ms counts from here */
-  if (dtb == 0) no_dtb("no device tree (x0 was not an FDT and none at the start of RAM)");
-  int err = fdt_parse((const void *)dtb, fdt_total_size((const void *)dtb), &g_shim.hw);
-  if (err != FDT_OK) no_dtb(fdt_strerror(err));
+  int err;
+  if (efi && (g_efi.flags & EFI_HO_FROM_ACPI)) {
+    g_shim.hw = g_efi.hw; /* from ACPI and the memory map, by the EFI stage */
+  } else {
+    if (dtb == 0) no_dtb("no device tree (x0 was not an FDT and none at the start of RAM)");
+    err = fdt_parse((const void *)dtb, fdt_total_size((const void *)dtb), &g_shim.hw);
+    if (err != FDT_OK) no_dtb(fdt_strerror(err));
+  }
   struct fdt_info *hw = &g_shim.hw;
+  if (efi) efi_adopt(hw);        /* firmware-owned RAM out of the banks, framebuffer mapped */
   if (hw->n_mem == 0) no_dtb("device tree has no /memory");
   if (hw->uart_base == 0) halt(); /* no console to complain on */
   map_hardware(hw);
   uart_init(hw->uart_base);
   kprintf("[shim] cohesix seL4-shim (not seL4) el=%u->1 gic=v%u uart=0x%lx\r\n", g_shim.entry_el, hw->gic_version,
           hw->uart_base);
+  if (efi) efi_report();
 #ifdef SHIM_BOOT_TIMING
   kprintf("[shim] timing: entry at %lu us, first line at %lu us after reset\r\n", shim_us(g_entry_count),
           shim_us(read_sysreg(cntvct_el0)));

@@ -23,8 +23,10 @@
 
 #define MAIR_DEVICE_nGnRE 0x04ull  /* attr index 0 */
 #define MAIR_NORMAL_WB 0xffull     /* attr index 1: inner/outer write-back, RW-allocate */
+#define MAIR_NORMAL_NC 0x44ull     /* attr index 2: inner/outer non-cacheable (framebuffers) */
 #define ATTR_DEVICE 0
 #define ATTR_NORMAL 1
+#define ATTR_NORMAL_NC 2
 
 #define TCR_T0SZ(n) ((uint64_t)(n))
 #define TCR_IRGN0_WBWA (1ull << 8)
@@ -59,6 +61,7 @@ static uint64_t *alloc_table(void) {
 static uint64_t leaf(uint64_t pa, int kind, int level) {
   uint64_t d = pa | PTE_VALID | PTE_AF | (level == 3 ? PTE_TABLE : 0);
   if (kind == MMU_DEVICE) return d | PTE_ATTR(ATTR_DEVICE) | PTE_PXN | PTE_UXN;
+  if (kind == MMU_NORMAL_NC) return d | PTE_ATTR(ATTR_NORMAL_NC) | PTE_SH_INNER | PTE_PXN | PTE_UXN;
   return d | PTE_ATTR(ATTR_NORMAL) | PTE_SH_INNER | PTE_UXN;
 }
 
@@ -150,7 +153,7 @@ void mmu_early(uint64_t dtb) {
 
   uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 0xf;
   if (parange > 5) parange = 5; /* 48-bit output is all a 4 KiB, 4-level walk can name */
-  write_sysreg(mair_el1, MAIR_DEVICE_nGnRE | (MAIR_NORMAL_WB << 8));
+  write_sysreg(mair_el1, MAIR_DEVICE_nGnRE | (MAIR_NORMAL_WB << 8) | (MAIR_NORMAL_NC << 16));
   write_sysreg(tcr_el1, TCR_T0SZ(16) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_EPD1 |
                             (parange << TCR_IPS_SHIFT));
   write_sysreg(ttbr0_el1, (uint64_t)g_l0);

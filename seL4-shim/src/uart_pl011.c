@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 
+#include "fbcon.h"
 #include "shim.h"
 
 #define UART_DR 0x000
@@ -41,6 +42,7 @@ void uart_init(uint64_t base) {
 bool uart_ready(void) { return g_uart != 0; }
 
 void uart_putc(uint8_t c) {
+  fbcon_putc(c); /* the framebuffer mirror after a UEFI boot with GOP; a no-op otherwise */
   if (g_uart == 0) return;
   while (mmio_read32(g_uart + UART_FR) & FR_TXFF) {
   }

@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "fa758fca029d77cc0d06ff881c9ada57dfe442231ae2d1c84a23d2913fbc1201"
+MANIFEST_SHA256: Final[str] = "78618dda1aa352186315183a1e905cad2984c76ca46bdc386507909bbd2fead1"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "97db4de847084745af5754eefd92e51542dfba6a378408c97caee20916311cae"
+COHSH_POLICY_SHA256: Final[str] = "f46474d801244b768edf3ab3d1852410a26ed55be2f5ef6cc281a2ed5deeb5a5"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -109,6 +109,11 @@ NETWORK_UDP_ECHO_PORT: Final[int] = 31338
 NETWORK_TCP_SMOKE_PORT: Final[int] = 31339
 NETWORK_UDP_ECHO_MAX: Final[int] = 512
 NETWORK_SMOKE_READ_MAX: Final[int] = 64
+UEFI_ESP_MIB: Final[int] = 40
+UEFI_FB_GLYPH_SCALE: Final[int] = 2
+UEFI_FB_MAX_COLS: Final[int] = 160
+UEFI_FB_MAX_ROWS: Final[int] = 60
+UEFI_FLASH_MAX_GIB: Final[int] = 64
 
 # Every non-secret manifest field by section (what /v1/meta/bounds is built from).
 MANIFEST: Final[dict[str, dict[str, int | str]]] = {
@@ -250,6 +255,13 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "tcp_smoke_port": 31339,
         "udp_echo_max": 512,
         "smoke_read_max": 64,
+    },
+    "uefi": {
+        "esp_mib": 40,
+        "fb_glyph_scale": 2,
+        "fb_max_cols": 160,
+        "fb_max_rows": 60,
+        "flash_max_gib": 64,
     },
 }
 
