@@ -79,15 +79,15 @@ class Reader {
     return this.b[this.pos];
   }
 
-  /** One head of `major` in shortest form; returns its argument. */
-  head(major: number): number {
+  /** One head of `major` in shortest form; returns its argument (a uint64, hence bigint). */
+  head(major: number): bigint {
     const byte = this.peek();
     if (byte === 0xf6) throw cborError("unexpected null");
     if (byte >> 5 !== major) throw cborError("unexpected major type");
     const info = byte & 31;
     if (info < 24) {
       this.pos += 1;
-      return info;
+      return BigInt(info);
     }
     if (info > 27) throw cborError("invalid additional value");
     const w = 1 << (info - 24);
@@ -97,8 +97,7 @@ class Reader {
     const shortest = v < 24n ? 0 : v <= 0xffn ? 1 : v <= 0xffffn ? 2 : v <= 0xffffffffn ? 4 : 8;
     if (shortest !== w) throw cborError("non-canonical length");
     this.pos += 1 + w;
-    // Beyond 2^53 no count or size here is meaningful; keep the order of checks, clamp the value.
-    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+    return v;
   }
 
   take(n: number): Uint8Array {
@@ -110,8 +109,8 @@ class Reader {
 
   text(max: number, tooLong: () => ManifestError): string {
     const n = this.head(3);
-    if (n > max) throw tooLong();
-    const bytes = this.take(n);
+    if (n > BigInt(max)) throw tooLong();
+    const bytes = this.take(Number(n));
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
@@ -121,7 +120,7 @@ class Reader {
 
   fixed(n: number, what: string): Uint8Array {
     const len = this.head(2);
-    if (len !== n) throw fieldError(what);
+    if (len !== BigInt(n)) throw fieldError(what);
     return this.take(n);
   }
 
@@ -152,22 +151,23 @@ export interface DecodedManifest {
 /** Decodes (throws ManifestError); at most `maxChunks` digests are admitted. */
 export function decodeManifest(bytes: Uint8Array, maxChunks: number): DecodedManifest {
   const r = new Reader(bytes);
-  if (r.head(4) !== 8) throw fieldError("manifest array length");
+  if (r.head(4) !== 8n) throw fieldError("manifest array length");
   const schema = r.text(SCHEMA_MAX, () => new ManifestError("schema", "unsupported cas manifest schema"));
   if (schema !== CAS_SCHEMA) throw new ManifestError("schema", "unsupported cas manifest schema");
   const epoch = r.text(CAS_EPOCH_MAX, () => fieldError(`epoch longer than ${CAS_EPOCH_MAX} bytes`));
-  const chunkBytes = r.head(0);
-  const payloadBytes = r.head(0);
+  // Sizes past 2^53 cannot be right; as numbers they only ever fail the checks that follow.
+  const chunkBytes = Number(r.head(0));
+  const payloadBytes = Number(r.head(0));
   const payloadSha256 = r.fixed(32, "expected 32-byte digest");
   const count = r.head(4);
-  if (count > maxChunks) throw fieldError(`chunk count ${count} over the limit of ${maxChunks}`);
+  if (count > BigInt(maxChunks)) throw fieldError(`chunk count ${count} over the limit of ${maxChunks}`);
   const chunks: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) chunks.push(r.fixed(32, "expected 32-byte digest"));
+  for (let i = 0n; i < count; i++) chunks.push(r.fixed(32, "expected 32-byte digest"));
   let delta: CasDelta | null = null;
   const dk = r.kind();
   if (dk === 7) r.pos += 1;
   else if (dk === 4) {
-    if (r.head(4) !== 2) throw fieldError("delta array length");
+    if (r.head(4) !== 2n) throw fieldError("delta array length");
     const baseEpoch = r.text(CAS_EPOCH_MAX, () => fieldError(`delta base epoch longer than ${CAS_EPOCH_MAX} bytes`));
     delta = { baseEpoch, baseSha256: r.fixed(32, "expected 32-byte digest") };
   } else throw fieldError("delta field type");
