@@ -78,6 +78,41 @@ export function loadBundle(dir: string, limits: CasLimits, what = "bundle"): Loa
   return { dir, manifestBytes, manifest: m, signedPrefix: decoded.signedPrefix, chunks };
 }
 
+export interface BuiltBundle {
+  manifest: CasManifest;
+  bytes: Buffer;
+  chunks: Chunk[];
+  publicKey: Buffer;
+}
+
+/** The bundle in memory (pack writes it; tests and benches use it as is). */
+export function buildBundle(epoch: string, payload: Buffer, chunkBytes: number, base: Pick<LoadedBundle, "manifest" | "chunks"> | null, seed: Uint8Array, limits: CasLimits): BuiltBundle {
+  const chunks = chunkPayload(payload, chunkBytes);
+  if (chunks.length === 0) throw new CasToolError("payload produced zero chunks", EXIT_USAGE);
+  if (chunks.length > limits.chunksMax) {
+    throw new CasToolError(`CAS manifest capacity exceeded: ${chunks.length} chunks > ${limits.chunksMax} (use larger --chunk-bytes)`, EXIT_USAGE);
+  }
+  const h = createHash("sha256");
+  if (base) for (const c of base.chunks) h.update(c.data);
+  h.update(payload);
+  const manifest: CasManifest = {
+    epoch,
+    chunkBytes,
+    payloadBytes: chunks.length * chunkBytes,
+    payloadSha256: h.digest(),
+    chunks: chunks.map((c) => c.digest),
+    delta: base ? { baseEpoch: base.manifest.epoch, baseSha256: base.manifest.payloadSha256 } : null,
+    signature: null,
+  };
+  const key = privateKeyFromSeed(seed);
+  manifest.signature = sign(null, signingPayload(manifest), key);
+  const bytes = Buffer.from(encodeManifest(manifest));
+  if (bytes.length > limits.manifestBytesMax) {
+    throw new CasToolError(`CAS manifest capacity exceeded: ${bytes.length} bytes > ${limits.manifestBytesMax}`, EXIT_USAGE);
+  }
+  return { manifest, bytes, chunks, publicKey: rawPublicKey(key) };
+}
+
 export interface PackOptions {
   epoch: string;
   input: string;
@@ -137,32 +172,11 @@ export function pack(o: PackOptions): PackResult {
       throw new CasToolError(`delta base chunk_bytes ${base.manifest.chunkBytes} does not match template ${chunkBytes}`, EXIT_USAGE);
     }
   }
-  const chunks = chunkPayload(payload, chunkBytes);
-  if (chunks.length === 0) throw new CasToolError("payload produced zero chunks", EXIT_USAGE);
-  if (chunks.length > o.limits.chunksMax) {
-    throw new CasToolError(`CAS manifest capacity exceeded: ${chunks.length} chunks > ${o.limits.chunksMax} (use larger --chunk-bytes)`, EXIT_USAGE);
-  }
-  const h = createHash("sha256");
-  if (base) for (const c of base.chunks) h.update(c.data);
-  h.update(payload);
-  const manifest: CasManifest = {
-    epoch: o.epoch,
-    chunkBytes,
-    payloadBytes: chunks.length * chunkBytes,
-    payloadSha256: h.digest(),
-    chunks: chunks.map((c) => c.digest),
-    delta: base ? { baseEpoch: base.manifest.epoch, baseSha256: base.manifest.payloadSha256 } : null,
-    signature: null,
-  };
-  const key = privateKeyFromSeed(seed);
+  const built = buildBundle(o.epoch, payload, chunkBytes, base, seed, o.limits);
   seed.fill(0);
-  manifest.signature = sign(null, signingPayload(manifest), key);
-  const bytes = Buffer.from(encodeManifest(manifest));
-  if (bytes.length > o.limits.manifestBytesMax) {
-    throw new CasToolError(`CAS manifest capacity exceeded: ${bytes.length} bytes > ${o.limits.manifestBytesMax}`, EXIT_USAGE);
-  }
+  const { manifest, bytes, chunks } = built;
   writeBundle(o.outDir, bytes, chunks, o.force === true, o.onProgress);
-  const pub = rawPublicKey(key);
+  const pub = built.publicKey;
   return {
     dir: o.outDir,
     epoch: o.epoch,

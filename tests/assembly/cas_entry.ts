@@ -100,3 +100,56 @@ export function manifest(ptr: usize, len: i32, maxChunks: i32): i32 {
     ',"signedPrefix":' + m.signedPrefix.toString() + "}",
   );
 }
+
+// ---- the /updates store (assembly/cas/store.ts), driven without the namespace ----------------
+
+import { CasConfig, CasStore } from "../../assembly/cas/store";
+import { committedChunks, statusCbor, statusLines, storeStatus } from "../../assembly/cas/status";
+
+let store: CasStore = new CasStore(new CasConfig());
+
+export function casNew(chunkBytesMax: i32, chunksMax: i32, manifestBytesMax: i32, storeBytes: i32, epochsMax: i32, delta: i32, reinstall: i32): void {
+  const c = new CasConfig();
+  c.chunkBytesMax = chunkBytesMax;
+  c.chunksMax = chunksMax;
+  c.manifestBytesMax = manifestBytesMax;
+  c.storeBytes = storeBytes;
+  c.epochsMax = epochsMax;
+  c.deltaEnabled = delta != 0;
+  c.allowReinstall = reinstall != 0;
+  store = new CasStore(c);
+}
+
+/** Adds the 32-byte public key at IN. */
+export function casKey(): void {
+  const k = new Uint8Array(32);
+  memory.copy(k.dataStart, IN, 32);
+  store.cfg.keys.push(k);
+}
+
+function strings(a: string[]): string {
+  let s = "[";
+  for (let i = 0; i < a.length; i++) s += (i > 0 ? "," : "") + q(a[i]);
+  return s + "]";
+}
+
+/** kind 0: chunk, 1: manifest. IN = epoch ‖ name ‖ data. {"err":kind,"message":…,"logs":[…]}. */
+export function casWrite(kind: i32, epochLen: i32, nameLen: i32, dataLen: i32): i32 {
+  const en = String.UTF8.decodeUnsafe(IN, <usize>epochLen);
+  const name = String.UTF8.decodeUnsafe(IN + <usize>epochLen, <usize>nameLen);
+  const data = IN + <usize>(epochLen + nameLen);
+  const err = kind == 0 ? store.writeChunk(en, name, data, dataLen) : store.writeManifest(en, data, dataLen);
+  const logs = strings(store.logs);
+  store.logs = [];
+  return put('{"err":' + (err == null ? "0" : err.kind.toString()) + ',"message":' + q(err == null ? "" : err.message) + ',"logs":' + logs + "}");
+}
+
+/** IN = epoch. {"status":[…],"cbor":"hex","chunks":[…],"store":[…],"used":n} */
+export function casStatus(epochLen: i32): i32 {
+  const en = String.UTF8.decodeUnsafe(IN, <usize>epochLen);
+  const c = statusCbor(store, en);
+  return put(
+    '{"status":' + strings(statusLines(store, en)) + ',"cbor":"' + hex(c.dataStart, c.length) + '","chunks":' + strings(committedChunks(store, en)) +
+    ',"store":' + strings(storeStatus(store)) + ',"used":' + store.used.toString() + ',"epochs":' + strings(store.epochNames()) + "}",
+  );
+}

@@ -3,7 +3,8 @@
 // sources as out/cohesix.wasm).
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,6 +20,44 @@ interface RawExports {
   verify(pub: number, sig: number, msg: number, msgLen: number): number;
   cborSkip(ptr: number, len: number, maxDepth: number): number;
   manifest(ptr: number, len: number, maxChunks: number): number;
+  casNew(chunkBytesMax: number, chunksMax: number, manifestBytesMax: number, storeBytes: number, epochsMax: number, delta: number, reinstall: number): void;
+  casKey(): void;
+  casWrite(kind: number, epochLen: number, nameLen: number, dataLen: number): number;
+  casStatus(epochLen: number): number;
+}
+
+export interface StoreLimits {
+  chunkBytesMax: number;
+  chunksMax: number;
+  manifestBytesMax: number;
+  storeBytes: number;
+  epochsMax: number;
+  delta: boolean;
+  reinstall: boolean;
+}
+
+/** A write's outcome: err 0 = OK, else CE_* of assembly/cas/store.ts; logs = lines it logged. */
+export interface StoreWrite {
+  err: number;
+  message: string;
+  logs: string[];
+}
+
+export interface StoreView {
+  status: string[];
+  cbor: string;
+  chunks: string[];
+  store: string[];
+  used: number;
+  epochs: string[];
+}
+
+/** The guest's /updates store, driven directly (a fresh one per reset()). */
+export interface CasStoreWasm {
+  reset(limits: StoreLimits, keys: Uint8Array[]): void;
+  chunk(epoch: string, name: string, data: Uint8Array): StoreWrite;
+  manifest(epoch: string, data: Uint8Array): StoreWrite;
+  view(epoch: string): StoreView;
 }
 
 export interface GuestManifest {
@@ -46,19 +85,43 @@ export interface CasWasm {
   verify(pub: Uint8Array, sig: Uint8Array, msg: Uint8Array): boolean;
   cborSkip(input: Uint8Array, maxDepth: number): CborSkip;
   manifest(input: Uint8Array, maxChunks: number): GuestManifest;
+  store: CasStoreWasm;
 }
 
-/** Compiles the entry to out/test/cas-<tag>.wasm (a tag per test file: vitest runs files in parallel). */
+/** A digest of every AssemblyScript source the entry can reach, so a build is reused only while current. */
+function sourceDigest(): string {
+  const h = createHash("sha256");
+  const walk = (d: string): void => {
+    for (const f of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(d, f.name);
+      if (f.isDirectory()) walk(p);
+      else if (f.name.endsWith(".ts") || f.name.endsWith(".json")) h.update(p).update(readFileSync(p));
+    }
+  };
+  walk(join(ROOT, "assembly"));
+  walk(join(ROOT, "tests/assembly"));
+  return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * Compiles the entry once per source state to out/test/cas-<digest>.wasm: the CAS test files share
+ * it (asc takes most of a minute on a loaded 2-core machine). `tag` names the temporary output, so
+ * files compiling at the same moment never write the same path; the rename is atomic.
+ */
 export async function loadCasWasm(tag: string): Promise<CasWasm> {
   const outDir = join(ROOT, "out/test");
   mkdirSync(outDir, { recursive: true });
-  const outFile = join(outDir, `cas-${tag}.wasm`);
-  const asc = spawnSync(
-    join(ROOT, "node_modules/.bin/asc"),
-    ["--config", "tests/assembly/cas_asconfig.json", "--target", "release", "--outFile", outFile],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (asc.status !== 0) throw new Error(`asc failed (${asc.status}):\n${asc.stderr}`);
+  const outFile = join(outDir, `cas-${sourceDigest()}.wasm`);
+  if (!existsSync(outFile)) {
+    const tmp = join(outDir, `cas-${tag}-${process.pid}.tmp.wasm`);
+    const asc = spawnSync(
+      join(ROOT, "node_modules/.bin/asc"),
+      ["--config", "tests/assembly/cas_asconfig.json", "--target", "release", "--outFile", tmp],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    if (asc.status !== 0) throw new Error(`asc failed (${asc.status}):\n${asc.stderr}`);
+    renameSync(tmp, outFile);
+  }
   const imports = {
     env: {
       abort(_msg: number, _file: number, line: number, col: number): never {
@@ -103,6 +166,31 @@ export async function loadCasWasm(tag: string): Promise<CasWasm> {
     manifest(input, maxChunks) {
       put(input);
       return json<GuestManifest>(x.manifest(IN, input.length, maxChunks));
+    },
+    store: {
+      reset(l, keys) {
+        x.casNew(l.chunkBytesMax, l.chunksMax, l.manifestBytesMax, l.storeBytes, l.epochsMax, l.delta ? 1 : 0, l.reinstall ? 1 : 0);
+        for (const k of keys) {
+          put(k);
+          x.casKey();
+        }
+      },
+      chunk(epoch, name, data) {
+        const e = Buffer.from(epoch);
+        const n = Buffer.from(name);
+        put(Buffer.concat([e, n, data]));
+        return json<StoreWrite>(x.casWrite(0, e.length, n.length, data.length));
+      },
+      manifest(epoch, data) {
+        const e = Buffer.from(epoch);
+        put(Buffer.concat([e, data]));
+        return json<StoreWrite>(x.casWrite(1, e.length, 0, data.length));
+      },
+      view(epoch) {
+        const e = Buffer.from(epoch);
+        put(e);
+        return json<StoreView>(x.casStatus(e.length));
+      },
     },
   };
 }
