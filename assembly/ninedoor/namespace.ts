@@ -2,6 +2,7 @@
 // Secure9P later) goes through. Lookups validate the whole path before walking it.
 
 import {
+  CAS_ENABLE,
   LIFECYCLE_AUTO_ONLINE,
   LIFECYCLE_INITIAL_STATE,
   MANIFEST_SHA256,
@@ -26,6 +27,7 @@ import { ExportDir, Exports } from "./export";
 import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
 import { CAT_NS, INFO, Trace, TraceCtl, TraceEvents, TraceStatus, WARN } from "../trace/trace";
 import { KmesgFile } from "../trace/kmesg";
+import { Updates, UpdatesDir } from "./providers/updates";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {
@@ -45,6 +47,7 @@ export class Namespace {
   scheduler: Scheduler = new Scheduler(this.queenLog);
   leases: Leases = new Leases(this.queenLog);
   exports: Exports = new Exports(this.queenLog, this.journal);
+  updates: Updates = new Updates(this.queenLog);
 
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
@@ -106,6 +109,7 @@ export class Namespace {
     trace.add(new TraceEvents(this.trace));
     trace.add(new TraceStatus(this.trace));
     this.root.add(new KmesgFile());
+    if (CAS_ENABLE != 0) this.root.add(new UpdatesDir(this.updates));
 
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);
   }
@@ -143,9 +147,10 @@ export class Namespace {
   /** Appends one record to a file, enforcing its mode; every attempt is journalled. */
   append(path: string, payload: string, who: Caller): NsError | null {
     const err = this.appendUnjournalled(path, payload, who);
-    // Replay requests are not themselves replayed, and telemetry is data, not control.
-    if (!path.startsWith("/replay/") && !path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.journal.record(path, payload, who, err);
-    if (!path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.trace.emit(err == null ? INFO : WARN, CAT_NS, "write path=" + path + " role=" + who.role + (err == null ? " outcome=ok" : " outcome=err error=" + err.reason + "/" + err.detail));
+    // Replay requests are not themselves replayed; telemetry and update bundles are data, not control.
+    const data = path.endsWith("/telemetry") || path.indexOf("/seg/") >= 0 || path.startsWith("/updates/");
+    if (!path.startsWith("/replay/") && !data) this.journal.record(path, payload, who, err);
+    if (!data) this.trace.emit(err == null ? INFO : WARN, CAT_NS, "write path=" + path + " role=" + who.role + (err == null ? " outcome=ok" : " outcome=err error=" + err.reason + "/" + err.detail));
     return err;
   }
 

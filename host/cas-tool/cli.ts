@@ -11,6 +11,8 @@ import { CasToolError, EXIT_OK, EXIT_USAGE } from "./errors.js";
 import { keygen, parsePublicKey } from "./keys.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { progress } from "./progress.js";
+import { uploadCommand } from "./upload_cli.js";
+import { MANIFEST } from "../generated/manifest.js";
 
 type Out = { json: boolean };
 
@@ -85,7 +87,51 @@ async function run(argv: string[]): Promise<number> {
         emit(a, `cas-tool: bundle ${r.dir} ok (epoch=${r.epoch} kind=${r.kind} chunks=${r.chunks} payload_sha256=${r.payloadSha256} key=${r.keyFingerprint})`, { ...r });
       }),
     )
-    .demandCommand(1, "name a command: keygen, pack or verify")
+    .command(
+      "upload",
+      "send a bundle to a hive's /updates: chunks first, then the manifest; resumes where a previous run stopped",
+      (y) =>
+        y
+          .option("bundle", { type: "string", demandOption: true, describe: "bundle directory" })
+          .option("transport", { choices: ["tcp", "mock", "qemu"] as const, default: "tcp" as const, describe: "where the hive is (mock/qemu: start one in this process, for demos and tests)" })
+          .option("protocol", { choices: ["console", "9p"] as const, default: "console" as const, describe: "console (b64: ECHO segments) or Secure9P (larger records; needs --ticket)" })
+          .option("host", { type: "string", default: "127.0.0.1" })
+          .option("port", { type: "number", default: MANIFEST.network.console_port })
+          .option("auth-token", { type: "string", describe: "console AUTH token: literal, env:NAME or file:/path (default env COH_AUTH_TOKEN, then the manifest's)" })
+          .option("ticket", { type: "string", describe: "queen ticket: env:NAME, file:/path or literal (required for 9P)" })
+          .option("rest-url", { type: "string", describe: "hive-gateway URL: upload over REST instead" })
+          .option("rest-auth-token", { type: "string", describe: "gateway request token: env:NAME, file:/path or literal" })
+          .option("record-bytes", { type: "number", describe: "largest record to send (default: the console's echo_max, or the guest's 9P line bound)" }),
+      async (a) => {
+        const bar = progress("upload", { quiet: a.quiet, minItems: 1 });
+        try {
+          const r = await uploadCommand({
+            bundle: a.bundle,
+            transport: a.transport,
+            protocol: a.protocol,
+            host: a.host,
+            port: a.port,
+            authToken: a["auth-token"],
+            ticket: a.ticket,
+            restUrl: a["rest-url"],
+            restAuthToken: a["rest-auth-token"],
+            recordBytes: a["record-bytes"],
+            // A bar only when there is something to watch (more than a few records).
+            onProgress: (sent, total) => (total > 4096 ? bar.update(sent, total) : undefined),
+          });
+          bar.done();
+          emit(
+            a,
+            `cas-tool: uploaded update epoch=${r.epoch} state=${r.state} chunks_sent=${r.chunksSent} chunks_skipped=${r.chunksSkipped} bytes=${r.bytesSent} resumed_bytes=${r.resumedBytes} records=${r.records} ms=${r.ms}`,
+            { ...r },
+          );
+        } catch (e) {
+          bar.done();
+          code = fail(a.json, e);
+        }
+      },
+    )
+    .demandCommand(1, "name a command: keygen, pack, verify or upload")
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
