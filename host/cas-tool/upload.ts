@@ -4,7 +4,7 @@
 // a status read first says which chunks the guest holds and how far a partial chunk or manifest
 // got, and only the rest is sent, so a re-run after a crash (kill -9 included) duplicates nothing.
 
-import type { NamespaceClient } from "../sdk/ns.js";
+import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
 import { b64ChunkBytes } from "../sdk/upload.js";
 import { type LoadedBundle } from "./bundle.js";
 import { CasToolError, EXIT_REFUSED } from "./errors.js";
@@ -60,7 +60,13 @@ async function sendRecords(ns: NamespaceClient, path: string, data: Uint8Array, 
   let records = 0;
   for (let off = 0; off < data.length; off += per) {
     const piece = data.subarray(off, Math.min(data.length, off + per));
-    await ns.append(path, "b64:" + Buffer.from(piece).toString("base64"));
+    try {
+      await ns.append(path, "b64:" + Buffer.from(piece).toString("base64"));
+    } catch (e) {
+      // The guest's word on this bundle: final for this run (a re-run resends only what is missing).
+      if (e instanceof NsRefusal) throw new CasToolError(`refused at ${path}: ${e.line ?? e.message}`, EXIT_REFUSED);
+      throw e;
+    }
     records++;
     tick(piece.length);
   }
@@ -95,7 +101,13 @@ export async function uploadBundle(ns: NamespaceClient, b: LoadedBundle, o: Uplo
   }
   if (!manifestHeld) {
     result.resumedBytes += before.manifestPendingBytes;
-    result.records += await sendRecords(ns, `/updates/${epoch}/manifest.cbor`, b.manifestBytes.subarray(before.manifestPendingBytes), per, tick);
+    try {
+      result.records += await sendRecords(ns, `/updates/${epoch}/manifest.cbor`, b.manifestBytes.subarray(before.manifestPendingBytes), per, tick);
+    } catch (e) {
+      // 9P carries only an errno: the guest's reason is in the epoch's status.
+      if (e instanceof CasToolError) throw new CasToolError(`${e.message} (last_error=${(await guestView(ns, epoch)).lastError})`, e.exitCode);
+      throw e;
+    }
   }
   const after = await guestView(ns, epoch);
   result.state = after.state;
