@@ -101,7 +101,8 @@ async function run(argv: string[]): Promise<number> {
           .option("ticket", { type: "string", describe: "queen ticket: env:NAME, file:/path or literal (required for 9P)" })
           .option("rest-url", { type: "string", describe: "hive-gateway URL: upload over REST instead" })
           .option("rest-auth-token", { type: "string", describe: "gateway request token: env:NAME, file:/path or literal" })
-          .option("record-bytes", { type: "number", describe: "largest record to send (default: the console's echo_max, or the guest's 9P line bound)" }),
+          .option("record-bytes", { type: "number", describe: "largest record to send (default: the console's echo_max, or the guest's 9P line bound)" })
+          .option("timeout-ms", { type: "number", default: 30_000, describe: "reply timeout per record (the manifest's last one waits for the guest's signature check)" }),
       async (a) => {
         const bar = progress("upload", { quiet: a.quiet, minItems: 1 });
         try {
@@ -116,6 +117,7 @@ async function run(argv: string[]): Promise<number> {
             restUrl: a["rest-url"],
             restAuthToken: a["rest-auth-token"],
             recordBytes: a["record-bytes"],
+            timeoutMs: a["timeout-ms"],
             // A bar only when there is something to watch (more than a few records).
             onProgress: (sent, total) => (total > 4096 ? bar.update(sent, total) : undefined),
           });

@@ -40,6 +40,7 @@ export interface UploadArgs {
   restUrl?: string;
   restAuthToken?: string;
   recordBytes?: number;
+  timeoutMs?: number;
   onProgress?: (sent: number, total: number) => void;
 }
 
@@ -62,6 +63,9 @@ export async function uploadCommand(a: UploadArgs): Promise<UploadResult> {
       restUrl: a.restUrl,
       restToken: secret(a.restAuthToken, "--rest-auth-token"),
       tool: "cas-tool",
+      // The manifest's last record waits for an Ed25519 verify and the payload hash in the guest:
+      // far longer than a console round trip on an emulated or loaded machine.
+      timeoutMs: a.timeoutMs ?? 30_000,
     });
   } catch (e) {
     if (e instanceof RestUnavailableError) throw new CasToolError(`--rest-url: ${e.message}`, EXIT_USAGE);
