@@ -6,7 +6,7 @@
 // the first error sticks in `err` (+ a short `reason`), every later call is a no-op that returns a
 // zero value, so a decoder can read a whole structure and check `ok()` where it matters.
 
-import { validUtf8 } from "../console/utf8";
+import { validUtf8 } from "../text/utf8";
 
 export enum CborErr {
   None = 0,

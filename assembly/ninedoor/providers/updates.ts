@@ -21,7 +21,11 @@ import {
 import { CasConfig, CasError, CasStore, CE_BUFFER_FULL, CE_INVALID, CE_INVALID_PATH, CE_PERMISSION, CE_STORE_FULL, validChunkName, validEpoch } from "../../cas/store";
 import { committedChunks, statusCbor, statusLines, storeStatus } from "../../cas/status";
 import { LogFile } from "../files";
-import { Caller, Dir, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
+import { Caller, Dir, F_CONTROL, F_DATA, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
+import { RoleViews } from "../access";
+import { Provider } from "../devtab";
+import { CAS_ENABLE } from "../../generated/manifest";
+import { E_BUFFER_FULL, E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_NOT_FOUND } from "../../generated/protocol";
 import { kprint } from "../../trace/kmesg";
 import { base64 } from "../../text/base64";
 
@@ -89,13 +93,12 @@ export function segmentBytes(line: string): Uint8Array | null {
 }
 
 function nsErrorOf(e: CasError): NsError {
-  const detail =
-    e.kind == CE_INVALID_PATH ? "invalid-path" : e.kind == CE_PERMISSION ? "denied" : e.kind == CE_BUFFER_FULL || e.kind == CE_STORE_FULL ? "buffer-full" : "invalid-payload";
-  const reason = e.kind == CE_STORE_FULL ? "quota" : "policy";
-  return new NsError(reason, detail, e.message);
+  const code =
+    e.kind == CE_INVALID_PATH ? E_INVALID_PATH : e.kind == CE_PERMISSION ? E_DENIED : e.kind == CE_BUFFER_FULL || e.kind == CE_STORE_FULL ? E_BUFFER_FULL : E_INVALID_PAYLOAD;
+  return new NsError(code, e.message);
 }
 
-const NOT_READY = new NsError("policy", "invalid-path", "not committed");
+const NOT_READY = new NsError(E_NOT_FOUND, "not committed");
 
 /** The original's data lines: one `b64:` line if it fits 256 characters, else lines of ≤ 252 base64 characters. */
 function dataLines(b: Uint8Array): string[] {
@@ -113,7 +116,7 @@ export class Updates {
 
   write(isManifest: bool, epoch: string, chunk: string, line: string): NsError | null {
     const b = segmentBytes(line);
-    if (b == null) return new NsError("policy", "invalid-payload", "segment is not valid base64 after b64:");
+    if (b == null) return new NsError(E_INVALID_PAYLOAD, "segment is not valid base64 after b64:");
     const err = isManifest ? this.store.writeManifest(epoch, b.dataStart, b.length) : this.store.writeChunk(epoch, chunk, b.dataStart, b.length);
     this.flush();
     return err == null ? null : nsErrorOf(err!);
@@ -148,7 +151,7 @@ abstract class BytesView extends File {
 
 class ChunkFile extends BytesView {
   constructor(private u: Updates, private epoch: string, name: string) {
-    super(name, MODE_QUEEN_AO);
+    super(name, MODE_QUEEN_AO, F_DATA); // bundle bytes: neither journalled nor traced
   }
   data(): Uint8Array | null {
     return this.u.store.chunkData(this.name);
@@ -160,7 +163,7 @@ class ChunkFile extends BytesView {
 
 class ManifestFile extends BytesView {
   constructor(private u: Updates, private epoch: string) {
-    super("manifest.cbor", MODE_QUEEN_AO);
+    super("manifest.cbor", MODE_QUEEN_AO, F_DATA);
   }
   data(): Uint8Array | null {
     const e = this.u.store.epoch(this.epoch);
@@ -173,7 +176,7 @@ class ManifestFile extends BytesView {
 
 class StatusCborFile extends BytesView {
   constructor(private u: Updates, private epoch: string) {
-    super("status.cbor", MODE_RO);
+    super("status.cbor", MODE_RO, F_CONTROL);
   }
   data(): Uint8Array | null {
     return statusCbor(this.u.store, this.epoch);
@@ -182,7 +185,7 @@ class StatusCborFile extends BytesView {
 
 class EpochStatus extends File {
   constructor(private u: Updates, private epoch: string) {
-    super("status", MODE_RO);
+    super("status", MODE_RO, F_CONTROL);
   }
   read(): string[] {
     return statusLines(this.u.store, this.epoch);
@@ -191,7 +194,7 @@ class EpochStatus extends File {
 
 class StoreStatus extends File {
   constructor(private u: Updates) {
-    super("status", MODE_RO);
+    super("status", MODE_RO, F_CONTROL);
   }
   read(): string[] {
     return storeStatus(this.u.store);
@@ -241,5 +244,15 @@ export class UpdatesDir extends Dir {
   find(name: string): Node | null {
     if (name == "status") return this.status;
     return validEpoch(name) ? new EpochDir(this.u, name) : null;
+  }
+}
+
+/** The devtab row: /updates when [cas] enable = 1; queen-only (no role view names it). */
+export class UpdatesProvider extends Provider {
+  constructor(private u: Updates) {
+    super();
+  }
+  mount(root: Dir, views: RoleViews): void {
+    if (CAS_ENABLE != 0) root.add(new UpdatesDir(this.u));
   }
 }
