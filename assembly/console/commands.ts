@@ -162,6 +162,8 @@ export class Commands {
     const l = this.ns.lookupFile(path);
     if (l.error != null) return this.nsErr(out, lbl, path, l.error!);
     const f = l.node as File;
+    const unreadable = f.readError();
+    if (unreadable != null) return this.nsErr(out, lbl, path, unreadable);
     // One read serves the size check, the quota charge and the reply (files build lines on demand).
     const lines = f.read();
     const body = verb == "cat" && f.catShowsBody();

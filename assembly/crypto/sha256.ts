@@ -16,7 +16,8 @@ const W = new StaticArray<u32>(64);
 const H = new StaticArray<u32>(8);
 const BLOCK = new StaticArray<u8>(64);
 
-function compress(block: usize): void {
+/** One 64-byte block into `H` (exported with its state so a streaming digest can share it). */
+export function sha256Compress(H: StaticArray<u32>, block: usize): void {
   for (let t = 0; t < 16; t++) W[t] = bswap<u32>(load<u32>(block + <usize>(t * 4)));
   for (let t = 16; t < 64; t++) {
     const a = W[t - 15];
@@ -40,7 +41,7 @@ export function sha256(ptr: usize, len: usize, out: usize): void {
   H[4] = 0x510e527f; H[5] = 0x9b05688c; H[6] = 0x1f83d9ab; H[7] = 0x5be0cd19;
   let off: usize = 0;
   while (len - off >= 64) {
-    compress(ptr + off);
+    sha256Compress(H, ptr + off);
     off += 64;
   }
   const blk = changetype<usize>(BLOCK);
@@ -49,12 +50,12 @@ export function sha256(ptr: usize, len: usize, out: usize): void {
   store<u8>(blk + rest, 0x80);
   memory.fill(blk + rest + 1, 0, 63 - rest);
   if (rest >= 56) {
-    compress(blk);
+    sha256Compress(H, blk);
     memory.fill(blk, 0, 64);
   }
   const bits = <u64>len * 8;
   store<u64>(blk + 56, bswap<u64>(bits));
-  compress(blk);
+  sha256Compress(H, blk);
   for (let i = 0; i < 8; i++) store<u32>(out + <usize>(i * 4), bswap<u32>(H[i]));
 }
 

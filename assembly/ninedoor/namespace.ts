@@ -24,6 +24,7 @@ import { ScheduleProvider, Scheduler } from "./providers/schedule";
 import { SidecarViews } from "./providers/sidecars";
 import { TelemetryProvider, TelemetryStore } from "./providers/telemetry";
 import { TraceProvider } from "./providers/trace";
+import { Updates, UpdatesProvider } from "./providers/updates";
 import { WorkersProvider, WorkerTable } from "./providers/workers";
 import { CAT_NS, INFO, Trace, WARN } from "../trace/trace";
 
@@ -45,6 +46,7 @@ export class Namespace {
   scheduler: Scheduler = new Scheduler(this.queenLog);
   leases: Leases = new Leases(this.queenLog);
   exports: Exports = new Exports(this.queenLog, this.journal);
+  updates: Updates = new Updates(this.queenLog);
 
   views: RoleViews = new RoleViews();
   devtab: Devtab = new Devtab([]); // replaced by the table below
@@ -71,6 +73,7 @@ export class Namespace {
       new TraceProvider(this.trace),
       new KmesgProvider(),
       new SidecarViews(),
+      new UpdatesProvider(this.updates),
     ]);
     this.devtab.mount(this.root, this.views);
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);

@@ -149,6 +149,11 @@ export abstract class File extends Node {
   bytes(): Uint8Array | null {
     return null;
   }
+
+  /** Why this file cannot be read right now (an update chunk not yet committed), or null. */
+  readError(): NsError | null {
+    return null;
+  }
 }
 
 /** Raw bytes per `b64:` line of a binary file's text view (64 base64 characters). */

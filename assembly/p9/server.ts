@@ -335,6 +335,8 @@ export class P9Session {
     if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
     // Binary files are served as their bytes; line files as their lines joined by "\n".
     const file = l.node as File;
+    const unreadable = file.readError();
+    if (unreadable != null) return this.fail(m.tag, ENOENT, unreadable.error);
     const raw = file.bytes();
     let base: usize = 0;
     let total: u64 = 0;

@@ -148,6 +148,18 @@ export const SCHEMA: Record<string, SectionSpec> = {
     mcp_concurrency: int(1, 256, "hive-gateway MCP requests in flight at once (past it: 429)"),
     mcp_timeout_ms: int(1000, 600_000, "hive-gateway MCP tool call time limit"),
   },
+  cas: {
+    enable: int(0, 1, "serve /updates (signed CAS update bundles, docs/CAS.md)"),
+    chunk_bytes_max: int(16, 1 << 20, "largest chunk a manifest may declare (its chunk_bytes)"),
+    chunks_max: int(1, 1024, "chunk digests one manifest may list"),
+    manifest_bytes_max: int(256, 65536, "bytes of one manifest.cbor"),
+    store_bytes: int(1024, 8 << 20, "bytes of chunks and manifests held across all epochs (a full store refuses writes)"),
+    epochs_max: int(1, 256, "epochs /updates holds at once"),
+    quarantine_max: int(1, 64, "quarantined chunks remembered in /updates/status (oldest dropped)"),
+    delta_enable: int(0, 1, "accept delta manifests (a base epoch's chunks + new ones)"),
+    allow_reinstall: int(0, 1, "accept an epoch not above the highest accepted one (1) or refuse it (0: rollback protection)"),
+    signing_public_keys: str(259, "Ed25519 public keys that may sign manifests: 1..4 comma-separated 64-hex keys (rotation: any one verifies); never a private key", /^[0-9a-f]{64}(,[0-9a-f]{64}){0,3}$/),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -312,6 +324,14 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   // The longest bundle path, /queen/export/lora_jobs/<id>/telemetry.cbor, must leave room for an id.
   if ((c.path_max as number) < 47) {
     errors.push({ path: "console.path_max", message: "console.path_max must be >= 47 so an export job id of 8 characters stays reachable" });
+  }
+  const cas = m.cas;
+  if ((cas.store_bytes as number) < (cas.chunk_bytes_max as number)) {
+    errors.push({ path: "cas.store_bytes", message: "cas.store_bytes must hold at least one chunk of cas.chunk_bytes_max" });
+  }
+  // A manifest of chunks_max digests: ~80 bytes of fixed items, 34 per digest, 66 for the signature.
+  if ((cas.manifest_bytes_max as number) < 150 + 34 * (cas.chunks_max as number)) {
+    errors.push({ path: "cas.manifest_bytes_max", message: `cas.manifest_bytes_max must be >= ${150 + 34 * (cas.chunks_max as number)} to hold a manifest of cas.chunks_max digests` });
   }
   const co = m.cohsh;
   if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {

@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "78618dda1aa352186315183a1e905cad2984c76ca46bdc386507909bbd2fead1"
+MANIFEST_SHA256: Final[str] = "ad970aaf07e92c94bff07d2085fafca226ed32b343fffc4a5e880971ac2f1d92"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "f46474d801244b768edf3ab3d1852410a26ed55be2f5ef6cc281a2ed5deeb5a5"
+COHSH_POLICY_SHA256: Final[str] = "e4fd3535dd069e694976767431cea148f70ac94e959313416dd21998a92db964"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -100,6 +100,16 @@ GATEWAY_MCP_REQUEST_MAX_BYTES: Final[int] = 8192
 GATEWAY_MCP_RESPONSE_MAX_BYTES: Final[int] = 16384
 GATEWAY_MCP_CONCURRENCY: Final[int] = 16
 GATEWAY_MCP_TIMEOUT_MS: Final[int] = 30000
+CAS_ENABLE: Final[int] = 1
+CAS_CHUNK_BYTES_MAX: Final[int] = 65536
+CAS_CHUNKS_MAX: Final[int] = 64
+CAS_MANIFEST_BYTES_MAX: Final[int] = 4096
+CAS_STORE_BYTES: Final[int] = 4194304
+CAS_EPOCHS_MAX: Final[int] = 16
+CAS_QUARANTINE_MAX: Final[int] = 8
+CAS_DELTA_ENABLE: Final[int] = 1
+CAS_ALLOW_REINSTALL: Final[int] = 0
+CAS_SIGNING_PUBLIC_KEYS: Final[str] = "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6"
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -244,6 +254,18 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "mcp_response_max_bytes": 16384,
         "mcp_concurrency": 16,
         "mcp_timeout_ms": 30000,
+    },
+    "cas": {
+        "enable": 1,
+        "chunk_bytes_max": 65536,
+        "chunks_max": 64,
+        "manifest_bytes_max": 4096,
+        "store_bytes": 4194304,
+        "epochs_max": 16,
+        "quarantine_max": 8,
+        "delta_enable": 1,
+        "allow_reinstall": 0,
+        "signing_public_keys": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6",
     },
     "network": {
         "ip": "10.0.2.15",

@@ -1,0 +1,258 @@
+// /updates: signed CAS update bundles (docs/CAS.md), queen-only (no other role's view reaches it).
+//   /updates/status                    store-wide: highest accepted epoch, key fingerprints, use, quarantine
+//   /updates/<epoch>/chunks/<sha256>   append the chunk's bytes; read it once committed
+//   /updates/<epoch>/manifest.cbor     append the manifest; read it once verified
+//   /updates/<epoch>/status            the original's 5 lines (+ ours)
+//   /updates/<epoch>/status.cbor       the original's 11-key map
+// Each appended record is one segment, decoded on its own as the original does: `b64:<base64>`
+// or raw bytes (a console ECHO or a 9P line). The store (assembly/cas/store.ts) does the rest.
+
+import {
+  CAS_ALLOW_REINSTALL,
+  CAS_CHUNKS_MAX,
+  CAS_CHUNK_BYTES_MAX,
+  CAS_DELTA_ENABLE,
+  CAS_EPOCHS_MAX,
+  CAS_MANIFEST_BYTES_MAX,
+  CAS_QUARANTINE_MAX,
+  CAS_SIGNING_PUBLIC_KEYS,
+  CAS_STORE_BYTES,
+} from "../../generated/manifest";
+import { CasConfig, CasError, CasStore, CE_BUFFER_FULL, CE_INVALID, CE_INVALID_PATH, CE_PERMISSION, CE_STORE_FULL, validChunkName, validEpoch } from "../../cas/store";
+import { committedChunks, statusCbor, statusLines, storeStatus } from "../../cas/status";
+import { LogFile } from "../files";
+import { Caller, Dir, F_CONTROL, F_DATA, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
+import { RoleViews } from "../access";
+import { Provider } from "../devtab";
+import { CAS_ENABLE } from "../../generated/manifest";
+import { E_BUFFER_FULL, E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_NOT_FOUND } from "../../generated/protocol";
+import { kprint } from "../../trace/kmesg";
+import { base64 } from "../../text/base64";
+
+/** The store's configuration from [cas]. */
+export function casConfig(): CasConfig {
+  const c = new CasConfig();
+  c.chunkBytesMax = CAS_CHUNK_BYTES_MAX;
+  c.chunksMax = CAS_CHUNKS_MAX;
+  c.manifestBytesMax = CAS_MANIFEST_BYTES_MAX;
+  c.storeBytes = CAS_STORE_BYTES;
+  c.epochsMax = CAS_EPOCHS_MAX;
+  c.quarantineMax = CAS_QUARANTINE_MAX;
+  c.deltaEnabled = CAS_DELTA_ENABLE != 0;
+  c.allowReinstall = CAS_ALLOW_REINSTALL != 0;
+  const hexKeys = CAS_SIGNING_PUBLIC_KEYS.split(",");
+  for (let i = 0; i < hexKeys.length; i++) {
+    const k = new Uint8Array(32);
+    for (let j = 0; j < 32; j++) k[j] = <u8>(hexVal(hexKeys[i].charCodeAt(2 * j)) * 16 + hexVal(hexKeys[i].charCodeAt(2 * j + 1)));
+    c.keys.push(k);
+  }
+  return c;
+}
+
+function hexVal(c: i32): i32 {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
+}
+
+function b64Val(c: i32): i32 {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52;
+  if (c == 0x2b) return 62;
+  if (c == 0x2f) return 63;
+  return -1;
+}
+
+/** One segment's bytes: `b64:` + standard base64 (padded, length a multiple of 4), else the raw UTF-8. Null if the base64 is bad. */
+export function segmentBytes(line: string): Uint8Array | null {
+  let s = line;
+  if (s.endsWith("\r\n")) s = s.substring(0, s.length - 2);
+  else if (s.endsWith("\n")) s = s.substring(0, s.length - 1);
+  if (!s.startsWith("b64:")) return Uint8Array.wrap(String.UTF8.encode(s, false));
+  const n = s.length - 4;
+  if (n == 0 || n % 4 != 0) return null;
+  let pad = 0;
+  if (s.charCodeAt(s.length - 1) == 0x3d) pad++;
+  if (s.charCodeAt(s.length - 2) == 0x3d) pad++;
+  const out = new Uint8Array((n / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 4; i < s.length; i += 4) {
+    const last = i + 4 == s.length;
+    const a = b64Val(s.charCodeAt(i));
+    const b = b64Val(s.charCodeAt(i + 1));
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    const c = last && pad == 2 && c2 == 0x3d ? 0 : b64Val(c2);
+    const d = last && pad >= 1 && c3 == 0x3d ? 0 : b64Val(c3);
+    if (a < 0 || b < 0 || c < 0 || d < 0) return null;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = <u8>(v >> 16);
+    if (o < out.length) out[o++] = <u8>((v >> 8) & 0xff);
+    if (o < out.length) out[o++] = <u8>(v & 0xff);
+  }
+  return out;
+}
+
+function nsErrorOf(e: CasError): NsError {
+  const code =
+    e.kind == CE_INVALID_PATH ? E_INVALID_PATH : e.kind == CE_PERMISSION ? E_DENIED : e.kind == CE_BUFFER_FULL || e.kind == CE_STORE_FULL ? E_BUFFER_FULL : E_INVALID_PAYLOAD;
+  return new NsError(code, e.message);
+}
+
+const NOT_READY = new NsError(E_NOT_FOUND, "not committed");
+
+/** The original's data lines: one `b64:` line if it fits 256 characters, else lines of ≤ 252 base64 characters. */
+function dataLines(b: Uint8Array): string[] {
+  const all = base64(b.dataStart, b.length);
+  if (all.length + 4 <= 256) return ["b64:" + all];
+  const out: string[] = [];
+  for (let i = 0; i < all.length; i += 252) out.push("b64:" + all.substring(i, min<i32>(all.length, i + 252)));
+  return out;
+}
+
+/** The provider: owns the store and passes its log lines to the queen log and /kmesg. */
+export class Updates {
+  store: CasStore = new CasStore(casConfig());
+  constructor(private log: LogFile) {}
+
+  write(isManifest: bool, epoch: string, chunk: string, line: string): NsError | null {
+    const b = segmentBytes(line);
+    if (b == null) return new NsError(E_INVALID_PAYLOAD, "segment is not valid base64 after b64:");
+    const err = isManifest ? this.store.writeManifest(epoch, b.dataStart, b.length) : this.store.writeChunk(epoch, chunk, b.dataStart, b.length);
+    this.flush();
+    return err == null ? null : nsErrorOf(err!);
+  }
+
+  private flush(): void {
+    for (let i = 0; i < this.store.logs.length; i++) {
+      this.log.system(this.store.logs[i]);
+      kprint(this.store.logs[i]);
+    }
+    this.store.logs = [];
+  }
+}
+
+abstract class BytesView extends File {
+  abstract data(): Uint8Array | null;
+  read(): string[] {
+    const b = this.data();
+    return b == null ? [] : dataLines(b);
+  }
+  bytes(): Uint8Array | null {
+    return this.data();
+  }
+  summary(): string {
+    const l = this.read();
+    return l.length > 0 ? l[0] : "";
+  }
+  readError(): NsError | null {
+    return this.data() == null ? NOT_READY : null;
+  }
+}
+
+class ChunkFile extends BytesView {
+  constructor(private u: Updates, private epoch: string, name: string) {
+    super(name, MODE_QUEEN_AO, F_DATA); // bundle bytes: neither journalled nor traced
+  }
+  data(): Uint8Array | null {
+    return this.u.store.chunkData(this.name);
+  }
+  append(line: string, who: Caller): NsError | null {
+    return this.u.write(false, this.epoch, this.name, line);
+  }
+}
+
+class ManifestFile extends BytesView {
+  constructor(private u: Updates, private epoch: string) {
+    super("manifest.cbor", MODE_QUEEN_AO, F_DATA);
+  }
+  data(): Uint8Array | null {
+    const e = this.u.store.epoch(this.epoch);
+    return e == null ? null : e.manifestBytes;
+  }
+  append(line: string, who: Caller): NsError | null {
+    return this.u.write(true, this.epoch, "", line);
+  }
+}
+
+class StatusCborFile extends BytesView {
+  constructor(private u: Updates, private epoch: string) {
+    super("status.cbor", MODE_RO, F_CONTROL);
+  }
+  data(): Uint8Array | null {
+    return statusCbor(this.u.store, this.epoch);
+  }
+}
+
+class EpochStatus extends File {
+  constructor(private u: Updates, private epoch: string) {
+    super("status", MODE_RO, F_CONTROL);
+  }
+  read(): string[] {
+    return statusLines(this.u.store, this.epoch);
+  }
+}
+
+class StoreStatus extends File {
+  constructor(private u: Updates) {
+    super("status", MODE_RO, F_CONTROL);
+  }
+  read(): string[] {
+    return storeStatus(this.u.store);
+  }
+}
+
+/** /updates/<e>/chunks: lists committed chunks; any well-formed id can be written. */
+class ChunksDir extends Dir {
+  constructor(private u: Updates, private epoch: string) {
+    super("chunks");
+  }
+  entries(): Node[] {
+    const ids = committedChunks(this.u.store, this.epoch);
+    const out: Node[] = [];
+    for (let i = 0; i < ids.length; i++) out.push(new ChunkFile(this.u, this.epoch, ids[i]));
+    return out;
+  }
+  find(name: string): Node | null {
+    return validChunkName(name) ? new ChunkFile(this.u, this.epoch, name) : null;
+  }
+}
+
+class EpochDir extends Dir {
+  constructor(u: Updates, epoch: string) {
+    super(epoch);
+    this.add(new ChunksDir(u, epoch));
+    this.add(new ManifestFile(u, epoch));
+    this.add(new EpochStatus(u, epoch));
+    this.add(new StatusCborFile(u, epoch));
+  }
+}
+
+/** /updates: the epochs in numeric order, then the store status; any well-formed epoch can be written. */
+export class UpdatesDir extends Dir {
+  private status: StoreStatus;
+  constructor(private u: Updates) {
+    super("updates");
+    this.status = new StoreStatus(u);
+  }
+  entries(): Node[] {
+    const names = this.u.store.epochNames();
+    const out: Node[] = [];
+    for (let i = 0; i < names.length; i++) out.push(new EpochDir(this.u, names[i]));
+    out.push(this.status); // digits sort before "status"
+    return out;
+  }
+  find(name: string): Node | null {
+    if (name == "status") return this.status;
+    return validEpoch(name) ? new EpochDir(this.u, name) : null;
+  }
+}
+
+/** The devtab row: /updates when [cas] enable = 1; queen-only (no role view names it). */
+export class UpdatesProvider extends Provider {
+  constructor(private u: Updates) {
+    super();
+  }
+  mount(root: Dir, views: RoleViews): void {
+    if (CAS_ENABLE != 0) root.add(new UpdatesDir(this.u));
+  }
+}
