@@ -3,18 +3,18 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "ad970aaf07e92c94bff07d2085fafca226ed32b343fffc4a5e880971ac2f1d92"
+MANIFEST_SHA256: Final[str] = "70cfa73ac9f5f396ab3239c6921ae77ba7f1b5d90e66f5c95c4a1ac280706f03"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "e4fd3535dd069e694976767431cea148f70ac94e959313416dd21998a92db964"
+COHSH_POLICY_SHA256: Final[str] = "c921bd1a2efd15ff2b4291ea3d632375dbb24a2f9c8430f34ebb7a6200a5d835"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
 ROOT_TASK_SCHEMA: Final[str] = "1.5"
 PROFILE_NAME: Final[str] = "virt-aarch64"
-BUILD_IMAGE_MAX_BYTES: Final[int] = 524288
+BUILD_IMAGE_MAX_BYTES: Final[int] = 655360
 EVENT_PUMP_TICK_MS: Final[int] = 5
 EVENT_PUMP_GC_INTERVAL_MS: Final[int] = 1000
 CONSOLE_LINE_MAX: Final[int] = 256
@@ -138,7 +138,7 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "name": "virt-aarch64",
     },
     "build": {
-        "image_max_bytes": 524288,
+        "image_max_bytes": 655360,
     },
     "event_pump": {
         "tick_ms": 5,
