@@ -24,6 +24,7 @@ import { Commands, Reply, SessionState } from "./commands";
 import { sessions } from "../ninedoor/proc";
 import { P9Session } from "../p9/server";
 import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
+import { safePoint } from "../platform/gc";
 
 const ST_PREAUTH: i32 = 0;
 const ST_AUTHED: i32 = 1;
@@ -169,7 +170,12 @@ export class TcpConsole {
     events.length = 0; // reused: no per-chunk array on the request path
     c.decoder.push(ptr, len, events);
     c.out.hold = true;
-    for (let i = 0; i < events.length && c.state != ST_CLOSING; i++) this.frame(c, events[i], now);
+    for (let i = 0; i < events.length && c.state != ST_CLOSING; i++) {
+      // A safe point: the connection, its decoder and the decoded lines are all reachable from
+      // the console's table, so collecting here frees only what earlier requests left behind.
+      if (safePoint(now)) this.frame(c, events[i], now);
+      else this.busy(c, events[i]);
+    }
     c.out.hold = false;
   }
 
@@ -227,6 +233,16 @@ export class TcpConsole {
       c.drain();
       this.settle(c, now);
     }
+  }
+
+  /** The headroom could not be restored: refuse this request whole (nothing of it ran). */
+  private busy(c: Conn, ev: FrameEvent): void {
+    pressure.count("busy");
+    if (c.state == ST_PREAUTH || ev.kind != FRAME_LINE) {
+      c.line("ERR CONSOLE reason=busy detail=memory");
+      return;
+    }
+    c.line("ERR " + verbLabel(ev.line) + " reason=busy detail=memory");
   }
 
   private frame(c: Conn, ev: FrameEvent, now: u64): void {
@@ -322,6 +338,18 @@ export class TcpConsole {
       stream_close(c.id);
     }
   }
+}
+
+/** The ACK label of a request line (its verb upper-cased, `bi` → BOOTINFO), at most 12 letters. */
+function verbLabel(line: string): string {
+  let n = 0;
+  while (n < line.length && n < 12) {
+    const ch = line.charCodeAt(n);
+    if (!((ch >= 0x41 && ch <= 0x5a) || (ch >= 0x61 && ch <= 0x7a))) break;
+    n++;
+  }
+  const v = line.substring(0, n).toUpperCase();
+  return v == "BI" ? "BOOTINFO" : n == 0 ? "PARSE" : v;
 }
 
 /** Compares without an early exit, so timing does not reveal how much of a token matched. */

@@ -4,6 +4,7 @@
 import { pressure } from "../net/stats";
 import { now_ms } from "../platform/abi";
 import { File, MODE_RO } from "./node";
+import { memoryLines } from "../platform/gc";
 
 /** /proc/pressure/<reason>: refusals counted by reason since boot. */
 export class PressureFile extends File {
@@ -84,7 +85,6 @@ export class MemoryFile extends File {
   }
 
   read(): string[] {
-    const pages = memory.size();
-    return ["pages=" + pages.toString() + " bytes=" + (<u64>pages * 65536).toString() + " max_pages=256"];
+    return memoryLines();
   }
 }

@@ -16,6 +16,7 @@ import { pressure } from "../net/stats";
 import { OutQueue } from "../net/out_queue";
 import { CAT_P9, INFO, WARN } from "../trace/trace";
 import { validUtf8 } from "../console/utf8";
+import { safePoint } from "../platform/gc";
 import {
   classicCode, decodeT, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR,
   EOPNOTSUPP, EPERM, EPROTO, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE,
@@ -103,9 +104,18 @@ export class P9Session {
         const n = this.want;
         this.want = -1;
         this.have = 0;
-        this.handle(this.frame.dataStart, <u32>n, now);
+        // A safe point (the session and its frame buffer are reachable from the console's table).
+        if (safePoint(now)) this.handle(this.frame.dataStart, <u32>n, now);
+        else this.busy(this.frame.dataStart, <u32>n);
       }
     }
+  }
+
+  /** Memory headroom could not be restored: the request is refused whole with EAGAIN. */
+  private busy(ptr: usize, len: u32): void {
+    pressure.count("busy");
+    this.msg = "busy: out of memory headroom, retry";
+    this.error(len >= P9_HEADER ? load<u16>(ptr + 5) : 0xffff, EAGAIN);
   }
 
   /** Answers one whole frame. */
