@@ -12,6 +12,8 @@ import {
   CONSOLE_IDLE_TIMEOUT_MS,
   CONSOLE_LINE_MAX,
   CONSOLE_MAX_SESSIONS,
+  CONSOLE_PREAUTH_MAX,
+  CONSOLE_QUEEN_RESERVED,
   CONSOLE_REPLY_BACKLOG_BYTES,
   CONSOLE_TX_QUEUE_BYTES,
 } from "../generated/manifest";
@@ -22,7 +24,7 @@ import { OutQueue } from "../net/out_queue";
 import { netStats, pressure } from "../net/stats";
 import { Commands, Reply, SessionState } from "./commands";
 import { sessions } from "../ninedoor/proc";
-import { P9Session } from "../p9/server";
+import { Admission, P9Session } from "../p9/server";
 import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
 import { safePoint } from "../platform/gc";
 
@@ -53,6 +55,8 @@ class Conn extends Reply {
   backlogHead: i32 = 0;
   backlogBytes: i32 = 0;
   cut: bool = false;
+  role: string = ""; // the role holding this slot ("" until attached)
+  admission: Admission | null = null;
 
   constructor(public id: u32, public peer: u32, public acceptedAt: u64) {
     super();
@@ -104,6 +108,21 @@ class Conn extends Reply {
   }
 }
 
+/** Lets a 9P attach ask the console for a slot before it is answered. */
+class ConnAdmission extends Admission {
+  constructor(private console: TcpConsole, private c: Conn) {
+    super();
+  }
+  admit(role: string): string {
+    const why = this.console.admit(this.c, role);
+    if (why.length == 0) this.c.role = role;
+    else netStats.consoleFull++;
+    return why;
+  }
+}
+
+const FULL_LINE = "ERR CONSOLE reason=busy detail=console-full max_sessions=" + CONSOLE_MAX_SESSIONS.toString();
+
 class PeerRecord {
   failures: u64[] = [];
   lockedUntil: u64 = 0;
@@ -123,20 +142,80 @@ export class TcpConsole {
     return this.conns.size;
   }
 
+  /**
+   * Admission (issue 10, finding 5). Authenticated sessions (console AUTH or a 9P attach) hold
+   * the max_sessions slots; connections that have not authenticated yet wait in their own pool
+   * of preauth_max, each for at most auth_timeout_ms, and a new connection evicts the oldest
+   * waiting one. So silent connections can delay a login by one eviction but never hold a slot,
+   * and queen_reserved slots stay free for a queen whatever workers attach.
+   */
   accepted(id: u32, addr: u32, now: u64): void {
     netStats.connsAccepted++;
-    if (this.conns.size >= CONSOLE_MAX_SESSIONS) {
-      // Over the manifest's bound: say why, then close, without taking a slot.
-      netStats.connsRefusedBusy++;
-      pressure.count("busy");
-      this.ns.trace.emit(WARN, CAT_CONSOLE, "session refused conn=" + id.toString() + " reason=busy");
-      const f = encodeFrame("ERR CONSOLE reason=busy");
-      stream_send(id, changetype<usize>(f), <u32>f.byteLength);
-      stream_close(id);
+    if (this.authedCount() >= CONSOLE_MAX_SESSIONS) {
+      // Every slot is held by an authenticated session: say so, then close, without waiting.
+      this.refuseFull(id);
       return;
     }
-    this.conns.set(id, new Conn(id, addr, now));
+    let waiting = 0;
+    let oldest: Conn | null = null;
+    const all = this.conns.values();
+    for (let i = 0; i < all.length; i++) {
+      const c = all[i];
+      if (c.state != ST_PREAUTH) continue;
+      waiting++;
+      if (oldest == null || c.acceptedAt < oldest!.acceptedAt) oldest = c;
+    }
+    if (waiting >= CONSOLE_PREAUTH_MAX && oldest != null) {
+      const o = oldest!;
+      netStats.preauthEvicted++;
+      pressure.count("busy");
+      this.ns.trace.emit(WARN, CAT_CONSOLE, "session evicted conn=" + o.id.toString() + " phase=auth");
+      this.fatal(o, o.p9 != null ? "" : "ERR AUTH reason=busy detail=evicted", now);
+      o.drain();
+      this.settle(o, now);
+    }
+    const c = new Conn(id, addr, now);
+    c.admission = new ConnAdmission(this, c);
+    this.conns.set(id, c);
     this.ns.trace.emit(INFO, CAT_CONSOLE, "session open conn=" + id.toString());
+  }
+
+  private refuseFull(id: u32): void {
+    netStats.connsRefusedBusy++;
+    netStats.consoleFull++;
+    pressure.count("busy");
+    this.ns.trace.emit(WARN, CAT_CONSOLE, "session refused conn=" + id.toString() + " reason=busy");
+    const f = encodeFrame(FULL_LINE);
+    stream_send(id, changetype<usize>(f), <u32>f.byteLength);
+    stream_close(id);
+  }
+
+  /** Sessions holding a slot: authenticated and not yet closing. */
+  authedCount(): i32 {
+    let n = 0;
+    const all = this.conns.values();
+    for (let i = 0; i < all.length; i++) if (all[i].counted && !all[i].closeSent) n++;
+    return n;
+  }
+
+  /** Slots held by sessions attached to a role other than the queen. */
+  nonQueenCount(except: Conn | null): i32 {
+    let n = 0;
+    const all = this.conns.values();
+    for (let i = 0; i < all.length; i++) {
+      const c = all[i];
+      if (c != except && c.counted && !c.closeSent && c.role.length > 0 && c.role != "queen") n++;
+    }
+    return n;
+  }
+
+  /** "" when `c` may take a slot as `role`, else why not (the text after `detail=`). */
+  admit(c: Conn, role: string): string {
+    if (!c.counted && this.authedCount() >= CONSOLE_MAX_SESSIONS) return "console-full max_sessions=" + CONSOLE_MAX_SESSIONS.toString();
+    if (role != "queen" && this.nonQueenCount(c) >= CONSOLE_MAX_SESSIONS - CONSOLE_QUEEN_RESERVED) {
+      return "console-full max_sessions=" + CONSOLE_MAX_SESSIONS.toString() + " queen_reserved=" + CONSOLE_QUEEN_RESERVED.toString();
+    }
+    return "";
   }
 
   rx(id: u32, ptr: usize, len: u32, now: u64): void {
@@ -153,7 +232,11 @@ export class TcpConsole {
         if (c.sniffHave == 4 && (size < 7 || size > <u32>CONSOLE_FRAME_MAX)) c.decided = true;
         else if (c.sniffHave == 5) {
           c.decided = true;
-          if (c.sniff[4] == 100) c.p9 = new P9Session(this.ns, c.out);
+          if (c.sniff[4] == 100) {
+            const p = new P9Session(this.ns, c.out);
+            p.admission = c.admission;
+            c.p9 = p;
+          }
         }
       }
       if (!c.decided) return;
@@ -185,6 +268,7 @@ export class TcpConsole {
     p.push(ptr, len, now);
     c.out.hold = false;
     if (p.attached && !c.counted) {
+      // The attach passed admit() (ConnAdmission) just before it was answered.
       c.counted = true;
       c.state = ST_AUTHED;
       sessions.active++;
@@ -258,7 +342,18 @@ export class TcpConsole {
     }
     netStats.framesIn++;
     if (c.state == ST_PREAUTH) return this.auth(c, ev.line, now);
+    const role = attachRole(ev.line);
+    if (role.length > 0 && role != "queen" && role != c.role) {
+      const why = this.admit(c, role);
+      if (why.length > 0) {
+        netStats.consoleFull++;
+        pressure.count("busy");
+        c.line("ERR ATTACH reason=busy detail=" + why);
+        return;
+      }
+    }
     this.commands.run(ev.line, c.session, c, now);
+    c.role = c.session.role;
     if (c.session.wantsClose) this.beginClose(c, now);
   }
 
@@ -275,8 +370,16 @@ export class TcpConsole {
       return this.authFailed(c, peer, "expected-token", now);
     }
     if (!sameSecret(token, CONSOLE_AUTH_TOKEN)) return this.authFailed(c, peer, "invalid-token", now);
+    if (this.authedCount() >= CONSOLE_MAX_SESSIONS) {
+      netStats.consoleFull++;
+      pressure.count("busy");
+      this.ns.trace.emit(WARN, CAT_CONSOLE, "session refused conn=" + c.id.toString() + " reason=busy");
+      return this.fatal(c, FULL_LINE, now);
+    }
     netStats.authOk++;
-    peer.failures = [];
+    // The failure window is NOT cleared here (issue 10, finding 7): under slirp every host
+    // client shares one address, so a success by the operator's own tools would otherwise wipe
+    // an attacker's failures and "3 failures in 60 s" would never lock anything.
     c.state = ST_AUTHED;
     c.counted = true;
     sessions.active++;
@@ -319,7 +422,7 @@ export class TcpConsole {
   }
 
   private fatal(c: Conn, msg: string, now: u64): void {
-    c.line(msg);
+    if (msg.length > 0) c.line(msg);
     this.beginClose(c, now);
   }
 
@@ -350,6 +453,17 @@ function verbLabel(line: string): string {
   }
   const v = line.substring(0, n).toUpperCase();
   return v == "BI" ? "BOOTINFO" : n == 0 ? "PARSE" : v;
+}
+
+/** The role an `ATTACH <role> …` line asks for (lower-cased, `worker` as the original's alias), or "". */
+function attachRole(line: string): string {
+  if (line.length < 8) return "";
+  const verb = line.substring(0, 7).toLowerCase();
+  if (verb != "attach ") return "";
+  let end = 7;
+  while (end < line.length && end < 7 + 32 && line.charCodeAt(end) != 0x20) end++;
+  const role = line.substring(7, end).toLowerCase();
+  return role == "worker" ? "worker-heartbeat" : role;
 }
 
 /** Compares without an early exit, so timing does not reveal how much of a token matched. */

@@ -3,7 +3,7 @@
 // and reports whether every outcome matches, with an FNV-1a digest of the replayed sequence.
 
 import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../generated/manifest";
-import { J_INT, J_OBJECT, parseJson, unknownKey } from "../json/json";
+import { J_INT, J_OBJECT, jsonQuote, parseJson, unknownKey } from "../json/json";
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
 
 export class JournalEntry {
@@ -21,16 +21,7 @@ export class JournalEntry {
 }
 
 export function jsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c == 0x22) out += '\\"';
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c < 0x20) out += " ";
-    else out += String.fromCharCode(c);
-  }
-  return out + '"';
+  return jsonQuote(s); // linear: one sized allocation (assembly/json/json.ts)
 }
 
 /** FNV-1a 64 over UTF-8 bytes, continuing from `h` (start with 0xcbf29ce484222325). */

@@ -45,7 +45,13 @@ class Fid {
   constructor(public path: string, public auth: Auth) {}
 }
 
+/** Asks the transport for a session slot before an attach is answered ("" = granted, else why not). */
+export abstract class Admission {
+  abstract admit(role: string): string;
+}
+
 export class P9Session {
+  admission: Admission | null = null;
   private fids: Map<u32, Fid> = new Map<u32, Fid>();
   private w: Writer = new Writer();
   private frame: Uint8Array = new Uint8Array(<i32>P9_MSIZE_MAX);
@@ -227,6 +233,13 @@ export class P9Session {
         if (w == null || w.kind != kind) {
           return this.attachFailed(m, now, ENOENT, "detail=not-found", "role=" + role + " subject=" + subject, "worker " + subject + " not found");
         }
+      }
+    }
+    if (!this.attached && this.admission != null) {
+      const why = this.admission!.admit(role);
+      if (why.length > 0) {
+        pressure.count("busy");
+        return this.fail(m.tag, 16, "console full: " + why); // EBUSY
       }
     }
     const a = new Auth();

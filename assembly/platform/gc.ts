@@ -12,14 +12,15 @@
 // headroom is there; otherwise the surfaces refuse it (`busy`, counted in /proc/pressure).
 //
 // The free-block figure comes from the TLSF allocator's own bitmaps (std/assembly/rt/tlsf.ts,
-// exported `ROOT`): the highest non-empty size class holds the largest blocks. Reading it is a
-// few loads and a walk of one short list, so it is cheap enough to do before every request.
+// whose root sits at __heap_base rounded up to 16): the highest non-empty size classes hold the
+// largest blocks. Reading them is a few loads and a walk of at most WALK_MAX list entries, so it
+// is cheap enough to do before every request. Test-only cores built with the stub runtime (no
+// TLSF) see 0 free and never collect.
 
-import { ROOT } from "rt/tlsf";
-import { EVENT_PUMP_GC_INTERVAL_MS } from "../generated/manifest";
+import { EVENT_PUMP_GC_HEADROOM_BYTES, EVENT_PUMP_GC_INTERVAL_MS } from "../generated/manifest";
 
 /** Bytes that must be free before a request starts: the most one request may allocate, plus slack. */
-export const GC_HEADROOM_BYTES: usize = 1 << 20;
+export const GC_HEADROOM_BYTES: usize = <usize>EVENT_PUMP_GC_HEADROOM_BYTES;
 /** The largest single allocation a request may make (a P9 frame buffer, a rendered file). */
 export const GC_BLOCK_BYTES: usize = 256 << 10;
 /** The linear-memory cap (asconfig.json maximumMemory), in 64 KiB pages. */
@@ -53,9 +54,14 @@ export const gcStats = new GcStats();
 
 let lastCollect: u64 = 0;
 
+/** The TLSF root, or 0 under the stub runtime (ASC_RUNTIME 0), which has no free lists. */
+function tlsfRoot(): usize {
+  return ASC_RUNTIME == 0 ? 0 : (__heap_base + 15) & ~15;
+}
+
 /** The largest free block the allocator holds now (a lower bound), without growing memory. */
 export function largestFree(): usize {
-  const root = changetype<usize>(ROOT);
+  const root = tlsfRoot();
   if (root == 0) return 0;
   const fl = load<usize>(root);
   if (fl == 0) return 0;
@@ -79,7 +85,7 @@ export function largestFree(): usize {
  * left out on purpose; they serve small allocations but cannot be counted on as headroom.
  */
 export function freeEstimate(): usize {
-  const root = changetype<usize>(ROOT);
+  const root = tlsfRoot();
   if (root == 0) return 0;
   let left = WALK_MAX;
   let total: usize = 0;
@@ -109,7 +115,7 @@ function roomy(): bool {
 
 /** Everything the allocator holds free (all lists walked; for /proc/memory, not the hot path). */
 export function totalFree(): usize {
-  const root = changetype<usize>(ROOT);
+  const root = tlsfRoot();
   if (root == 0) return 0;
   let total: usize = 0;
   for (let f: usize = 0; f < FL_BITS; f++) {
@@ -158,6 +164,7 @@ function restore(now: u64): void {
  * Call only between requests, when all live state is reachable from globals.
  */
 export function safePoint(now: u64): bool {
+  if (ASC_RUNTIME == 0) return true;
   const free = freeEstimate();
   if (free < gcStats.freeLow) gcStats.freeLow = free;
   if (free >= GC_HEADROOM_BYTES && largestFree() >= GC_BLOCK_BYTES) return true;
@@ -170,6 +177,7 @@ export function safePoint(now: u64): bool {
 
 /** Call only at the very end of an export, after all work: nothing may be live on the stack. */
 export function collectIfDue(now: u64): void {
+  if (ASC_RUNTIME == 0) return;
   const free = freeEstimate();
   if (free < gcStats.freeLow) gcStats.freeLow = free;
   // The interval keeps an idle core's heap compact; headroom is what keeps a busy one alive.
@@ -184,7 +192,7 @@ export function memoryLines(): string[] {
   return [
     "pages=" + pages.toString() + " bytes=" + (<u64>pages * 65536).toString() + " max_pages=" + MAX_PAGES.toString(),
     "high_water_pages=" + gcStats.pagesHigh.toString() + " high_water_bytes=" + (<u64>gcStats.pagesHigh * 65536).toString(),
-    "free_bytes=" + totalFree().toString() + " free_low_water=" + (gcStats.freeLow == usize.MAX_VALUE ? 0 : gcStats.freeLow).toString() +
+    "free_bytes=" + totalFree().toString() + " free_low_water=" + (gcStats.freeLow == usize.MAX_VALUE ? <usize>0 : gcStats.freeLow).toString() +
       " headroom_bytes=" + GC_HEADROOM_BYTES.toString(),
     "collections=" + gcStats.collections.toString() + " safe_point_collections=" + gcStats.safePointCollections.toString() +
       " grows=" + gcStats.grows.toString() + " refused=" + gcStats.refused.toString(),

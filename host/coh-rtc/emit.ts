@@ -101,6 +101,8 @@ export function emitC(m: Manifest, manifestSha: string): string {
     `#define COH_NET_UDP_ECHO_PORT ${n.udp_echo_port}u`,
     `#define COH_NET_TCP_SMOKE_PORT ${n.tcp_smoke_port}u`,
     `#define COH_CONSOLE_MAX_SESSIONS ${m.console.max_sessions}u`,
+    `#define COH_CONSOLE_PREAUTH_MAX ${m.console.preauth_max}u`,
+    `#define COH_NET_SMOKE_MAX_CONNS ${m.network.smoke_max_conns}u`,
     "",
     "#endif",
     "",
