@@ -56,6 +56,7 @@ class Conn extends Reply {
   backlogBytes: i32 = 0;
   cut: bool = false;
   role: string = ""; // the role holding this slot ("" until attached)
+  rxTotal: u64 = 0;
   admission: Admission | null = null;
 
   constructor(public id: u32, public peer: u32, public acceptedAt: u64) {
@@ -156,15 +157,20 @@ export class TcpConsole {
       this.refuseFull(id);
       return;
     }
+    // The victim: the oldest connection that has sent nothing yet, else the oldest of all. A
+    // client mid-login (a Tversion answered, its Tattach on the way) outlives silent ones.
     let waiting = 0;
     let oldest: Conn | null = null;
+    let oldestSilent: Conn | null = null;
     const all = this.conns.values();
     for (let i = 0; i < all.length; i++) {
       const c = all[i];
       if (c.state != ST_PREAUTH) continue;
       waiting++;
       if (oldest == null || c.acceptedAt < oldest!.acceptedAt) oldest = c;
+      if (c.rxTotal == 0 && (oldestSilent == null || c.acceptedAt < oldestSilent!.acceptedAt)) oldestSilent = c;
     }
+    if (oldestSilent != null) oldest = oldestSilent;
     if (waiting >= CONSOLE_PREAUTH_MAX && oldest != null) {
       const o = oldest!;
       netStats.preauthEvicted++;
@@ -223,6 +229,7 @@ export class TcpConsole {
     const c = this.conns.get(id);
     if (c.state == ST_CLOSING) return; // input after a fatal error or QUIT is ignored
     c.lastRx = now;
+    c.rxTotal += <u64>len;
     netStats.rxBytes += <u64>len;
     if (!c.decided) {
       let i: u32 = 0;
@@ -342,6 +349,13 @@ export class TcpConsole {
     }
     netStats.framesIn++;
     if (c.state == ST_PREAUTH) return this.auth(c, ev.line, now);
+    if (isEcho(ev.line) && hasControl(ev.line)) {
+      // A record is one line: an embedded LF would make two, and the second could pass for a
+      // system audit record (issue 10, finding 8). CR and other C0 characters are refused too.
+      pressure.count("policy");
+      c.line("ERR ECHO reason=policy detail=invalid-payload error=control characters (CR, LF, C0) are not allowed in a record");
+      return;
+    }
     const role = attachRole(ev.line);
     if (role.length > 0 && role != "queen" && role != c.role) {
       const why = this.admit(c, role);
@@ -453,6 +467,19 @@ function verbLabel(line: string): string {
   }
   const v = line.substring(0, n).toUpperCase();
   return v == "BI" ? "BOOTINFO" : n == 0 ? "PARSE" : v;
+}
+
+function isEcho(line: string): bool {
+  return line.length >= 5 && line.substring(0, 5).toLowerCase() == "echo ";
+}
+
+/** True when the line holds a C0 control character or DEL (TAB included: records are plain text). */
+function hasControl(line: string): bool {
+  for (let i = 0; i < line.length; i++) {
+    const ch = line.charCodeAt(i);
+    if (ch < 0x20 || ch == 0x7f) return true;
+  }
+  return false;
 }
 
 /** The role an `ATTACH <role> …` line asks for (lower-cased, `worker` as the original's alias), or "". */
