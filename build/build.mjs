@@ -80,6 +80,8 @@ function stage(name, outputs, inputs, action) {
     console.log(`[build] ${name}: up to date (${rel})`);
     return;
   }
+  // The slow stages (asc ~14 s, make ~20 s) say they started, on stderr, so a first build never looks hung.
+  process.stderr.write(`[build] ${name}: building ${rel} …\n`);
   const ms = action();
   console.log(`[build] ${name}: ${rel} (${ms} ms)`);
 }
@@ -118,6 +120,7 @@ if (!wasmOnly) {
   console.log(`[build] lwip: ${relative(root, lwipDir)}`);
   // make tracks the shim's own dependencies; it is always invoked and is quiet when nothing changed.
   const jobs = `-j${Math.max(1, availableParallelism())}`;
+  process.stderr.write(`[build] shim (make): linking out/cohesix.elf, out/cohesix.img (incremental) …\n`);
   const ms = run("shim (make)", "make", ["-s", jobs, "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`, `LWIP_DIR=${lwipDir}`]);
   console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
 }

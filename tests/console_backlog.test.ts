@@ -3,8 +3,8 @@
 // could never fit is refused whole. The loopback network models lwIP's send window, here small.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { ConsoleClient } from "../host/console/client.js";
-import { loopbackPipe } from "../host/console/transport.js";
+import { ConsoleClient } from "../host/sdk/console/client.js";
+import { loopbackPipe } from "../host/sdk/connect.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import type { StreamEnd } from "../host/runtime/net_loopback.js";
 import { Guest } from "../host/runtime/guest.js";

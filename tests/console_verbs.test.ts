@@ -1,7 +1,7 @@
 // Console verbs over TCP (loopback), against the minimal namespace: exact ACK lines and errors.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { authed, queen } from "./helpers/console.js";
 

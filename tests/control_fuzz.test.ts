@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { queen } from "./helpers/console.js";
 import { xorshift } from "./helpers/rng.js";

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { QemuGuest } from "../host/runtime/qemu.js";
 import { runLinuxClient } from "./helpers/linux9p.js";
-import { ConsoleClient } from "../host/console/client.js";
-import { tcpPipe } from "../host/console/transport.js";
+import { ConsoleClient } from "../host/sdk/console/client.js";
+import { tcpPipe } from "../host/sdk/pipe.js";
 import { manifestTicket } from "./helpers/tickets.js";
 
 const token = (role: keyof typeof MANIFEST.tickets, subject?: string): string => manifestTicket(role, subject);

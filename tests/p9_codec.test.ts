@@ -3,11 +3,11 @@
 // the host decoder and of the guest's decoder (random, truncated, mis-sized and huge-count frames).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loopbackPipe } from "../host/console/transport.js";
+import { loopbackPipe } from "../host/sdk/connect.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { decode, encode, type Fields, P9Client, P9CodecError, parseDirents, TYPES } from "../host/p9/client.js";
+import { decode, encode, type Fields, P9Client, P9CodecError, parseDirents, TYPES } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
-import { mintTicket } from "../host/ticket/index.js";
+import { mintTicket } from "../host/sdk/ticket/index.js";
 import { CONSOLE_PORT } from "./helpers/console.js";
 import { lcg } from "./helpers/rng.js";
 

@@ -3,15 +3,16 @@
 // writes, refusals with errnos, bounds, the classic dialect, and parity with the console.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
-import { loopbackPipe } from "../host/console/transport.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
+import { loopbackPipe } from "../host/sdk/connect.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { encode, O_RDONLY, O_WRONLY, O_APPEND, P9Client, P9Error, QT_APPEND, QT_DIR } from "../host/p9/client.js";
+import { encode, O_RDONLY, O_WRONLY, O_APPEND, P9Client, P9Error, QT_APPEND, QT_DIR } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { Shell } from "../host/cohsh/shell.js";
-import { NineSession } from "../host/cohsh/transport_9p.js";
+import { NsWire } from "../host/cohsh/wire.js";
+import { NineNamespace } from "../host/sdk/ns_9p.js";
 import { cohsh } from "./helpers/cohsh.js";
-import { mintTicket } from "../host/ticket/index.js";
+import { mintTicket } from "../host/sdk/ticket/index.js";
 import { CONSOLE_PORT, queen, settle } from "./helpers/console.js";
 import { manifestTicket } from "./helpers/tickets.js";
 
@@ -279,7 +280,7 @@ describe("the console port still serves the console", () => {
 describe("cohsh --transport 9p", () => {
   it("the shell's commands map to walk/open/read/write with console-shaped replies", async () => {
     const connector = async () => loopbackPipe(guest.loopback.connect(CONSOLE_PORT)!);
-    const session = new NineSession({ connector, authToken: "", heartbeatMs: 0 });
+    const session = new NsWire(new NineNamespace({ connector }));
     const shell = new Shell(session);
     await session.connect();
     expect((await shell.run("ls /proc")).response).toBe("ERR LS reason=policy detail=unauthenticated");

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { queen } from "./helpers/console.js";
 import { buildRegressionCore } from "./helpers/regression_core.js";

@@ -4,9 +4,9 @@
 
 import { createHash } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { O_RDONLY, P9Client, P9Error } from "../host/p9/client.js";
+import { O_RDONLY, P9Client, P9Error } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { authed, queen } from "./helpers/console.js";
 import { type CborValue, decodeCbor, fromB64Lines } from "./helpers/cbor.js";

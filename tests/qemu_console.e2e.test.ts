@@ -4,8 +4,8 @@
 import { createSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConsoleClient } from "../host/console/client.js";
-import { tcpPipe } from "../host/console/transport.js";
+import { ConsoleClient } from "../host/sdk/console/client.js";
+import { tcpPipe } from "../host/sdk/pipe.js";
 import { Guest } from "../host/runtime/guest.js";
 import { QemuGuest } from "../host/runtime/qemu.js";
 import { frameOfLength, waitClosed } from "./helpers/console.js";

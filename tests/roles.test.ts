@@ -2,10 +2,10 @@
 // matrix of the role views (reference §3.3), written out independently of the implementation.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
-import { mintTicket, signTicket, type TicketClaims } from "../host/ticket/index.js";
+import { mintTicket, signTicket, type TicketClaims } from "../host/sdk/ticket/index.js";
 import { authed, queen } from "./helpers/console.js";
 import { manifestTicket } from "./helpers/tickets.js";
 

@@ -2,7 +2,7 @@
 // budgets, leases with ttl, renew, preempt and quotas, and the lifecycle drain check.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ConsoleClient } from "../host/console/client.js";
+import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { queen } from "./helpers/console.js";
 

@@ -1,5 +1,5 @@
 // Capability tickets: the core's verifier (assembly/ticket/*, through tests/assembly/ticket_entry.ts),
-// the host codec and minting (host/ticket/*), and `cohsh --mint-ticket` (host/cohsh/mint.ts).
+// the host codec and minting (host/sdk/ticket/*), and `cohsh --mint-ticket` (host/cohsh/mint.ts).
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import {
   TICKET_ROLES,
   type ClaimsErrorKind,
   type TicketClaims,
-} from "../host/ticket/index.js";
+} from "../host/sdk/ticket/index.js";
 import { loadTicketWasm, type TicketWasm, type VerifyAccepted, type VerifyOutcome } from "./helpers/ticket_wasm.js";
 import { xorshift } from "./helpers/rng.js";
 

@@ -6,13 +6,14 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import type { BytePipe } from "../../host/console/transport.js";
-import { loopbackPipe, tcpPipe } from "../../host/console/transport.js";
+import type { BytePipe } from "../../host/sdk/pipe.js";
+import { tcpPipe } from "../../host/sdk/pipe.js";
+import { loopbackPipe } from "../../host/sdk/connect.js";
 import { MANIFEST } from "../../host/generated/manifest.js";
-import { P9Client } from "../../host/p9/client.js";
+import { P9Client } from "../../host/sdk/p9/client.js";
 import { Guest } from "../../host/runtime/guest.js";
 import { QemuGuest } from "../../host/runtime/qemu.js";
-import { mintTicket } from "../../host/ticket/index.js";
+import { mintTicket } from "../../host/sdk/ticket/index.js";
 
 interface Figures {
   host: string;

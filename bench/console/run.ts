@@ -6,8 +6,8 @@
 import { createSocket } from "node:dgram";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConsoleClient } from "../../host/console/client.js";
-import { tcpPipe } from "../../host/console/transport.js";
+import { ConsoleClient } from "../../host/sdk/console/client.js";
+import { tcpPipe } from "../../host/sdk/pipe.js";
 import { QemuGuest } from "../../host/runtime/qemu.js";
 
 function stats(xs: number[]): { median: number; p95: number; min: number; max: number } {

@@ -6,8 +6,9 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConsoleClient } from "../../host/console/client.js";
-import { loopbackPipe, tcpPipe } from "../../host/console/transport.js";
+import { ConsoleClient } from "../../host/sdk/console/client.js";
+import { tcpPipe } from "../../host/sdk/pipe.js";
+import { loopbackPipe } from "../../host/sdk/connect.js";
 import { Guest } from "../../host/runtime/guest.js";
 import { QemuGuest } from "../../host/runtime/qemu.js";
 

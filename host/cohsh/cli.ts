@@ -4,15 +4,17 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConnectError } from "../console/transport.js";
 import { MANIFEST } from "../generated/manifest.js";
+import { Session, SessionError } from "../sdk/console/session.js";
+import { mockTransport, qemuTransport, tcpTransport, type Transport } from "../sdk/connect.js";
+import { NsClosed } from "../sdk/ns.js";
+import { NineNamespace } from "../sdk/ns_9p.js";
+import { ConnectError } from "../sdk/pipe.js";
+import { DEFAULT_POLICY, loadPolicy } from "../sdk/policy.js";
 import { mintTicketCli } from "./mint.js";
 import { parseScript, runScript } from "./script.js";
-import { DEFAULT_POLICY, loadPolicy } from "./policy.js";
-import { Session, SessionError } from "./session.js";
-import { NineSession } from "./transport_9p.js";
 import { Shell } from "./shell.js";
-import { mockTransport, qemuTransport, tcpTransport, type Transport } from "./transports.js";
+import { ConsoleWire, NsWire, type Wire } from "./wire.js";
 
 const BANNER = ["Welcome to Cohesix. Type 'help' for commands.", "detached shell: run 'attach <role>' to connect"];
 const PROMPT = "coh> ";
@@ -110,23 +112,30 @@ async function main(): Promise<number> {
     });
   }
 
-  const session = new (argv.transport === "9p" ? NineSession : Session)({
-    connector: transport.connector,
-    name: argv.transport,
-    authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
-    log,
-    retry: {
-      maxAttempts: pick(argv["retry-max-attempts"], "COHSH_RETRY_MAX_ATTEMPTS", pol.retry.maxAttempts),
-      backoffMs: pick(argv["retry-backoff-ms"], "COHSH_RETRY_BACKOFF_MS", pol.retry.backoffMs),
-      ceilingMs: pick(argv["retry-ceiling-ms"], "COHSH_RETRY_CEILING_MS", pol.retry.ceilingMs),
-    },
-    timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
-    heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
-  });
+  const timeoutMs = pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs);
+  const session: Wire =
+    argv.transport === "9p"
+      ? new NsWire(new NineNamespace({ connector: transport.connector, timeoutMs, log }))
+      : new ConsoleWire(
+          new Session({
+            connector: transport.connector,
+            name: argv.transport,
+            endpoint: transport.name === "mock" ? undefined : transport.endpoint,
+            authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
+            log,
+            retry: {
+              maxAttempts: pick(argv["retry-max-attempts"], "COHSH_RETRY_MAX_ATTEMPTS", pol.retry.maxAttempts),
+              backoffMs: pick(argv["retry-backoff-ms"], "COHSH_RETRY_BACKOFF_MS", pol.retry.backoffMs),
+              ceilingMs: pick(argv["retry-ceiling-ms"], "COHSH_RETRY_CEILING_MS", pol.retry.ceilingMs),
+            },
+            timeoutMs,
+            heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
+          }),
+        );
   const shell = new Shell(session, {
     connector: transport.connector,
     token: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
-    timeoutMs: pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs),
+    timeoutMs,
   });
   try {
     await session.connect();
@@ -137,7 +146,7 @@ async function main(): Promise<number> {
       if (!r.ok) return 1;
     }
     if (script) {
-      const result = await runScript(script, shell, (l) => process.stdout.write(l + "\n"));
+      const result = await runScript(script, shell.runLine, (l) => process.stdout.write(l + "\n"));
       if (argv.json) process.stdout.write(JSON.stringify({ ok: result.ok, file: argv.script, commands: result.commands, failure: result.failure ?? null }) + "\n");
       if (!result.ok && result.failure) {
         process.stderr.write(`cohsh: ${argv.script}: FAIL at line ${result.failure.line} (${result.failure.text}): ${result.failure.reason}\n`);
@@ -147,7 +156,7 @@ async function main(): Promise<number> {
     }
     return await repl(shell);
   } catch (e) {
-    if (e instanceof SessionError || e instanceof ConnectError) {
+    if (e instanceof SessionError || e instanceof ConnectError || e instanceof NsClosed) {
       process.stderr.write(`cohsh: ${e.message}\n`);
       return 1;
     }

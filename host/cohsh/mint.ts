@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { parse, type TomlValue } from "smol-toml";
 import { MANIFEST } from "../generated/manifest.js";
-import { mintTicket, parseRole, type Result, type TicketRole } from "../ticket/index.js";
+import { mintTicket, parseRole, type Result, type TicketRole } from "../sdk/ticket/index.js";
 
 export interface MintArgv {
   role?: string;

@@ -1,9 +1,10 @@
 // `pool bench k=v…`: append records through several console sessions at once and check that
 // every one of them landed. Prints the original's result lines; the figures are informational.
 
-import type { Reply } from "../console/client.js";
 import { MANIFEST } from "../generated/manifest.js";
-import { type Connector, Session } from "./session.js";
+import type { Reply } from "../sdk/console/grammar.js";
+import { Session } from "../sdk/console/session.js";
+import type { Connector } from "../sdk/pipe.js";
 
 export interface PoolOptions {
   path: string;

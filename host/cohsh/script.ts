@@ -1,8 +1,7 @@
 // `.coh` scripts: shell lines plus EXPECT / WAIT statements, checked before anything runs and
 // executed through the same Shell as the prompt. The first failure stops the run.
 
-import type { Outcome, Shell } from "./shell.js";
-import { commandOf } from "./shell.js";
+import { commandOf, type Outcome, type RunLine } from "./grammar.js";
 
 export const MAX_SCRIPT_LINES = 256;
 export const MAX_WAIT_MS = 2000;
@@ -92,7 +91,7 @@ export interface ScriptResult {
  * Runs statements, printing each command's output. A command answered with ERR fails the run
  * unless the statements right after it are EXPECTs (which then decide).
  */
-export async function runScript(stmts: Statement[], shell: Shell, print: (line: string) => void): Promise<ScriptResult> {
+export async function runScript(stmts: Statement[], run: RunLine, print: (line: string) => void): Promise<ScriptResult> {
   let last: Outcome | null = null;
   let commands = 0;
   for (let i = 0; i < stmts.length; i++) {
@@ -111,7 +110,7 @@ export async function runScript(stmts: Statement[], shell: Shell, print: (line: 
     }
     let outcome: Outcome;
     try {
-      outcome = await shell.run(s.text);
+      outcome = await run(s.text);
     } catch (e) {
       return { ok: false, commands, failure: { line: s.line, text: s.text, reason: e instanceof Error ? e.message : String(e) } };
     }

@@ -3,7 +3,7 @@
 // check, as text or in the seeds' `test --json` schema (version "1").
 
 import { expectHolds, parseScript, type Statement } from "./script.js";
-import type { Shell } from "./shell.js";
+import type { RunLine } from "./grammar.js";
 
 export const TEST_TIMEOUT_DEFAULT_S = 30;
 export const TEST_TIMEOUT_MAX_S = 120;
@@ -63,16 +63,16 @@ function withoutMutations(stmts: Statement[]): Statement[] {
   return out;
 }
 
-export async function selfTest(shell: Shell, o: TestOptions): Promise<TestReport> {
+export async function selfTest(run: RunLine, o: TestOptions): Promise<TestReport> {
   const started = Date.now();
   const checks: Check[] = [];
   const report = (): TestReport => ({ ok: checks.length > 0 && checks.every((c) => c.ok), mode: o.mode, elapsed_ms: Date.now() - started, checks, version: "1" });
   const deadline = started + o.timeoutS * 1000;
-  const ping = await shell.run("ping");
+  const ping = await run("ping");
   checks.push({ name: "preflight/ping", ok: ping.ok, detail: ping.response });
   if (!ping.ok) return report();
   const file = `/proc/tests/selftest_${o.mode}.coh`;
-  const src = await shell.run(`cat ${file}`);
+  const src = await run(`cat ${file}`);
   if (!src.ok) {
     checks.push({ name: `preflight/${file}`, ok: false, detail: src.response });
     return report();
@@ -96,7 +96,7 @@ export async function selfTest(shell: Shell, o: TestOptions): Promise<TestReport
     } else if (s.kind === "expect") {
       checks.push({ name: `line ${s.line}: ${s.text}`, ok: expectHolds(s.mode, s.arg, last), detail: last });
     } else {
-      const r = await shell.run(s.text);
+      const r = await run(s.text);
       last = r.response;
       checks.push({ name: `line ${s.line}: ${s.text}`, ok: r.ok || stmts[stmts.indexOf(s) + 1]?.kind === "expect", detail: r.response });
     }

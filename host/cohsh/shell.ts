@@ -1,25 +1,23 @@
 // cohsh's commands: what each shell line sends on the wire and what it prints. The REPL and
 // `.coh` scripts both run lines through here, so a script behaves exactly like typing.
 
-import type { Reply } from "../console/client.js";
+import { replyLines, type Reply } from "../sdk/console/grammar.js";
+import { Session } from "../sdk/console/session.js";
+import { newLines } from "../sdk/ns.js";
+import { FOLLOW_POLL_MS } from "../sdk/ns_console.js";
+import type { Connector } from "../sdk/pipe.js";
+import { bindRequest, killRequest, mountRequest, QUEEN_CTL, spawnRequest } from "../sdk/queen_ctl.js";
+import { PushError, telemetryPush } from "../sdk/telemetry.js";
+import { parseRole } from "../sdk/ticket/index.js";
+import { commandOf, local, type Outcome } from "./grammar.js";
 import { parsePoolArgs, poolBench } from "./pool.js";
 import { formatReport, parseTestArgs, selfTest } from "./selftest.js";
-import type { Connector, Session } from "./session.js";
-import { PushError, telemetryPush } from "./telemetry_push.js";
+import { ConsoleWire, type Wire } from "./wire.js";
 
-export interface Outcome {
-  /** Lines to show, in the order the server sent them. */
-  lines: string[];
-  /** The acknowledgement line EXPECT looks at (`OK …` / `ERR …`). */
-  response: string;
-  ok: boolean;
-  /** The shell should exit after this command (quit). */
-  exit?: boolean;
-}
+export type { Outcome } from "./grammar.js";
+export { commandOf } from "./grammar.js";
+export { spawnJson } from "../sdk/queen_ctl.js";
 
-export const ROLES = ["queen", "worker-heartbeat", "worker", "worker-gpu", "worker-bus", "worker-lora"];
-const STREAMED = new Set(["LOG", "TAIL", "CAT", "LS"]);
-const QUEEN_CTL = "/queen/ctl";
 const QUEEN_LOG = "/log/queen.log";
 
 export const HELP = [
@@ -45,93 +43,8 @@ export const HELP = [
   "  quit                       close the session and exit",
 ];
 
-/** The wire lines of a reply, in server order. */
-export function replyLines(r: Reply): string[] {
-  const label = r.ack.split(" ")[1] ?? "";
-  return r.ok && STREAMED.has(label) ? [r.ack, ...r.lines, "END"] : [...r.lines, r.ack];
-}
-
-function local(verb: string, detail: string): Outcome {
-  const line = `ERR ${verb} reason=policy detail=${detail}`;
-  return { lines: [line], response: line, ok: false };
-}
-
 function fromReply(r: Reply): Outcome {
   return { lines: replyLines(r), response: r.ack, ok: r.ok };
-}
-
-/** Splits `key=value` words; returns an error text for anything else or a repeated key. */
-function keyValues(words: string[], allowed: string[]): Record<string, string> | string {
-  const out: Record<string, string> = {};
-  for (const w of words) {
-    const i = w.indexOf("=");
-    if (i <= 0) return `expected key=value, got '${w}'`;
-    const k = w.slice(0, i);
-    if (!allowed.includes(k)) return `unknown option '${k}' (allowed: ${allowed.join(", ")})`;
-    if (k in out) return `option '${k}' given twice`;
-    out[k] = w.slice(i + 1);
-  }
-  return out;
-}
-
-function uint(v: string | undefined, name: string): number | string {
-  if (v === undefined) return `missing ${name}=`;
-  if (!/^\d{1,9}$/.test(v)) return `${name} must be a non-negative integer, got '${v}'`;
-  return Number(v);
-}
-
-/** `spawn …` arguments to the /queen/ctl JSON line (reference §2.6), or an error text. */
-export function spawnJson(args: string[]): string {
-  const kind = args[0];
-  if (kind === "heartbeat") {
-    const kv = keyValues(args.slice(1), ["ticks", "ttl_s", "ops"]);
-    if (typeof kv === "string") throw new Error(kv);
-    const ticks = uint(kv.ticks, "ticks");
-    if (typeof ticks === "string") throw new Error(ticks);
-    const budget: Record<string, number> = {};
-    for (const k of ["ttl_s", "ops"]) {
-      if (kv[k] === undefined) continue;
-      const v = uint(kv[k], k);
-      if (typeof v === "string") throw new Error(v);
-      budget[k] = v;
-    }
-    return JSON.stringify(Object.keys(budget).length ? { spawn: "heartbeat", ticks, budget } : { spawn: "heartbeat", ticks });
-  }
-  if (kind === "gpu") {
-    const kv = keyValues(args.slice(1), ["gpu_id", "mem_mb", "streams", "ttl_s", "priority", "budget_ttl_s", "budget_ops"]);
-    if (typeof kv === "string") throw new Error(kv);
-    if (!kv.gpu_id || !/^[A-Za-z0-9_-]{1,32}$/.test(kv.gpu_id)) throw new Error("gpu_id must be 1-32 characters of [A-Za-z0-9_-]");
-    const lease: Record<string, string | number> = { gpu_id: kv.gpu_id };
-    for (const k of ["mem_mb", "streams", "ttl_s"]) {
-      const v = uint(kv[k], k);
-      if (typeof v === "string") throw new Error(v);
-      lease[k] = v;
-    }
-    if (kv.priority !== undefined) {
-      const v = uint(kv.priority, "priority");
-      if (typeof v === "string") throw new Error(v);
-      lease.priority = v;
-    }
-    const budget: Record<string, number> = {};
-    for (const [k, key] of [
-      ["budget_ttl_s", "ttl_s"],
-      ["budget_ops", "ops"],
-    ] as const) {
-      if (kv[k] === undefined) continue;
-      const v = uint(kv[k], k);
-      if (typeof v === "string") throw new Error(v);
-      budget[key] = v;
-    }
-    return JSON.stringify(Object.keys(budget).length ? { spawn: "gpu", lease, budget } : { spawn: "gpu", lease });
-  }
-  throw new Error(`spawn needs 'heartbeat' or 'gpu', got '${kind ?? ""}'`);
-}
-
-/** The command word of a shell line, or null if the line is not a known command. */
-export function commandOf(line: string): string | null {
-  const w = line.trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const known = ["attach", "login", "detach", "ping", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "bind", "mount", "lifecycle", "telemetry", "pool", "test", "help", "quit"];
-  return known.includes(w) ? w : null;
 }
 
 export interface RunOptions {
@@ -148,10 +61,18 @@ export interface PoolContext {
 }
 
 export class Shell {
+  private readonly session: Wire;
+
+  /** `session`: a console Session, or any Wire (NsWire over 9P or REST). */
   constructor(
-    private readonly session: Session,
+    session: Session | Wire,
     private readonly pool?: PoolContext,
-  ) {}
+  ) {
+    this.session = session instanceof Session ? new ConsoleWire(session) : session;
+  }
+
+  /** The shell's run, bound: what scripts and the self-test are given. */
+  readonly runLine = (line: string): Promise<Outcome> => this.run(line);
 
   async run(input: string, opts: RunOptions = {}): Promise<Outcome> {
     const line = input.trim();
@@ -193,23 +114,22 @@ export class Shell {
         return fromReply(await this.session.request(`ECHO ${path} ${text}`));
       }
       case "spawn": {
-        let json: string;
-        try {
-          json = spawnJson(words.slice(1));
-        } catch (e) {
-          return local("SPAWN", e instanceof Error ? e.message : String(e));
-        }
-        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${json}`));
+        const json = spawnRequest(words.slice(1));
+        if (!json.ok) return local("SPAWN", json.error);
+        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${json.value}`));
       }
-      case "kill":
-        if (!arg || /\s/.test(arg)) return local("KILL", "usage: kill <worker>");
-        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${JSON.stringify({ kill: arg })}`));
+      case "kill": {
+        const json = killRequest(arg);
+        if (!json.ok) return local("KILL", json.error);
+        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${json.value}`));
+      }
       case "bind":
       case "mount": {
         const a = words.slice(1);
         if (a.length !== 2) return local(cmd.toUpperCase(), cmd === "bind" ? "usage: bind <from> <to>" : "usage: mount <service> <path>");
-        const body = cmd === "bind" ? { bind: { from: a[0], to: a[1] } } : { mount: { service: a[0], at: a[1] } };
-        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${JSON.stringify(body)}`));
+        const json = cmd === "bind" ? bindRequest(a[0], a[1]) : mountRequest(a[0], a[1]);
+        if (!json.ok) return local(cmd.toUpperCase(), json.error);
+        return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${json.value}`));
       }
       case "lifecycle":
         return this.lifecycle(arg);
@@ -220,7 +140,7 @@ export class Shell {
         const device = a[di + 1];
         const file = a.filter((_, i) => i !== 0 && i !== di && i !== di + 1)[0];
         try {
-          const r = await telemetryPush(file, device, (l) => this.session.request(l));
+          const r = await telemetryPush(file, device, this.session.ns);
           const line = `OK TELEMETRY action=push device=${r.device} seg_id=${r.seg} records=${r.records} bytes=${r.bytes}`;
           return { lines: [line], response: line, ok: true };
         } catch (e) {
@@ -231,7 +151,7 @@ export class Shell {
       case "test": {
         const o = parseTestArgs(words.slice(1));
         if (typeof o === "string") return local("TEST", o);
-        const r = await selfTest(this, o);
+        const r = await selfTest(this.runLine, o);
         const lines = formatReport(r, o.json);
         const ack = r.ok ? `OK TEST mode=${o.mode} checks=${r.checks.length}` : `ERR TEST reason=policy detail=failed mode=${o.mode}`;
         return { lines, response: ack, ok: r.ok };
@@ -258,7 +178,7 @@ export class Shell {
     if (args.length === 0) return local("ATTACH", "attach requires a role");
     if (args.length > 2) return local("ATTACH", "attach takes at most two arguments: role and optional ticket");
     const role = args[0];
-    if (!ROLES.includes(role)) return local("ATTACH", `unknown role '${role}'`);
+    if (parseRole(role) === null) return local("ATTACH", `unknown role '${role}'`);
     if (this.session.role) return local("ATTACH", "already attached; run 'quit' to close the current session");
     return fromReply(await this.session.attach(role, args[1] ?? ""));
   }
@@ -284,7 +204,7 @@ export class Shell {
     // Follow mode: print the snapshot, then only lines that are new at each poll.
     opts.print?.(out.lines.join("\n"));
     let seen = first.lines;
-    const poll = TAIL_POLL_MS;
+    const poll = FOLLOW_POLL_MS;
     while (!opts.follow.aborted) {
       await new Promise<void>((res) => {
         const t = setTimeout(res, poll);
@@ -312,21 +232,3 @@ const LIFECYCLE_FROM: Record<string, (s: string) => boolean> = {
   resume: (s) => s !== "ONLINE",
   reset: (s) => s !== "BOOTING",
 };
-
-// How often an interactive tail re-polls (the original's cohsh tail default).
-const TAIL_POLL_MS = 1000;
-
-/** Lines of `now` that follow the longest suffix of `before` found at its start. */
-export function newLines(before: string[], now: string[]): string[] {
-  for (let k = Math.min(before.length, now.length); k > 0; k--) {
-    let match = true;
-    for (let i = 0; i < k; i++) {
-      if (before[before.length - k + i] !== now[i]) {
-        match = false;
-        break;
-      }
-    }
-    if (match) return now.slice(k);
-  }
-  return now;
-}

@@ -4,9 +4,10 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { tcpPipe, loopbackPipe } from "../../host/console/transport.js";
+import { tcpPipe } from "../../host/sdk/pipe.js";
+import { loopbackPipe } from "../../host/sdk/connect.js";
 import { parseScript, runScript, type ScriptResult } from "../../host/cohsh/script.js";
-import { type Connector, Session } from "../../host/cohsh/session.js";
+import { type Connector, Session } from "../../host/sdk/console/session.js";
 import { Shell } from "../../host/cohsh/shell.js";
 import type { Guest } from "../../host/runtime/guest.js";
 import { ROOT } from "./serial.js";
@@ -27,7 +28,7 @@ export async function runCohFile(file: string, connector: Connector): Promise<{ 
   const session = new Session({ connector, authToken: "changeme", heartbeatMs: 0 });
   const lines: string[] = [];
   try {
-    const result = await runScript(parseScript(readFileSync(resolve(ROOT, file), "utf8")), new Shell(session), (l) => lines.push(l));
+    const result = await runScript(parseScript(readFileSync(resolve(ROOT, file), "utf8")), new Shell(session).runLine, (l) => lines.push(l));
     return { transcript: lines.join("\n") + "\n", result };
   } finally {
     session.close();

@@ -1,7 +1,7 @@
 // Console clients against a Node-hosted guest on the loopback network.
 
-import { ConsoleClient } from "../../host/console/client.js";
-import { loopbackPipe } from "../../host/console/transport.js";
+import { ConsoleClient } from "../../host/sdk/console/client.js";
+import { loopbackPipe } from "../../host/sdk/connect.js";
 import type { Guest } from "../../host/runtime/guest.js";
 
 export const CONSOLE_PORT = 31337;

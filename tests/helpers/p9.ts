@@ -1,8 +1,8 @@
 // A Secure9P session to a Node-hosted guest's console port, attached with a freshly minted ticket.
 
-import { loopbackPipe } from "../../host/console/transport.js";
+import { loopbackPipe } from "../../host/sdk/connect.js";
 import { MANIFEST } from "../../host/generated/manifest.js";
-import { P9Client } from "../../host/p9/client.js";
+import { P9Client } from "../../host/sdk/p9/client.js";
 import type { Guest } from "../../host/runtime/guest.js";
 import { CONSOLE_PORT } from "./console.js";
 import { manifestTicket } from "./tickets.js";

@@ -1,7 +1,7 @@
 // A ticket for `role` signed with the manifest's secret for it, as `cohsh --mint-ticket` mints them.
 
 import { MANIFEST } from "../../host/generated/manifest.js";
-import { mintTicket } from "../../host/ticket/index.js";
+import { mintTicket } from "../../host/sdk/ticket/index.js";
 
 export type TicketRole = keyof typeof MANIFEST.tickets;
 

@@ -2,7 +2,7 @@
 // `cohesix-ticket-<hex claims>.<hex mac>`, MAC = BLAKE3 keyed hash with key BLAKE3(secret).
 
 import { blake3 } from "@noble/hashes/blake3.js";
-import { MANIFEST } from "../generated/manifest.js";
+import { MANIFEST } from "../../generated/manifest.js";
 import { decodeClaims, encodeClaims, parseRole, type ClaimsError, type Result, type TicketClaims, type TicketRole } from "./claims.js";
 
 export const TICKET_PREFIX = "cohesix-ticket-";

@@ -1,18 +1,21 @@
 // One operator session against a Cohesix console: connect, AUTH, ATTACH, requests, silent
 // keepalive, and reconnection with back-off that re-sends AUTH and ATTACH without echoing them.
 
-import { ConsoleClient, ConsoleClosedError, type Reply } from "../console/client.js";
-import type { BytePipe } from "../console/transport.js";
-import { MANIFEST } from "../generated/manifest.js";
+import { MANIFEST } from "../../generated/manifest.js";
+import type { Connector } from "../pipe.js";
+import { ConsoleClient, ConsoleClosedError, type Reply } from "./client.js";
 
-/** Opens a fresh byte pipe to the console (a TCP connect, or a loopback dial). */
-export type Connector = () => Promise<BytePipe>;
+export type { Connector } from "../pipe.js";
 
 export interface SessionOptions {
   connector: Connector;
   authToken: string;
-  /** Label for progress lines: `[cohsh][<name>] …` (tcp, mock, qemu). */
+  /** Label for progress lines: `[<tool>][<name>] …` (tcp, mock, qemu). */
   name?: string;
+  /** The tool in progress lines (default "cohsh"). */
+  tool?: string;
+  /** Where the connector goes (`127.0.0.1:31337`): the connected line names it. */
+  endpoint?: string;
   /** Where progress lines go (`[cohsh][tcp] …`); never mixed into command output. */
   log?: (line: string) => void;
   retry?: { maxAttempts: number; backoffMs: number; ceilingMs: number };
@@ -22,7 +25,9 @@ export interface SessionOptions {
   heartbeatMs?: number;
 }
 
+/** The console refused the session (ack set: final, no retry) or the connection broke. */
 export class SessionError extends Error {
+  override readonly name = "SessionError";
   constructor(
     message: string,
     readonly ack?: string,
@@ -49,6 +54,15 @@ export class Session {
     return this.attached?.role ?? null;
   }
 
+  private tag(): string {
+    return `[${this.opts.tool ?? "cohsh"}][${this.opts.name ?? "tcp"}]`;
+  }
+
+  /** How many times this session has (re)connected. */
+  get connectCount(): number {
+    return this.connects;
+  }
+
   private log(line: string): void {
     this.opts.log?.(line);
   }
@@ -66,7 +80,7 @@ export class Session {
         // Refusals by the server (wrong token, lockout) are final; only transport errors retry.
         if (e instanceof SessionError && e.ack) throw e;
         if (attempt >= retry.maxAttempts) throw e instanceof Error ? e : new Error(String(e));
-        this.log(`[cohsh][${this.opts.name ?? "tcp"}] reconnect attempt #${attempt + 1} in ${delay} ms (${e instanceof Error ? e.message : String(e)})`);
+        this.log(`${this.tag()} reconnect attempt #${attempt + 1} in ${delay} ms (${e instanceof Error ? e.message : String(e)})`);
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, retry.ceilingMs);
       }
@@ -86,9 +100,9 @@ export class Session {
     }
     this.client = client;
     this.connects++;
-    this.log(`[cohsh][${this.opts.name ?? "tcp"}] connected (connects=${this.connects})`);
+    this.log(`${this.tag()} connected${this.opts.endpoint ? ` to ${this.opts.endpoint}` : ""} (connects=${this.connects})`);
     void client.whenClosed().then((reason) => {
-      if (!this.closedByUs && this.client === client) this.log(`[cohsh][${this.opts.name ?? "tcp"}] connection lost: ${reason}`);
+      if (!this.closedByUs && this.client === client) this.log(`${this.tag()} connection lost: ${reason}`);
     });
     if (this.attached) {
       // Silent re-ATTACH after a reconnect: the operator's session carries on.

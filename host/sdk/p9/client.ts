@@ -2,17 +2,19 @@
 // attach, walk, open, read, write, readdir, getattr, clunk, statfs. Replies are matched by tag;
 // a refusal becomes a P9Error carrying the errno (Rlerror) or the classic code and message (Rerror).
 
-import type { BytePipe } from "../console/transport.js";
+import { FrameLengthError, LengthPrefixReader, type BytePipe } from "../pipe.js";
 import { decode, encode, type Dirent, type Fields, type Message, NOFID, parseDirents, type Qid } from "./codec.js";
 
 export * from "./codec.js";
 
-const ERRNO_NAMES: Record<number, string> = {
+// Hand copy until coh-rtc emits the errno names (host/generated/protocol.ts).
+export const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 16: "EBUSY", 20: "ENOTDIR", 21: "EISDIR",
   22: "EINVAL", 24: "EMFILE", 30: "EROFS", 36: "ENAMETOOLONG", 71: "EPROTO", 90: "EMSGSIZE", 95: "EOPNOTSUPP", 122: "EDQUOT",
 };
 
 export class P9Error extends Error {
+  override readonly name = "P9Error";
   constructor(
     /** Linux errno (0 for a classic Rerror). */
     readonly errno: number,
@@ -24,7 +26,15 @@ export class P9Error extends Error {
   }
 }
 
-export class P9ClosedError extends Error {}
+/** The connection is gone; the message says why ("not 9P: …" when the server spoke something else). */
+export class P9ClosedError extends Error {
+  override readonly name = "P9ClosedError";
+}
+
+/** No reply within the client's timeout (the connection may still be up). */
+export class P9TimeoutError extends Error {
+  override readonly name = "P9TimeoutError";
+}
 
 export interface Attr {
   qid: Qid;
@@ -40,7 +50,8 @@ export const O_TRUNC = 0o1000;
 export const O_APPEND = 0o2000;
 
 export class P9Client {
-  private buf = Buffer.alloc(0);
+  // Frames up to msize (+ slack for a server that rounds up) before Tversion, the negotiated msize after.
+  private frames = new LengthPrefixReader(7, 8192 + 8192, "9P");
   private waiting = new Map<number, (m: Message) => void>();
   private nextTag = 1;
   private nextFid = 1;
@@ -51,7 +62,7 @@ export class P9Client {
   constructor(private readonly pipe: BytePipe, private readonly timeoutMs = 5000) {
     pipe.onData((b) => this.onData(b));
     pipe.onClose((r) => {
-      this.closedReason = r;
+      this.closedReason ??= r;
       for (const w of this.waiting.values()) w({ name: "closed", type: -1, tag: -1, fields: {} });
       this.waiting.clear();
     });
@@ -62,22 +73,19 @@ export class P9Client {
   }
 
   private onData(b: Uint8Array): void {
-    this.buf = Buffer.concat([this.buf, b]);
-    while (this.buf.length >= 4) {
-      const n = this.buf.readUInt32LE(0);
-      if (n < 7 || n > this.msize + 8192) {
-        this.pipe.end();
-        return;
-      }
-      if (this.buf.length < n) return;
-      const frame = this.buf.subarray(0, n);
-      this.buf = this.buf.subarray(n);
+    let frames: Uint8Array[];
+    try {
+      frames = this.frames.push(b);
+    } catch (e) {
+      return this.fail(`not 9P: ${e instanceof FrameLengthError ? e.message : String(e)}`);
+    }
+    for (const frame of frames) {
       let m: Message;
       try {
-        m = decode(new Uint8Array(frame));
-      } catch {
-        this.pipe.end(); // not 9P (e.g. a console reply): give up on the connection
-        return;
+        m = decode(frame);
+      } catch (e) {
+        // Not 9P (e.g. a console reply): callers see why, not just "closed".
+        return this.fail(`not 9P: ${e instanceof Error ? e.message : String(e)}`);
       }
       const w = this.waiting.get(m.tag);
       if (w) {
@@ -87,13 +95,20 @@ export class P9Client {
     }
   }
 
+  private fail(reason: string): void {
+    this.closedReason ??= reason;
+    this.pipe.end();
+    for (const w of this.waiting.values()) w({ name: "closed", type: -1, tag: -1, fields: {} });
+    this.waiting.clear();
+  }
+
   /** Sends raw bytes (tests) and waits for the reply carrying `tag`. */
   rawRequest(bytes: Uint8Array, tag: number): Promise<Message> {
     if (this.closedReason !== null) return Promise.reject(new P9ClosedError(this.closedReason));
     return new Promise((res, rej) => {
       const t = setTimeout(() => {
         this.waiting.delete(tag);
-        rej(new Error(`no reply to tag ${tag} within ${this.timeoutMs} ms`));
+        rej(new P9TimeoutError(`no reply to tag ${tag} within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.waiting.set(tag, (m) => {
         clearTimeout(t);
@@ -132,6 +147,7 @@ export class P9Client {
     const r = await this.rpc("Tversion", { msize, version }, 0xffff);
     this.msize = r.fields.msize;
     this.version = r.fields.version;
+    this.frames.setMax(this.msize + 8192);
     return { msize: this.msize, version: this.version };
   }
 
@@ -164,8 +180,8 @@ export class P9Client {
     return r.fields.data;
   }
 
-  /** Reads a whole file from offset 0. */
-  async readAll(fid: number): Promise<string> {
+  /** Reads a whole file from offset 0, as bytes. */
+  async readAllBytes(fid: number): Promise<Uint8Array> {
     const parts: Buffer[] = [];
     let off = 0n;
     for (;;) {
@@ -174,7 +190,12 @@ export class P9Client {
       parts.push(Buffer.from(d));
       off += BigInt(d.length);
     }
-    return Buffer.concat(parts).toString("utf8");
+    return new Uint8Array(Buffer.concat(parts));
+  }
+
+  /** Reads a whole file from offset 0, as UTF-8 text. */
+  async readAll(fid: number): Promise<string> {
+    return Buffer.from(await this.readAllBytes(fid)).toString("utf8");
   }
 
   async write(fid: number, offset: bigint | number, data: Uint8Array | string): Promise<number> {
@@ -210,14 +231,19 @@ export class P9Client {
   }
 
   /** Convenience: walk, open, read all, clunk. */
-  async cat(root: number, path: string): Promise<string> {
+  async catBytes(root: number, path: string): Promise<Uint8Array> {
     const { fid } = await this.walkPath(root, path);
     try {
       await this.open(fid, O_RDONLY);
-      return await this.readAll(fid);
+      return await this.readAllBytes(fid);
     } finally {
       await this.clunk(fid).catch(() => undefined);
     }
+  }
+
+  /** Convenience: walk, open, read all as UTF-8, clunk. */
+  async cat(root: number, path: string): Promise<string> {
+    return Buffer.from(await this.catBytes(root, path)).toString("utf8");
   }
 
   /** Convenience: walk, open for append, write, clunk. */

@@ -1,10 +1,11 @@
-// `telemetry push <file> --device <id>`: a file becomes an OS-named segment of
-// cohsh-telemetry-push/v1 records, each small enough for one console ECHO.
+// Telemetry push envelopes (`cohsh telemetry push <file> --device <id>`): a file becomes an
+// OS-named segment of cohsh-telemetry-push/v1 records, each small enough for one append on the
+// connection it goes over (one console ECHO, or one 9P write).
 
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import type { Reply } from "../console/client.js";
 import { MANIFEST } from "../generated/manifest.js";
+import { NsRefusal, type NamespaceClient } from "./ns.js";
 
 export const MIME_BY_EXT: Record<string, string> = {
   ".txt": "text/plain",
@@ -14,7 +15,9 @@ export const MIME_BY_EXT: Record<string, string> = {
   ".csv": "text/csv",
 };
 
-export class PushError extends Error {}
+export class PushError extends Error {
+  override readonly name = "PushError";
+}
 
 /** JSON string escaping limited to what the guest's reader accepts (no \u escapes). */
 export function escapeJson(s: string): string {
@@ -53,8 +56,6 @@ export function chunk(text: string, mime: string, maxBytes: number): string[] {
   return out;
 }
 
-export type Send = (line: string) => Promise<Reply>;
-
 export interface PushResult {
   device: string;
   seg: string;
@@ -62,7 +63,8 @@ export interface PushResult {
   bytes: number;
 }
 
-export async function telemetryPush(file: string, device: string, send: Send): Promise<PushResult> {
+/** Pushes `file` as a new segment of `device`; refusals by the hive become PushError with the hive's words. */
+export async function telemetryPush(file: string, device: string, ns: NamespaceClient): Promise<PushResult> {
   const mime = MIME_BY_EXT[extname(file).toLowerCase()];
   if (!mime) throw new PushError(`unsupported file type '${extname(file)}' (allowed: ${Object.keys(MIME_BY_EXT).join(" ")})`);
   if (!/^[A-Za-z0-9._-]{1,32}$/.test(device)) throw new PushError("device must be 1-32 characters of [A-Za-z0-9._-]");
@@ -76,17 +78,23 @@ export async function telemetryPush(file: string, device: string, send: Send): P
   if (data.length > max) throw new PushError(`${file} is ${data.length} bytes; a segment holds at most ${max}`);
   const text = data.toString("utf8");
   if (Buffer.from(text, "utf8").compare(data) !== 0) throw new PushError(`${file} is not UTF-8`);
-  // Over the console one record is one ECHO payload.
-  const recordMax = Math.min(MANIFEST.console.echo_max, MANIFEST.telemetry_ingest.max_record_bytes);
+  // One record is one append: bounded by the ingest limit and by what the connection carries.
+  const recordMax = Math.min(ns.caps.maxRecord, MANIFEST.telemetry_ingest.max_record_bytes);
   const pieces = chunk(text, mime, recordMax);
-  const created = await send(`ECHO /queen/telemetry/${device}/ctl {"new":"segment","mime":"${mime}"}`);
-  if (!created.ok) throw new PushError(created.ack);
-  const latest = await send(`CAT /queen/telemetry/${device}/latest`);
-  const seg = latest.lines[0];
-  if (!latest.ok || !seg) throw new PushError(`cannot read the new segment's name: ${latest.ack}`);
+  const hive = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof NsRefusal) throw new PushError(what + (e.line ?? e.message));
+      throw e;
+    }
+  };
+  await hive("", () => ns.append(`/queen/telemetry/${device}/ctl`, `{"new":"segment","mime":"${mime}"}`));
+  const latest = await hive("cannot read the new segment's name: ", () => ns.read(`/queen/telemetry/${device}/latest`));
+  const seg = latest[0];
+  if (!seg) throw new PushError(`cannot read the new segment's name: /queen/telemetry/${device}/latest is empty`);
   for (let i = 0; i < pieces.length; i++) {
-    const r = await send(`ECHO /queen/telemetry/${device}/seg/${seg} ${envelope(i + 1, mime, pieces[i])}`);
-    if (!r.ok) throw new PushError(`record ${i + 1}: ${r.ack}`);
+    await hive(`record ${i + 1}: `, () => ns.append(`/queen/telemetry/${device}/seg/${seg}`, envelope(i + 1, mime, pieces[i])));
   }
   return { device, seg, records: pieces.length, bytes: data.length };
 }

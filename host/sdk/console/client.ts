@@ -1,22 +1,21 @@
 // A TCP console client: frames lines out, collects each command's reply (payload lines, the
 // OK/ERR acknowledgement, and for streamed verbs everything up to END).
+//
+// The console has no tags: replies come back in order, so request() runs one at a time (a
+// second call waits for the first). Callers that want concurrency open more sessions (pool).
 
+import type { BytePipe } from "../pipe.js";
+import { STREAMED, type Reply } from "./grammar.js";
 import { encodeFrame, FrameError, FrameReader } from "./frame.js";
-import type { BytePipe } from "./transport.js";
 
-/** Verbs whose OK is followed by payload lines and a closing END. */
-const STREAMED = new Set(["LOG", "TAIL", "CAT", "LS"]);
+export type { Reply } from "./grammar.js";
 
-export interface Reply {
-  /** Lines before the acknowledgement (help text, PONG, bootinfo) and, for streams, after it. */
-  lines: string[];
-  /** The `OK …` or `ERR …` line. */
-  ack: string;
-  ok: boolean;
+export class ConsoleClosedError extends Error {
+  override readonly name = "ConsoleClosedError";
 }
-
-export class ConsoleClosedError extends Error {}
-export class ConsoleTimeoutError extends Error {}
+export class ConsoleTimeoutError extends Error {
+  override readonly name = "ConsoleTimeoutError";
+}
 
 export class ConsoleClient {
   private reader = new FrameReader();
@@ -24,6 +23,7 @@ export class ConsoleClient {
   private wake: (() => void) | null = null;
   private closedReason: string | null = null;
   private closeWaiters: Array<(reason: string) => void> = [];
+  private inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly pipe: BytePipe) {
     pipe.onData((b) => {
@@ -76,10 +76,15 @@ export class ConsoleClient {
     }
   }
 
-  /** Sends one line and gathers its whole reply. */
-  async request(line: string, timeoutMs = 5000): Promise<Reply> {
-    this.send(line);
-    return this.collect(timeoutMs);
+  /** Sends one line and gathers its whole reply (after any request still in flight). */
+  request(line: string, timeoutMs = 5000): Promise<Reply> {
+    const run = (): Promise<Reply> => {
+      this.send(line);
+      return this.collect(timeoutMs);
+    };
+    const p = this.inFlight.then(run, run);
+    this.inFlight = p.catch(() => undefined);
+    return p;
   }
 
   /** Gathers one reply: lines up to an OK/ERR, then up to END for streamed verbs. */

@@ -1,0 +1,141 @@
+// The console wire lines the shell speaks, carried either by a console Session (as they are) or
+// by any NamespaceClient (9P, REST), which answers them with the console's grammar rendered from
+// typed results (host/sdk/console/grammar.ts), so output and EXPECTs do not depend on the protocol.
+
+import { render, type Reply } from "../sdk/console/grammar.js";
+import type { Session } from "../sdk/console/session.js";
+import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
+import { ConsoleNamespace } from "../sdk/ns_console.js";
+
+export interface Wire {
+  readonly role: string | null;
+  readonly isConnected: boolean;
+  /** The same connection as a NamespaceClient (telemetry push, tools). */
+  readonly ns: NamespaceClient;
+  /** "console", "9p" or "rest". */
+  readonly protocol: string;
+  connect(): Promise<void>;
+  request(line: string): Promise<Reply>;
+  attach(role: string, ticket?: string): Promise<Reply>;
+  forgetAttach(): void;
+  close(): void;
+}
+
+/** The console: lines go out as typed. */
+export class ConsoleWire implements Wire {
+  readonly ns: ConsoleNamespace;
+  readonly protocol = "console";
+  constructor(readonly session: Session) {
+    this.ns = new ConsoleNamespace(session);
+  }
+  get role(): string | null {
+    return this.session.role;
+  }
+  get isConnected(): boolean {
+    return this.session.isConnected;
+  }
+  connect(): Promise<void> {
+    return this.session.connect();
+  }
+  request(line: string): Promise<Reply> {
+    return this.session.request(line);
+  }
+  attach(role: string, ticket?: string): Promise<Reply> {
+    return this.session.attach(role, ticket);
+  }
+  forgetAttach(): void {
+    this.session.forgetAttach();
+  }
+  close(): void {
+    this.session.close();
+  }
+}
+
+const QUEEN_LOG = "/log/queen.log";
+
+export interface NsWireTarget extends NamespaceClient {
+  connect?(): Promise<unknown>;
+  forgetAttach?(): void;
+  readonly isConnected?: boolean;
+}
+
+/** Any NamespaceClient answering console lines. */
+export class NsWire implements Wire {
+  constructor(readonly ns: NsWireTarget) {}
+
+  get protocol(): string {
+    return this.ns.caps.protocol;
+  }
+  get role(): string | null {
+    return this.ns.role;
+  }
+  get isConnected(): boolean {
+    return this.ns.isConnected ?? true;
+  }
+  async connect(): Promise<void> {
+    await this.ns.connect?.();
+  }
+  forgetAttach(): void {
+    this.ns.forgetAttach?.();
+  }
+  close(): void {
+    void this.ns.close();
+  }
+
+  async attach(role: string, ticket = ""): Promise<Reply> {
+    return this.answer("ATTACH", undefined, async () => {
+      await this.ns.attach(role, ticket);
+      return render.attach(this.ns.role ?? role);
+    });
+  }
+
+  request(line: string): Promise<Reply> {
+    const sp = line.indexOf(" ");
+    const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
+    const rest = sp < 0 ? "" : line.slice(sp + 1);
+    const path = rest.split(" ")[0];
+    switch (verb) {
+      case "QUIT":
+        this.close();
+        return Promise.resolve(render.quit());
+      case "PING":
+        return this.answer("PING", undefined, async () => {
+          await this.ns.connect?.();
+          return render.ping();
+        });
+      case "ATTACH": {
+        const [role, ticket] = rest.split(" ");
+        return this.attach(role ?? "", ticket ?? "");
+      }
+      case "LS":
+        return this.answer("LS", path, async () => render.ls(rest, await this.ns.ls(rest)));
+      case "CAT":
+        return this.answer("CAT", path, async () => {
+          const lines = await this.ns.read(rest);
+          // The queen log's CAT is a summary only (docs/CONSOLE.md), as on the console.
+          return rest === QUEEN_LOG ? render.cat(rest, lines, false) : render.cat(rest, lines);
+        });
+      case "TAIL":
+        return this.answer("TAIL", path, async () => render.tail(rest, await this.ns.tail(rest)));
+      case "LOG":
+        return this.answer("LOG", QUEEN_LOG, async () => render.log(await this.ns.tail(QUEEN_LOG)));
+      case "ECHO": {
+        const i = rest.indexOf(" ");
+        const p = i < 0 ? rest : rest.slice(0, i);
+        const payload = i < 0 ? "" : rest.slice(i + 1);
+        if (!payload) return Promise.resolve({ lines: [], ack: "ERR PARSE reason=policy detail=missing required argument: payload", ok: false });
+        return this.answer("ECHO", p, async () => render.echo(p, (await this.ns.append(p, payload)).bytes));
+      }
+    }
+    return Promise.resolve({ lines: [], ack: `ERR ${verb} reason=policy detail=unsupported over ${this.protocol}`, ok: false });
+  }
+
+  private async answer(verb: string, path: string | undefined, f: () => Promise<Reply>): Promise<Reply> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof NsRefusal) return render.refused(verb, e);
+      throw e;
+    }
+  }
+}

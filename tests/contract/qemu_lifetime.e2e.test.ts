@@ -1,0 +1,58 @@
+// The SDK's qemu connector never leaves QEMU running: not even when its process is SIGKILLed
+// (the watchdog holds a pipe only the parent writes; its closing stops QEMU by pid).
+
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { expect, it } from "vitest";
+import { ROOT } from "../helpers/serial.js";
+
+/** Alive and not a zombie (a reparented QEMU may wait a moment to be reaped). */
+export function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+export async function gone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!running(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !running(pid);
+}
+
+it("SIGKILL of the process that booted QEMU still stops QEMU", async () => {
+  // One process (no tsx wrapper in between), so the SIGKILL hits the process that owns QEMU.
+  const p = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "tests/contract/fixtures/hold_qemu.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let qemu = -1;
+  try {
+    await new Promise<void>((res, rej) => {
+      p.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        const m = /PIDS (\d+) (\d+)/.exec(out);
+        if (m) {
+          qemu = Number(m[1]);
+          res();
+        }
+      });
+      p.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      p.on("exit", (c) => rej(new Error(`holder exited (${c}) before QEMU was ready:\n${out}`)));
+    });
+    expect(running(qemu)).toBe(true);
+    p.kill("SIGKILL");
+    expect(await gone(qemu, 10_000)).toBe(true);
+  } finally {
+    p.kill("SIGKILL");
+    if (qemu > 0 && running(qemu)) process.kill(qemu, "SIGKILL");
+  }
+}, 90_000);
