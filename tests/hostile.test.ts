@@ -9,7 +9,9 @@ import { hostileSuite } from "./helpers/hostile_suite.js";
 
 describe("hostile and sustained traffic (mock)", () => {
   hostileSuite(async () => {
-    const g = await Guest.start();
+    // COH_HOSTILE_WASM=<core.wasm> runs the suite against another build (e.g. the one before
+    // the fixes, to see each finding reproduce); the default is out/cohesix.wasm.
+    const g = await Guest.start({ wasm: process.env.COH_HOSTILE_WASM || undefined });
     return { target: mockTarget(g), stop: () => g.stop() };
   });
 }, 300_000);

@@ -3,12 +3,12 @@
 // returns what it saw; the tests decide what must hold. Nothing here sleeps for a fixed time:
 // every wait is on a reply, a close, or a deadline the guest itself enforces.
 
-import { ConsoleClient } from "../../host/console/client.js";
-import { encodeFrame } from "../../host/console/frame.js";
-import { type BytePipe, loopbackPipe, tcpPipe } from "../../host/console/transport.js";
+import { ConsoleClient } from "../../host/sdk/console/client.js";
+import { encodeFrame } from "../../host/sdk/console/frame.js";
+import { loopbackPipe } from "../../host/sdk/connect.js";
+import { type BytePipe, tcpPipe } from "../../host/sdk/pipe.js";
 import { MANIFEST } from "../../host/generated/manifest.js";
-import { decode, encode, type Fields, type Message, NOFID } from "../../host/p9/codec.js";
-import { P9Client } from "../../host/p9/client.js";
+import { decode, encode, type Fields, type Message, NOFID } from "../../host/sdk/p9/codec.js";
 import type { Guest } from "../../host/runtime/guest.js";
 import type { QemuGuest } from "../../host/runtime/qemu.js";
 import { manifestTicket, type TicketRole } from "./tickets.js";

@@ -4,9 +4,9 @@
 // guest neither stopped (trap) nor lost its answers.
 
 import { expect, it } from "vitest";
-import { encodeFrame } from "../../host/console/frame.js";
+import { encodeFrame } from "../../host/sdk/console/frame.js";
 import { MANIFEST } from "../../host/generated/manifest.js";
-import { encode, NOFID } from "../../host/p9/codec.js";
+import { encode, NOFID } from "../../host/sdk/p9/codec.js";
 import {
   closedWithin, Console, floodConsole, floodTread, memoryPages, openFid, queenConsole, raw9p, Raw9p, type Target,
 } from "./hostile.js";
@@ -38,7 +38,7 @@ async function withGuest(boot: () => Promise<Booted>, body: (t: Target) => Promi
     await body(b.target);
     expect(b.target.fault()).toBeNull();
     // Still alive and answering after the scenario (over 9P: a console lockout may be in force).
-    const p = await raw9p(b.target, "queen");
+    const p = await retry(() => raw9p(b.target, "queen"));
     await openFid(p, "/proc/memory", 2);
     const r = await p.rpc("Tread", { fid: 2, offset: 0n, count: 4000 });
     expect(Buffer.from(r.fields.data as Uint8Array).toString()).toMatch(/^pages=\d+/);
@@ -53,6 +53,19 @@ async function spawnWorker(q: Console): Promise<string> {
   expect(r.ok, r.ack).toBe(true);
   const ls = await q.request("LS /worker");
   return ls.lines[ls.lines.length - 1];
+}
+
+/** Retries `fn` until it resolves (a slot freed by a close the guest has not seen yet), for up to 10 s. */
+async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 export function hostileSuite(boot: () => Promise<Booted>, scale: Scale = FULL_SCALE): void {
@@ -191,7 +204,7 @@ export function hostileSuite(boot: () => Promise<Booted>, scale: Scale = FULL_SC
     await withGuest(boot, async (t) => {
       let stop = false;
       const silent: Promise<void>[] = [];
-      const hold = async (open: () => Promise<import("../../host/console/transport.js").BytePipe>): Promise<void> => {
+      const hold = async (open: () => Promise<import("../../host/sdk/pipe.js").BytePipe>): Promise<void> => {
         while (!stop) {
           const p = await open().catch(() => null);
           if (!p) continue;
@@ -300,20 +313,27 @@ export function hostileSuite(boot: () => Promise<Booted>, scale: Scale = FULL_SC
       // The connection is refused at accept: nothing 9P comes back, the guest closes it.
       await closedWithin(p.pipe, 10_000);
       for (const s of sessions) s.close();
-      // Workers may take max - queen_reserved slots; the last one stays for a queen.
-      const q = await queenConsole(t);
+      await Promise.all(sessions.map((s) => s.client.whenClosed()));
+      // Workers may take max - queen_reserved slots; the last one stays for a queen. (Closed
+      // sessions free their slots once the guest has seen the close: retry until then.)
+      const q = await retry(() => queenConsole(t));
       const ids: string[] = [];
       for (let i = 0; i < max; i++) ids.push(await spawnWorker(q));
       q.close();
       const workers: Raw9p[] = [];
-      for (let i = 0; i < max - MANIFEST.console.queen_reserved; i++) workers.push(await raw9p(t, "worker-heartbeat", ids[i]));
-      const extra = new Raw9p(await t.console());
-      await extra.rpc("Tversion", { msize: 8192, version: "9P2000.L" }, 0xffff);
+      await q.client.whenClosed();
+      for (let i = 0; i < max - MANIFEST.console.queen_reserved; i++) workers.push(await retry(() => raw9p(t, "worker-heartbeat", ids[i])));
+      const extra = await retry(async () => {
+        const x = new Raw9p(await t.console());
+        await x.rpc("Tversion", { msize: 8192, version: "9P2000.L" }, 0xffff);
+        return x;
+      });
       const refused = await extra.rpc("Tattach", { fid: 1, afid: NOFID, uname: "worker-heartbeat", aname: manifestTicket("worker-heartbeat", ids[max - 1], t.wallMs()), n_uname: NOFID });
       expect(refused).toMatchObject({ name: "Rlerror", fields: { ecode: 16 } }); // EBUSY
-      const queen = await raw9p(t, "queen");
+      const queen = await retry(() => raw9p(t, "queen"));
       expect(queen.closed).toBe(false);
       for (const w of workers) w.pipe.end();
+      queen.pipe.end();
     });
   });
 }
