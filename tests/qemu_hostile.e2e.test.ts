@@ -8,7 +8,8 @@ import { hostileSuite } from "./helpers/hostile_suite.js";
 
 describe("hostile and sustained traffic (QEMU)", () => {
   hostileSuite(async () => {
-    const q = await QemuGuest.start();
+    // COH_HOSTILE_IMAGE=<cohesix.img> runs the suite against another image (e.g. the one before the fixes).
+    const q = await QemuGuest.start({ image: process.env.COH_HOSTILE_IMAGE || undefined });
     try {
       await q.waitReady();
     } catch (e) {
