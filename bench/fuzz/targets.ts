@@ -315,12 +315,13 @@ export async function bootinfoTarget(wasmPath: string): Promise<Target> {
   const e = inst.exports as { memory: WebAssembly.Memory; parse(): number; collect(): void };
   mem = e.memory;
   let n = 0;
+  const edges = [64, 64 + 16, 64 + 230 * 16, 64 + 231 * 16];
   return {
     name: "bootinfo",
-    edges: [64, 64 + 16, 64 + 230 * 16, 64 + 231 * 16],
+    edges,
     corpus,
     input(rnd) {
-      return fromCorpus(this, rnd);
+      return fromCorpus({ corpus, edges }, rnd);
     },
     run(input) {
       blob = input;
