@@ -31,6 +31,7 @@ import { sha256Hex } from "../crypto/sha256";
 import { now_ms, wall_ms } from "../platform/abi";
 import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
 import { onlyChars } from "../text/charset";
+import { logField } from "../text/field";
 
 /** Where a command's reply lines go (one frame each on TCP). */
 export abstract class Reply {
@@ -161,7 +162,7 @@ export class Commands {
     if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket exceeds allowed length");
     let role = p[0].toLowerCase();
     if (role == "worker") role = "worker-heartbeat"; // the original's alias
-    if (!TICKET_ROLES.includes(role)) return this.attachFailed(s, out, now, "policy", "detail=invalid-role", "role=" + role);
+    if (!TICKET_ROLES.includes(role)) return this.attachFailed(s, out, now, "policy", "detail=invalid-role", "role=" + logField(role));
     const ticket = p[1];
     let subject = "";
     let scopes: ScopeState | null = null;

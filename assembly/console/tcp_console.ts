@@ -3,6 +3,7 @@
 // through the same Commands table whatever the transport.
 
 import {
+  AUDIT_PREAUTH_WINDOW_MS,
   CONSOLE_AUTH_FAIL_LIMIT,
   CONSOLE_AUTH_FAIL_WINDOW_MS,
   CONSOLE_AUTH_LOCKOUT_MS,
@@ -17,7 +18,7 @@ import {
   CONSOLE_REPLY_BACKLOG_BYTES,
   CONSOLE_TX_QUEUE_BYTES,
 } from "../generated/manifest";
-import { stream_close, stream_send } from "../platform/abi";
+import { now_ms, stream_close, stream_send } from "../platform/abi";
 import { Namespace } from "../ninedoor/namespace";
 import { encodeFrame, FRAME_BAD_LENGTH, FRAME_BAD_UTF8, FRAME_LINE, FrameDecoder, FrameEvent } from "../net/frame";
 import { OutQueue } from "../net/out_queue";
@@ -68,6 +69,9 @@ class Conn extends Reply {
   line(s: string): void {
     if (this.p9 != null) return; // 9P peers get 9P replies only
     if ((this.state == ST_CLOSING && this.closeSent) || this.cut) return;
+    // The guest never emits a frame over its own bound (issue 10, finding 3): a longer line is
+    // cut at a character boundary and says so.
+    if (String.UTF8.byteLength(s) + 4 > CONSOLE_FRAME_MAX) s = fitFrame(s);
     const n = String.UTF8.byteLength(s) + 4;
     netStats.framesOut++;
     netStats.txBytes += <u64>n;
@@ -114,11 +118,55 @@ class ConnAdmission extends Admission {
   constructor(private console: TcpConsole, private c: Conn) {
     super();
   }
+  refused(kind: string, line: string, now: u64): void {
+    this.console.audit.event(kind, line, now);
+  }
   admit(role: string): string {
     const why = this.console.admit(this.c, role);
     if (why.length == 0) this.c.role = role;
     else netStats.consoleFull++;
     return why;
+  }
+}
+
+/**
+ * Refused unauthenticated events (issue 10, finding 4): the first of each window is logged as
+ * it is, the rest only counted, and the count written as one summary line when the window ends.
+ * Both go to the queen log's own store for them, so no number of them evicts an audit record.
+ */
+class PreauthAudit {
+  private windowStart: u64 = 0;
+  private open: bool = false;
+  private suppressed: i32 = 0;
+  private kinds: Map<string, i32> = new Map<string, i32>();
+
+  constructor(private ns: Namespace) {}
+
+  event(kind: string, line: string, now: u64): void {
+    this.flush(now);
+    if (!this.open) {
+      this.open = true;
+      this.windowStart = now;
+      this.ns.queenLog.preauth(line);
+      return;
+    }
+    this.suppressed++;
+    this.kinds.set(kind, (this.kinds.has(kind) ? this.kinds.get(kind) : 0) + 1);
+  }
+
+  /** Ends the window once it is over: one summary line if anything was counted. */
+  flush(now: u64): void {
+    if (!this.open || now - this.windowStart < <u64>AUDIT_PREAUTH_WINDOW_MS) return;
+    if (this.suppressed > 0) {
+      const keys = this.kinds.keys();
+      keys.sort();
+      let parts = "";
+      for (let i = 0; i < keys.length; i++) parts += " " + keys[i] + "=" + this.kinds.get(keys[i]).toString();
+      this.ns.queenLog.preauth("preauth refused summary suppressed=" + this.suppressed.toString() + " window_ms=" + AUDIT_PREAUTH_WINDOW_MS.toString() + parts);
+    }
+    this.open = false;
+    this.suppressed = 0;
+    this.kinds.clear();
   }
 }
 
@@ -134,9 +182,11 @@ export class TcpConsole {
   private conns: Map<u32, Conn> = new Map<u32, Conn>();
   private peers: PeerRecord[] = [];
   private commands: Commands;
+  audit: PreauthAudit;
 
   constructor(private ns: Namespace, commands: Commands) {
     this.commands = commands;
+    this.audit = new PreauthAudit(ns);
   }
 
   get sessions(): i32 {
@@ -300,7 +350,8 @@ export class TcpConsole {
     const c = this.conns.get(id);
     if (!c.decoder.idle || (!c.decided && c.sniffHave > 0) || (c.p9 != null && !c.p9!.idle)) {
       netStats.midFrameCloses++;
-      this.ns.queenLog.system("console conn closed mid-frame");
+      if (c.counted) this.ns.queenLog.system("console conn closed mid-frame");
+      else this.audit.event("mid_frame", "console conn closed mid-frame", now_ms());
     }
     if (c.counted) sessions.active--;
     this.ns.trace.emit(INFO, CAT_CONSOLE, "session close conn=" + id.toString() + (c.p9 != null ? " proto=9p" : ""));
@@ -308,6 +359,7 @@ export class TcpConsole {
   }
 
   tick(now: u64): void {
+    this.audit.flush(now);
     const all = this.conns.values();
     for (let i = 0; i < all.length; i++) {
       const c = all[i];
@@ -416,7 +468,7 @@ export class TcpConsole {
       this.ns.queenLog.system("console auth lockout ms=" + CONSOLE_AUTH_LOCKOUT_MS.toString());
       this.ns.trace.emit(WARN, CAT_CONSOLE, "lockout conn=" + c.id.toString() + " ms=" + CONSOLE_AUTH_LOCKOUT_MS.toString());
     }
-    this.ns.queenLog.system("console auth outcome=deny reason=" + reason);
+    this.audit.event("auth_deny", "console auth outcome=deny reason=" + reason, now);
     this.ns.trace.emit(WARN, CAT_CONSOLE, "auth fail conn=" + c.id.toString() + " reason=" + reason);
     pressure.count("policy");
     this.fatal(c, "ERR AUTH reason=" + reason, now);
@@ -467,6 +519,23 @@ function verbLabel(line: string): string {
   }
   const v = line.substring(0, n).toUpperCase();
   return v == "BI" ? "BOOTINFO" : n == 0 ? "PARSE" : v;
+}
+
+const CUT_MARK = " ...(cut)";
+
+/** `s` shortened so that it and CUT_MARK fit one frame of CONSOLE_FRAME_MAX bytes. */
+function fitFrame(s: string): string {
+  const room = CONSOLE_FRAME_MAX - 4 - CUT_MARK.length;
+  let bytes = 0;
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    const w = c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c < 0xdc00 ? 4 : 3;
+    if (bytes + w > room) break;
+    bytes += w;
+    i += w == 4 ? 2 : 1;
+  }
+  return s.substring(0, i) + CUT_MARK;
 }
 
 function isEcho(line: string): bool {

@@ -17,6 +17,7 @@ import { OutQueue } from "../net/out_queue";
 import { CAT_P9, INFO, WARN } from "../trace/trace";
 import { validUtf8 } from "../console/utf8";
 import { safePoint } from "../platform/gc";
+import { logField } from "../text/field";
 import {
   classicCode, decodeT, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR,
   EOPNOTSUPP, EPERM, EPROTO, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE,
@@ -48,6 +49,8 @@ class Fid {
 /** Asks the transport for a session slot before an attach is answered ("" = granted, else why not). */
 export abstract class Admission {
   abstract admit(role: string): string;
+  /** A refusal before the session authenticated: the transport aggregates these (never one line each). */
+  abstract refused(kind: string, line: string, now: u64): void;
 }
 
 export class P9Session {
@@ -210,7 +213,7 @@ export class P9Session {
     if (role.length == 0 || (role == "nobody" && colon < 0)) role = claimedRole(ticket);
     role = role.toLowerCase();
     if (role == "worker") role = "worker-heartbeat";
-    if (!TICKET_ROLES.includes(role)) return this.attachFailed(m, now, EINVAL, "detail=invalid-role", "role=" + role, "invalid role");
+    if (!TICKET_ROLES.includes(role)) return this.attachFailed(m, now, EINVAL, "detail=invalid-role", "role=" + logField(role), "invalid role");
     if (ticket.length == 0 || String.UTF8.byteLength(ticket) > CONSOLE_TICKET_MAX) {
       // Over 9P there is no console AUTH step: every role, the queen included, needs a ticket.
       return this.attachFailed(m, now, EACCES, "detail=denied", "role=" + role + " cause=ticket-required", "ticket required");
@@ -264,7 +267,9 @@ export class P9Session {
     const shift = this.attachFailures < 8 ? this.attachFailures : 8;
     this.attachFailures++;
     this.attachRetryAt = now + ((<u64>250) << (<u64>shift));
-    this.ns.queenLog.system("9p attach outcome=deny " + detail + " " + audit);
+    const line = "9p attach outcome=deny " + detail + " " + audit;
+    if (!this.attached && this.admission != null) this.admission!.refused("attach_deny", line, now);
+    else this.ns.queenLog.system(line);
     this.ns.trace.emit(WARN, CAT_P9, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
     pressure.count(detail == "detail=expired" ? "quota" : "policy");
     this.msg = msg;
@@ -476,6 +481,11 @@ export class P9Session {
       if (off != end && off != u64.MAX_VALUE) return this.fail(m.tag, EINVAL, "append offset rejected");
     }
     const lines = text.split("\n");
+    if ((l.node as File).oneRecordPerWrite()) {
+      let records = 0;
+      for (let i = 0; i < lines.length; i++) if (lines[i].length > 0 && lines[i] != "\r") records++;
+      if (records > 1) return this.fail(m.tag, EINVAL, "one request per write");
+    }
     for (let i = 0; i < lines.length; i++) {
       let s = lines[i];
       if (s.endsWith("\r")) s = s.substring(0, s.length - 1);
