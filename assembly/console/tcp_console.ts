@@ -13,6 +13,7 @@ import {
   CONSOLE_IDLE_TIMEOUT_MS,
   CONSOLE_LINE_MAX,
   CONSOLE_MAX_SESSIONS,
+  CONSOLE_PATH_MAX,
   CONSOLE_PREAUTH_MAX,
   CONSOLE_QUEEN_RESERVED,
   CONSOLE_REPLY_BACKLOG_BYTES,
@@ -405,7 +406,7 @@ export class TcpConsole {
       // A record is one line: an embedded LF would make two, and the second could pass for a
       // system audit record (issue 10, finding 8). CR and other C0 characters are refused too.
       pressure.count("policy");
-      c.line("ERR ECHO reason=policy detail=invalid-payload error=control characters (CR, LF, C0) are not allowed in a record");
+      c.line("ERR ECHO reason=policy detail=invalid-payload path=" + echoPath(ev.line) + " error=control characters (CR, LF, C0) are not allowed in a record");
       return;
     }
     const role = attachRole(ev.line);
@@ -536,6 +537,18 @@ function fitFrame(s: string): string {
     i += w == 4 ? 2 : 1;
   }
   return s.substring(0, i) + CUT_MARK;
+}
+
+/** The path argument of an ECHO line, cut to path_max, with control characters shown as `?`. */
+function echoPath(line: string): string {
+  let end = 5;
+  while (end < line.length && end < 5 + CONSOLE_PATH_MAX && line.charCodeAt(end) != 0x20) end++;
+  const parts = new Array<string>(end - 5);
+  for (let i = 5; i < end; i++) {
+    const ch = line.charCodeAt(i);
+    parts[i - 5] = ch < 0x20 || ch == 0x7f ? "?" : String.fromCharCode(ch);
+  }
+  return parts.length == 0 ? "-" : parts.join("");
 }
 
 function isEcho(line: string): bool {

@@ -2,7 +2,7 @@
 // JSONL journal entry; /replay/ctl re-applies a window of the journal to a scratch namespace
 // and reports whether every outcome matches, with an FNV-1a digest of the replayed sequence.
 
-import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES, AUDIT_REPLAY_MIN_INTERVAL_MS } from "../generated/manifest";
+import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES, AUDIT_REPLAY_MAX_PER_S } from "../generated/manifest";
 import { now_ms } from "../platform/abi";
 import { J_INT, J_OBJECT, jsonQuote, parseJson, unknownKey } from "../json/json";
 import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
@@ -129,9 +129,9 @@ export class ReplayCtl extends File {
     return [];
   }
   // Replay boots a whole scratch namespace: at most one request per write (oneRecordPerWrite)
-  // and one per replay_min_interval_ms, so a burst cannot multiply that cost (issue 10, finding 6).
-  private lastAt: u64 = 0;
-  private ran: bool = false;
+  // and replay_max_per_s per second, so a burst cannot multiply that cost (issue 10, finding 6).
+  private windowAt: u64 = 0;
+  private inWindow: i32 = 0;
 
   oneRecordPerWrite(): bool {
     return true;
@@ -140,8 +140,12 @@ export class ReplayCtl extends File {
   append(line: string, who: Caller): NsError | null {
     if (who.role != "queen") return ERR_DENIED;
     const now = now_ms();
-    if (this.ran && now - this.lastAt < <u64>AUDIT_REPLAY_MIN_INTERVAL_MS) {
-      return new NsError("busy", "rate-limited", "one replay per " + AUDIT_REPLAY_MIN_INTERVAL_MS.toString() + " ms; retry in " + (<u64>AUDIT_REPLAY_MIN_INTERVAL_MS - (now - this.lastAt)).toString() + " ms");
+    if (now - this.windowAt >= 1000) {
+      this.windowAt = now;
+      this.inWindow = 0;
+    }
+    if (this.inWindow >= AUDIT_REPLAY_MAX_PER_S) {
+      return new NsError("busy", "rate-limited", AUDIT_REPLAY_MAX_PER_S.toString() + " replays per second; retry in " + (1000 - (now - this.windowAt)).toString() + " ms");
     }
     const r = parseJson(line.trim());
     if (r.value == null) return new NsError("policy", "invalid-payload", "invalid payload: " + r.error);
@@ -155,8 +159,7 @@ export class ReplayCtl extends File {
     }
     // Re-apply from a fresh scratch namespace, in order; every outcome must match the journal.
     // The scratch namespace is garbage once this returns; the collector's headroom covers it.
-    this.ran = true;
-    this.lastAt = now;
+    this.inWindow++;
     const scratch = this.factory.make();
     let h: u64 = 0xcbf29ce484222325;
     let n: i32 = 0;

@@ -99,7 +99,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   audit: {
     preauth_window_ms: int(1000, 3_600_000, "refused unauthenticated events (auth failures, refused attaches, mid-frame closes) are logged verbatim once per window, the rest counted into one summary line"),
     preauth_lines: int(1, 256, "records of the queen log's store for those summaries (apart from audit and echoed records)"),
-    replay_min_interval_ms: int(0, 600_000, "shortest time between two /replay/ctl requests; a sooner one is refused busy"),
+    replay_max_per_s: int(1, 1000, "/replay/ctl requests run per second (each boots a scratch namespace); more are refused busy"),
     journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
     replay_max_entries: int(1, 4096, "journal entries one /replay/ctl request re-applies"),
     decisions_max_bytes: int(512, 1 << 20, "bytes of /audit/decisions kept (oldest lines dropped first)"),
