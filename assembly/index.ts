@@ -106,6 +106,7 @@ export function coh_tick(now: u64): void {
   if (ns != null) ns.tick(now);
   const t = tcpConsole;
   if (t != null) t.tick(now);
+  smoke.tick(now);
   collectIfDue(now);
 }
 
@@ -117,7 +118,7 @@ export function coh_stream_accepted(conn: u32, port: u32, addr: u32, rport: u32)
     t.accepted(conn, addr, now_ms());
   } else if (port == <u32>NETWORK_TCP_SMOKE_PORT) {
     connPort.set(conn, port);
-    smoke.accepted(conn);
+    smoke.accepted(conn, now_ms());
   } else {
     stream_close(conn);
   }

@@ -19,11 +19,14 @@ describe("memory under load", () => {
         for (let i = 0; i < 2000; i++) await q.request("PING");
         return pages((await q.request("CAT /proc/memory")).lines[0]);
       };
-      await round(); // warm-up: the allocator grows to its working size (it doubles each time)
+      // Warm-up: the allocator grows to its working size (it doubles each time), live data plus
+      // the collector's headroom (GC_HEADROOM_BYTES, assembly/platform/gc.ts).
+      await round();
+      await round();
       const warm = await round();
       const later = [await round(), await round(), await round()];
       for (const p of later) expect(p).toBe(warm);
-      expect(warm).toBeLessThanOrEqual(128); // 8 MiB of the 16 MiB maximum
+      expect(warm).toBeLessThanOrEqual(192); // 12 MiB of the 16 MiB maximum: 1,024 workers' rings plus headroom
     } finally {
       await g.stop();
     }

@@ -88,7 +88,7 @@ describe("QEMU guest over TCP", () => {
   it("four sessions at once; the fifth is told busy; a client killed mid-frame frees its slot", async () => {
     const four = await Promise.all([0, 1, 2, 3].map(() => authed(q.ports.tcp)));
     const fifth = new ConsoleClient(await tcpPipe("127.0.0.1", q.ports.tcp));
-    expect((await fifth.collect()).ack).toBe("ERR CONSOLE reason=busy");
+    expect((await fifth.collect()).ack).toBe("ERR CONSOLE reason=busy detail=console-full max_sessions=4");
     await waitClosed(fifth, 5000);
     const replies = await Promise.all(four.map((c) => c.request("PING")));
     for (const r of replies) expect(r.ack).toBe("OK PING reply=pong");

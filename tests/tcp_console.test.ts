@@ -162,10 +162,10 @@ describe("framing", () => {
 });
 
 describe("sessions", () => {
-  it("four sessions work at once; a fifth gets ERR CONSOLE reason=busy; a freed slot is reusable", async () => {
+  it("four sessions work at once; a fifth is told the console is full (ERR CONSOLE reason=busy detail=console-full max_sessions=4); a freed slot is reusable", async () => {
     const four = await Promise.all([0, 1, 2, 3].map(() => queen(guest)));
     const fifth = dial(guest);
-    expect(await fifth.collect()).toEqual({ lines: [], ack: "ERR CONSOLE reason=busy", ok: false });
+    expect(await fifth.collect()).toEqual({ lines: [], ack: "ERR CONSOLE reason=busy detail=console-full max_sessions=4", ok: false });
     await waitClosed(fifth);
     // Independent sessions: each echoes its own record and all four see all four.
     await Promise.all(four.map((c, i) => c.request(`ECHO /log/queen.log from-${i}`)));

@@ -113,7 +113,7 @@ describe("events", () => {
   it("a busy console and an AUTH timeout", async () => {
     const others = await Promise.all([1, 2, 3].map(() => authed(guest)));
     const fifth = dial(guest);
-    expect((await fifth.collect()).ack).toBe("ERR CONSOLE reason=busy");
+    expect((await fifth.collect()).ack).toBe("ERR CONSOLE reason=busy detail=console-full max_sessions=4");
     others[0].close();
     await waitClosed(others[0]);
     const silent = dial(guest);

@@ -18,6 +18,10 @@ export class NetStats {
   dgramsIn: u64 = 0;
   dgramsOut: u64 = 0;
   smokeServed: u64 = 0;
+  smokeEvicted: u64 = 0;
+  smokeTimeouts: u64 = 0;
+  preauthEvicted: u64 = 0;
+  consoleFull: u64 = 0;
   listenConsole: i32 = 0;
   listenSmoke: i32 = 0;
   bindEcho: i32 = 0;

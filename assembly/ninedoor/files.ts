@@ -13,52 +13,94 @@ export class StaticFile extends File {
   }
 }
 
-/** A bounded append-only log: the oldest records go first when it is full. */
+/**
+ * A bounded append-only log, kept as three stores merged by sequence number when read (issue 10,
+ * finding 4): records the core writes (audit, lifecycle), records clients echo, and the counted
+ * summaries of refused unauthenticated events. Each store drops its own oldest record when
+ * full, so echoes cannot evict audit records and unauthenticated peers can evict neither.
+ */
 export class LogFile extends File {
-  private lines: string[] = [];
-  private echoed: bool[] = [];
+  private sys: LogStore;
+  private client: LogStore;
+  private pre: LogStore;
 
-  constructor(name: string, private maxLines: i32) {
+  constructor(name: string, maxLines: i32, preauthLines: i32 = 16) {
     super(name, MODE_AO);
+    this.sys = new LogStore(maxLines);
+    this.client = new LogStore(maxLines);
+    this.pre = new LogStore(preauthLines);
   }
 
+  private next: u64 = 0;
+
   read(): string[] {
-    return this.lines;
+    return this.merged(i32.MAX_VALUE);
   }
 
   /** The last `n` records. */
   tail(n: i32): string[] {
-    const from = this.lines.length > n ? this.lines.length - n : 0;
-    return this.lines.slice(from);
+    return this.merged(n);
   }
 
   /** A record written by the system (audit and lifecycle lines), not by a client's ECHO. */
   system(line: string): void {
-    this.push(line, false);
+    this.sys.push(this.next++, line);
+  }
+
+  /** A counted summary of refused unauthenticated events (its own small store). */
+  preauth(line: string): void {
+    this.pre.push(this.next++, line);
   }
 
   append(line: string, who: Caller): NsError | null {
-    this.push(line, true);
+    this.client.push(this.next++, line);
     return null;
   }
 
   // The original's CAT of the queen log shows only a summary, built from what clients echoed.
   summary(): string {
-    const picked: string[] = [];
-    for (let i = 0; i < this.lines.length; i++) if (this.echoed[i]) picked.push(this.lines[i]);
-    return (picked.length > 0 ? picked : this.lines).join("|");
+    const picked = this.client.lines.length > 0 ? this.client.lines : this.merged(i32.MAX_VALUE);
+    return picked.join("|");
   }
 
   catShowsBody(): bool {
     return false;
   }
 
-  private push(line: string, echoed: bool): void {
-    if (this.lines.length >= this.maxLines) {
+  /** The newest `n` records of all three stores, oldest first. */
+  private merged(n: i32): string[] {
+    const a = this.sys;
+    const b = this.client;
+    const c = this.pre;
+    const total = a.lines.length + b.lines.length + c.lines.length;
+    const want = n < total ? n : total;
+    const out = new Array<string>(want);
+    // Walk back from the newest of each store, filling `out` from its end.
+    let i = a.lines.length - 1;
+    let j = b.lines.length - 1;
+    let k = c.lines.length - 1;
+    for (let o = want - 1; o >= 0; o--) {
+      const sa = i >= 0 ? a.seqs[i] : 0;
+      const sb = j >= 0 ? b.seqs[j] : 0;
+      const sc = k >= 0 ? c.seqs[k] : 0;
+      if (i >= 0 && (j < 0 || sa > sb) && (k < 0 || sa > sc)) out[o] = a.lines[i--];
+      else if (j >= 0 && (k < 0 || sb > sc)) out[o] = b.lines[j--];
+      else out[o] = c.lines[k--];
+    }
+    return out;
+  }
+}
+
+class LogStore {
+  lines: string[] = [];
+  seqs: u64[] = [];
+  constructor(private max: i32) {}
+  push(seq: u64, line: string): void {
+    if (this.lines.length >= this.max) {
       this.lines.shift();
-      this.echoed.shift();
+      this.seqs.shift();
     }
     this.lines.push(line);
-    this.echoed.push(echoed);
+    this.seqs.push(seq);
   }
 }

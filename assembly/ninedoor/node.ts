@@ -140,6 +140,11 @@ export abstract class File extends Node {
     return this.read().join("|");
   }
 
+  /** True for files where one write is one request (Secure9P refuses a write of several lines). */
+  oneRecordPerWrite(): bool {
+    return false;
+  }
+
   /** False for files whose lines CAT must not stream (the queen log: ACK + END only). */
   catShowsBody(): bool {
     return true;

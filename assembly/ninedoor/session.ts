@@ -16,10 +16,19 @@ import { Caller } from "./node";
 import { GATE_WORKER_ATTACH } from "./providers/lifecycle";
 import { KIND_GPU, KIND_HEARTBEAT } from "./providers/workers";
 import { pressure } from "./stats";
+import { logField } from "../text/field";
 
 /** A surface's name in audit lines, its trace category, and whether the queen needs a ticket. */
 export class Surface {
   constructor(public name: string, public cat: i32, public queenNeedsTicket: bool) {}
+}
+
+/**
+ * Where a surface sends attach refusals of a connection that has not authenticated yet: they are
+ * aggregated there (issue 10, finding 4), never written one line each into the queen log.
+ */
+export abstract class PreauthSink {
+  abstract refused(kind: string, line: string, now: u64): void;
 }
 
 export const CONSOLE: Surface = new Surface("console", CAT_CONSOLE, false);
@@ -62,6 +71,7 @@ export class AttachResult {
   detail: string = ""; // the console's detail= text, e.g. "lifecycle-denied state=QUIESCED"
   subject: string = ""; // the ticket's subject, once the ticket checked out
   attachment: Attachment | null = null;
+  preauth: PreauthSink | null = null; // where refusals go while the connection is unauthenticated
 }
 
 /** A refused operation: `byRole` for the role view (EPERM, no scope involved), else a ticket scope or rate. */
@@ -133,10 +143,11 @@ export class Attachment {
  * client claims besides the ticket (9P's `role:id` uname; "" = none): it must match the ticket's.
  * The caller has already honoured `backoff.waitMs`. Every outcome is audited and traced.
  */
-export function attach(ns: Namespace, surface: Surface, backoff: Backoff, spelled: string, ticket: string, ident: string, now: u64): AttachResult {
+export function attach(ns: Namespace, surface: Surface, backoff: Backoff, spelled: string, ticket: string, ident: string, now: u64, preauth: PreauthSink | null = null): AttachResult {
   const out = new AttachResult();
+  out.preauth = preauth;
   const role = canonicalRole(spelled);
-  if (!TICKET_ROLES.includes(role)) return refused(ns, surface, backoff, out, now, ATTACH_INVALID_ROLE, "policy", "invalid-role", "role=" + role);
+  if (!TICKET_ROLES.includes(role)) return refused(ns, surface, backoff, out, now, ATTACH_INVALID_ROLE, "policy", "invalid-role", "role=" + logField(role));
   let subject = "";
   const a = new Attachment(ns);
   if (ticket.length == 0 || String.UTF8.byteLength(ticket) > CONSOLE_TICKET_MAX) {
@@ -182,7 +193,9 @@ export function attach(ns: Namespace, surface: Surface, backoff: Backoff, spelle
 
 function refused(ns: Namespace, surface: Surface, backoff: Backoff, out: AttachResult, now: u64, code: i32, reason: string, detail: string, audit: string): AttachResult {
   backoff.failed(now);
-  ns.queenLog.system(surface.name + " attach outcome=deny detail=" + detail + " " + audit);
+  const line = surface.name + " attach outcome=deny detail=" + detail + " " + audit;
+  if (out.preauth != null) out.preauth!.refused("attach_deny", line, now);
+  else ns.queenLog.system(line);
   // An unknown role is client text: it stays out of the trace.
   ns.trace.emit(WARN, surface.cat, "attach refused detail=" + detail + (code == ATTACH_INVALID_ROLE ? "" : " " + audit));
   pressure.count(reason);

@@ -8,17 +8,18 @@ import { Dir, File, MODE_QUEEN_AO, MODE_RO, Node } from "../ninedoor/node";
 import { OP_LIST, OP_READ, OP_WALK, OP_WRITE } from "../ninedoor/access";
 import {
   attach, ATTACH_INVALID_ROLE, ATTACH_LIFECYCLE, ATTACH_NOT_FOUND, ATTACH_SUBJECT_MISMATCH, ATTACH_TICKET_REQUIRED, Attachment, AttachResult,
-  Backoff, SECURE9P,
+  Backoff, PreauthSink, SECURE9P,
 } from "../ninedoor/session";
 import { pressure } from "../ninedoor/stats";
-import { claimedRole } from "../ticket/verify";
+import { canonicalRole, claimedRole } from "../ticket/verify";
+import { safePoint } from "../platform/gc";
 import { fnv1a, FNV1A_OFFSET } from "../crypto/fnv1a";
 import { wall_ms } from "../platform/abi";
 import { OutQueue } from "../net/out_queue";
 import { validUtf8 } from "../text/utf8";
 import { decodeT, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE, TMsg, Writer } from "./codec";
 import {
-  classicWord, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM,
+  classicWord, EACCES, EAGAIN, EBADF, EBUSY, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM,
   R_ATTACH, R_CLUNK, R_ERROR, R_FLUSH, R_FSYNC, R_GETATTR, R_LERROR, R_READ, R_READDIR, R_STATFS, R_VERSION, R_WALK, R_WRITE,
   T_ATTACH, T_AUTH, T_CLUNK, T_CREATE, T_FLUSH, T_FSYNC, T_GETATTR, T_GETLOCK, T_LCREATE, T_LINK, T_LOCK, T_LOPEN, T_MKDIR,
   T_MKNOD, T_OPEN, T_READ, T_READDIR, T_READLINK, T_REMOVE, T_RENAME, T_RENAMEAT, T_SETATTR, T_STAT, T_STATFS, T_SYMLINK,
@@ -35,7 +36,13 @@ class Fid {
   constructor(public path: string, public auth: Attachment) {}
 }
 
+/** Asks the transport for a session slot before an attach is answered ("" = granted, else why not). */
+export abstract class Admission extends PreauthSink {
+  abstract admit(role: string): string;
+}
+
 export class P9Session {
+  admission: Admission | null = null;
   private fids: Map<u32, Fid> = new Map<u32, Fid>();
   private w: Writer = new Writer();
   private frame: Uint8Array = new Uint8Array(<i32>P9_MSIZE_MAX);
@@ -93,9 +100,18 @@ export class P9Session {
         const n = this.want;
         this.want = -1;
         this.have = 0;
-        this.handle(this.frame.dataStart, <u32>n, now);
+        // A safe point (the session and its frame buffer are reachable from the console's table).
+        if (safePoint(now)) this.handle(this.frame.dataStart, <u32>n, now);
+        else this.busy(this.frame.dataStart, <u32>n);
       }
     }
+  }
+
+  /** Memory headroom could not be restored: the request is refused whole with EAGAIN. */
+  private busy(ptr: usize, len: u32): void {
+    pressure.count("busy");
+    this.msg = "busy: out of memory headroom, retry";
+    this.error(len >= P9_HEADER ? load<u16>(ptr + 5) : 0xffff, EAGAIN);
   }
 
   /** Answers one whole frame. */
@@ -184,7 +200,14 @@ export class P9Session {
     }
     // Generic clients send an empty uname, or the Linux kernel's default "nobody": the ticket names the role.
     if (role.length == 0 || (role == "nobody" && colon < 0)) role = claimedRole(ticket);
-    const r = attach(this.ns, SECURE9P, this.backoff, role, ticket, ident, now);
+    if (!this.attached && this.admission != null) {
+      const why = this.admission!.admit(canonicalRole(role));
+      if (why.length > 0) {
+        pressure.count("busy");
+        return this.fail(m.tag, EBUSY, "console full: " + why);
+      }
+    }
+    const r = attach(this.ns, SECURE9P, this.backoff, role, ticket, ident, now, this.attached ? null : this.admission);
     const a = r.attachment;
     if (a == null) return this.attachRefused(m, r); // audited and counted by the session
     this.attached = true;
@@ -401,6 +424,11 @@ export class P9Session {
       if (off != end && off != u64.MAX_VALUE) return this.fail(m.tag, EINVAL, "append offset rejected");
     }
     const lines = text.split("\n");
+    if ((l.node as File).oneRecordPerWrite()) {
+      let records = 0;
+      for (let i = 0; i < lines.length; i++) if (lines[i].length > 0 && lines[i] != "\r") records++;
+      if (records > 1) return this.fail(m.tag, EINVAL, "one request per write");
+    }
     for (let i = 0; i < lines.length; i++) {
       let s = lines[i];
       if (s.endsWith("\r")) s = s.substring(0, s.length - 1);

@@ -104,6 +104,8 @@ export function emitC(m: Manifest, manifestSha: string): string {
     `#define COH_UEFI_FB_GLYPH_SCALE ${m.uefi.fb_glyph_scale}u`,
     `#define COH_UEFI_FB_MAX_COLS ${m.uefi.fb_max_cols}u`,
     `#define COH_UEFI_FB_MAX_ROWS ${m.uefi.fb_max_rows}u`,
+    `#define COH_CONSOLE_PREAUTH_MAX ${m.console.preauth_max}u`,
+    `#define COH_NET_SMOKE_MAX_CONNS ${m.network.smoke_max_conns}u`,
     "",
     "#endif",
     "",

@@ -137,6 +137,7 @@ export const ERRORS: readonly ErrorSpec[] = [
   { code: "lifecycle-denied", reason: "policy", detail: "lifecycle-denied", errno: "EPERM", http: 409, doc: "the node's lifecycle state closes this gate or forbids the transition" },
   { code: "window-closed", reason: "policy", detail: "window-closed", errno: "EINVAL", http: 409, doc: "the export window is already closed" },
   { code: "out-of-window", reason: "policy", detail: "out-of-window", errno: "EINVAL", http: 416, doc: "a replay cursor outside the journal's retention window" },
+  { code: "rate-limited", reason: "busy", detail: "rate-limited", errno: "EAGAIN", http: 429, doc: "a costly request (a replay) came sooner than its manifest rate allows; retry later" },
 ];
 
 // ---- the console verbs ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   event_pump: {
     tick_ms: int(1, 1000, "period of the core's timer tick"),
     gc_interval_ms: int(1, 10_000, "longest time between the core's garbage collections"),
+    gc_headroom_bytes: int(65_536, 8_388_608, "free heap the core keeps before each request (the most one request may allocate); below it the core collects, then refuses with busy"),
   },
   console: {
     line_max: int(16, 4096, "bytes per command line, serial and TCP"),
@@ -42,7 +43,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
     auth_token: str(128, "TCP console AUTH token", /^[\x21-\x7e]+$/, true),
     auth_timeout_ms: int(100, 600_000, "first frame must be AUTH within this"),
     idle_timeout_ms: int(1000, 86_400_000, "authenticated session closed after this much silence"),
-    max_sessions: int(1, 64, "concurrent TCP console connections"),
+    max_sessions: int(1, 64, "concurrent authenticated sessions (console AUTH or 9P attach)"),
+    preauth_max: int(1, 64, "connections waiting for AUTH (or a 9P attach) at once, in their own pool; a new one evicts the oldest"),
+    queen_reserved: int(0, 8, "authenticated slots only a queen session may take"),
     auth_fail_limit: int(1, 100, "failed AUTHs within the window that trigger a lockout"),
     auth_fail_window_ms: int(1000, 3_600_000, "window for counting failed AUTHs"),
     auth_lockout_ms: int(1000, 3_600_000, "lockout length"),
@@ -107,6 +110,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
     revisions_max: int(2, 64, "policy revisions held for rollback, the manifest's own included"),
   },
   audit: {
+    preauth_window_ms: int(1000, 3_600_000, "refused unauthenticated events (auth failures, refused attaches, mid-frame closes) are logged verbatim once per window, the rest counted into one summary line"),
+    preauth_lines: int(1, 256, "records of the queen log's store for those summaries (apart from audit and echoed records)"),
+    replay_max_per_s: int(1, 1000, "/replay/ctl requests run per second (each boots a scratch namespace); more are refused busy"),
     journal_max_bytes: int(512, 1 << 20, "bytes of /audit/journal kept (oldest entries dropped first)"),
     replay_max_entries: int(1, 4096, "journal entries one /replay/ctl request re-applies"),
     decisions_max_bytes: int(512, 1 << 20, "bytes of /audit/decisions kept (oldest lines dropped first)"),
@@ -170,6 +176,8 @@ export const SCHEMA: Record<string, SectionSpec> = {
     tcp_smoke_port: int(1, 65535, "TCP smoke port"),
     udp_echo_max: int(16, 1472, "largest UDP echo reply, prefix included"),
     smoke_read_max: int(1, 1024, "bytes the smoke port reads before answering"),
+    smoke_max_conns: int(1, 64, "smoke connections open at once; a new one evicts the oldest"),
+    smoke_timeout_ms: int(100, 60_000, "a smoke connection that sends nothing is closed after this"),
   },
   uefi: {
     esp_mib: int(34, 4096, "FAT32 EFI System Partition size in out/cohesix-esp.img (FAT32 needs >= 34 MiB of 512-byte clusters)"),

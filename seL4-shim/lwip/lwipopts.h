@@ -56,13 +56,15 @@
 #define CHECKSUM_CHECK_ICMP 1
 
 /* ---- connection budget ---- */
-/* Smoke connections the core serves at once (SMOKE_MAX_CONNS in assembly/net/services.ts). */
-#define COH_NET_SMOKE_CONNS 4
-/* Connection slots in net.c: every console session, one more that is being told
-   "ERR CONSOLE reason=busy", the smoke connections, and 3 spare for connections
-   the core has closed but whose coh_stream_closed is still queued. A SYN beyond
-   this is answered with RST. */
-#define COH_NET_MAX_CONNS (COH_CONSOLE_MAX_SESSIONS + 1 + COH_NET_SMOKE_CONNS + 3)
+/* Smoke connections the core serves at once (network.smoke_max_conns). */
+#define COH_NET_SMOKE_CONNS COH_NET_SMOKE_MAX_CONNS
+/* Connection slots in net.c: every authenticated session, the pre-auth pool
+   (console.preauth_max), one more that is being evicted from it, the smoke
+   connections plus one being evicted, and 4 spare for connections the core has
+   closed but whose coh_stream_closed is still queued. A SYN beyond this is
+   answered with RST; the core evicts the oldest pre-auth or smoke connection
+   first, so silent connections cannot hold these slots. */
+#define COH_NET_MAX_CONNS (COH_CONSOLE_MAX_SESSIONS + COH_CONSOLE_PREAUTH_MAX + 1 + COH_NET_SMOKE_CONNS + 1 + 4)
 /* PCBs: the slots above plus the ones lwIP keeps after we hand a connection back
    (FIN_WAIT/LAST_ACK/TIME_WAIT). When the pool runs dry lwIP reclaims TIME_WAIT,
    then LAST_ACK/CLOSING, then lower-priority pcbs (closed ones are demoted). */

@@ -1,6 +1,7 @@
 // /proc: read-only views of what the rest of the core keeps (boot text, counters, memory, the
 // built-in self-tests). Each file is one row: a name and the function that renders it.
 
+import { memoryLines } from "../../platform/gc";
 import { MANIFEST_SHA256, PROFILE_NAME, ROOT_TASK_SCHEMA } from "../../generated/manifest";
 import { PROC_TEST_FILES, PROC_TEST_TEXTS } from "../../generated/proc_tests";
 import { now_ms } from "../../platform/abi";
@@ -41,11 +42,9 @@ export class ProcProvider extends Provider {
     rt.add(new ViewFile<RootTask>("last_seen_ms", self, (r: RootTask): string[] => ["last_seen_ms=" + now_ms().toString()]));
     rt.add(new ViewFile<RootTask>("cut_reason", self, (r: RootTask): string[] => ["cut_reason=none"]));
 
-    // The core's linear memory (all of the guest's dynamic state lives there).
-    proc.add(new ViewFile<RootTask>("memory", self, (r: RootTask): string[] => {
-      const pages = memory.size();
-      return ["pages=" + pages.toString() + " bytes=" + (<u64>pages * 65536).toString() + " max_pages=256"];
-    }));
+    // The core's linear memory (all of the guest's dynamic state lives there):
+    // Now, high-water marks and what the collector did (assembly/platform/gc.ts).
+    proc.add(new ViewFile<RootTask>("memory", self, (r: RootTask): string[] => memoryLines()));
 
     // The built-in self-tests cohsh's `test` runs (configs/proc_tests/, compiled in); read-only.
     const tests = dirAt(root, "/proc/tests");

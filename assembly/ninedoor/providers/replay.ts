@@ -2,8 +2,9 @@
 // reports in /replay/status whether every outcome matches, with an FNV-1a digest of the
 // replayed sequence.
 
-import { E_OUT_OF_WINDOW } from "../../generated/protocol";
-import { AUDIT_REPLAY_MAX_ENTRIES } from "../../generated/manifest";
+import { E_OUT_OF_WINDOW, E_RATE_LIMITED } from "../../generated/protocol";
+import { AUDIT_REPLAY_MAX_ENTRIES, AUDIT_REPLAY_MAX_PER_S } from "../../generated/manifest";
+import { now_ms } from "../../platform/abi";
 import { FNV1A_OFFSET, fnv1a } from "../../crypto/fnv1a";
 import { J_INT, unknownKey } from "../../json/json";
 import { Caller, Dir, F_TRACED, NsError, ViewFile } from "../node";
@@ -30,7 +31,24 @@ export class ReplayCtl extends CtlFile {
   constructor(private j: Journal, private st: ReplayState, private factory: ScratchFactory) {
     super("ctl", F_TRACED);
   }
+  // Replay boots a whole scratch namespace: at most one request per write (oneRecordPerWrite)
+  // and replay_max_per_s per second, so a burst cannot multiply that cost (issue 10, finding 6).
+  private windowAt: u64 = 0;
+  private inWindow: i32 = 0;
+
+  oneRecordPerWrite(): bool {
+    return true;
+  }
+
   append(line: string, who: Caller): NsError | null {
+    const now = now_ms();
+    if (now - this.windowAt >= 1000) {
+      this.windowAt = now;
+      this.inWindow = 0;
+    }
+    if (this.inWindow >= AUDIT_REPLAY_MAX_PER_S) {
+      return new NsError(E_RATE_LIMITED, AUDIT_REPLAY_MAX_PER_S.toString() + " replays per second; retry in " + (1000 - (now - this.windowAt)).toString() + " ms");
+    }
     const f = Fields.of(line, [], 'expected {"from":<cursor>}');
     if (f.ok && unknownKey(f.obj, ["from"]).length > 0) f.fail('expected {"from":<cursor>}');
     const from = f.obj.get("from");
@@ -41,6 +59,8 @@ export class ReplayCtl extends CtlFile {
       return new NsError(E_OUT_OF_WINDOW, "cursor " + cursor.toString() + " outside [" + this.j.base.toString() + "," + this.j.next.toString() + "]");
     }
     // Re-apply from a fresh scratch namespace, in order; every outcome must match the journal.
+    // The scratch namespace is garbage once this returns; the collector's headroom covers it.
+    this.inWindow++;
     const scratch = this.factory.make();
     let h: u64 = FNV1A_OFFSET;
     let n: i32 = 0;

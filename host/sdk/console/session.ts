@@ -93,6 +93,9 @@ export class Session {
     const auth = await client.request(`AUTH ${this.opts.authToken}`, this.timeout());
     if (!auth.ok) {
       client.close();
+      // A full console is not a wrong token: say so, with the bound, so the operator waits or frees a session.
+      const full = /^ERR CONSOLE reason=busy detail=console-full max_sessions=(\d+)/.exec(auth.ack);
+      if (full) throw new SessionError(`console full: all ${full[1]} sessions (max_sessions=${full[1]}) are in use; close one or retry later (${auth.ack})`, auth.ack);
       throw new SessionError(`authentication refused: ${auth.ack}`, auth.ack);
     }
     this.client = client;

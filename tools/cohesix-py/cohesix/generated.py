@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "70cfa73ac9f5f396ab3239c6921ae77ba7f1b5d90e66f5c95c4a1ac280706f03"
+MANIFEST_SHA256: Final[str] = "b7f0690db59c0f68c4c3e676955674d33d6856c3c8768d213a1dba3d635a367e"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "c921bd1a2efd15ff2b4291ea3d632375dbb24a2f9c8430f34ebb7a6200a5d835"
+COHSH_POLICY_SHA256: Final[str] = "bc459139bf9ab681b3f6a5382116697d63ad4cd31f949130f1e7a5e44f2b0215"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -17,11 +17,14 @@ PROFILE_NAME: Final[str] = "virt-aarch64"
 BUILD_IMAGE_MAX_BYTES: Final[int] = 655360
 EVENT_PUMP_TICK_MS: Final[int] = 5
 EVENT_PUMP_GC_INTERVAL_MS: Final[int] = 1000
+EVENT_PUMP_GC_HEADROOM_BYTES: Final[int] = 1048576
 CONSOLE_LINE_MAX: Final[int] = 256
 CONSOLE_FRAME_MAX: Final[int] = 8192
 CONSOLE_AUTH_TIMEOUT_MS: Final[int] = 5000
 CONSOLE_IDLE_TIMEOUT_MS: Final[int] = 300000
 CONSOLE_MAX_SESSIONS: Final[int] = 4
+CONSOLE_PREAUTH_MAX: Final[int] = 4
+CONSOLE_QUEEN_RESERVED: Final[int] = 1
 CONSOLE_AUTH_FAIL_LIMIT: Final[int] = 3
 CONSOLE_AUTH_FAIL_WINDOW_MS: Final[int] = 60000
 CONSOLE_AUTH_LOCKOUT_MS: Final[int] = 90000
@@ -68,6 +71,9 @@ POLICY_QUEUE_MAX_ENTRIES: Final[int] = 32
 POLICY_CTL_MAX_BYTES: Final[int] = 2048
 POLICY_RULES_MAX: Final[int] = 16
 POLICY_REVISIONS_MAX: Final[int] = 8
+AUDIT_PREAUTH_WINDOW_MS: Final[int] = 10000
+AUDIT_PREAUTH_LINES: Final[int] = 16
+AUDIT_REPLAY_MAX_PER_S: Final[int] = 4
 AUDIT_JOURNAL_MAX_BYTES: Final[int] = 8192
 AUDIT_REPLAY_MAX_ENTRIES: Final[int] = 64
 AUDIT_DECISIONS_MAX_BYTES: Final[int] = 4096
@@ -119,6 +125,8 @@ NETWORK_UDP_ECHO_PORT: Final[int] = 31338
 NETWORK_TCP_SMOKE_PORT: Final[int] = 31339
 NETWORK_UDP_ECHO_MAX: Final[int] = 512
 NETWORK_SMOKE_READ_MAX: Final[int] = 64
+NETWORK_SMOKE_MAX_CONNS: Final[int] = 4
+NETWORK_SMOKE_TIMEOUT_MS: Final[int] = 2000
 UEFI_ESP_MIB: Final[int] = 40
 UEFI_FB_GLYPH_SCALE: Final[int] = 2
 UEFI_FB_MAX_COLS: Final[int] = 160
@@ -143,6 +151,7 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
     "event_pump": {
         "tick_ms": 5,
         "gc_interval_ms": 1000,
+        "gc_headroom_bytes": 1048576,
     },
     "console": {
         "line_max": 256,
@@ -150,6 +159,8 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "auth_timeout_ms": 5000,
         "idle_timeout_ms": 300000,
         "max_sessions": 4,
+        "preauth_max": 4,
+        "queen_reserved": 1,
         "auth_fail_limit": 3,
         "auth_fail_window_ms": 60000,
         "auth_lockout_ms": 90000,
@@ -214,6 +225,9 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "revisions_max": 8,
     },
     "audit": {
+        "preauth_window_ms": 10000,
+        "preauth_lines": 16,
+        "replay_max_per_s": 4,
         "journal_max_bytes": 8192,
         "replay_max_entries": 64,
         "decisions_max_bytes": 4096,
@@ -277,6 +291,8 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "tcp_smoke_port": 31339,
         "udp_echo_max": 512,
         "smoke_read_max": 64,
+        "smoke_max_conns": 4,
+        "smoke_timeout_ms": 2000,
     },
     "uefi": {
         "esp_mib": 40,
