@@ -9,6 +9,7 @@ import type { Connector } from "../sdk/pipe.js";
 import { bindRequest, killRequest, mountRequest, QUEEN_CTL, spawnRequest } from "../sdk/queen_ctl.js";
 import { PushError, telemetryPush } from "../sdk/telemetry.js";
 import { parseRole } from "../sdk/ticket/index.js";
+import { LIFECYCLE_TRANSITIONS } from "../generated/protocol.js";
 import { commandOf, local, type Outcome } from "./grammar.js";
 import { parsePoolArgs, poolBench } from "./pool.js";
 import { formatReport, parseTestArgs, selfTest, type SpawnTracker } from "./selftest.js";
@@ -277,11 +278,7 @@ export class Shell {
   }
 }
 
-/** Which states each lifecycle command may start from (reference §5). */
-const LIFECYCLE_FROM: Record<string, (s: string) => boolean> = {
-  cordon: (s) => s === "ONLINE" || s === "DEGRADED",
-  drain: (s) => s === "DRAINING",
-  quiesce: (s) => s === "ONLINE" || s === "DEGRADED" || s === "DRAINING",
-  resume: (s) => s !== "ONLINE",
-  reset: (s) => s !== "BOOTING",
-};
+/** Which states each lifecycle command may start from: the generated transition table ("*" = any but its target). */
+const LIFECYCLE_FROM: Record<string, (s: string) => boolean> = Object.fromEntries(
+  LIFECYCLE_TRANSITIONS.map((t) => [t.cmd, (s: string) => (t.from === "*" ? s !== t.to : (t.from as readonly string[]).includes(s))]),
+);
