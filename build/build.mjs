@@ -12,6 +12,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mergeData } from "./merge-data.mjs";
+import { sizeReport } from "./sizes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "out");
@@ -131,4 +132,11 @@ if (!wasmOnly) {
   const r = spawnSync(process.execPath, [join(root, "build/esp.mjs")], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   if (r.status !== 0) fail("esp: build/esp.mjs failed (errors above)");
   console.log(`[build] esp: ${r.stdout.toString().trim().replace(/^\[esp\] /, "")} (${Date.now() - started} ms)`);
+}
+
+// Sizes against the manifest's budget, on every build (also when every stage was up to date).
+{
+  const sizes = sizeReport(join(out, "manifests/root_task_resolved.json"), wasm, wasmOnly ? null : join(out, "cohesix.img"));
+  console.log(`[build] ${sizes.line}`);
+  if (sizes.over) fail("the image is larger than [build] image_max_bytes allows (see docs/MANIFEST.md)");
 }
