@@ -126,17 +126,17 @@ if (!wasmOnly) {
   console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
 }
 
-// Sizes against the manifest's budget, on every build (also when every stage was up to date).
-{
-  const sizes = sizeReport(join(out, "manifests/root_task_resolved.json"), wasm, wasmOnly ? null : join(out, "cohesix.img"));
-  console.log(`[build] ${sizes.line}`);
-  if (sizes.over) fail("the image is larger than [build] image_max_bytes allows (see docs/MANIFEST.md)");
-}
-
 // The UEFI disk image around the same out/cohesix.img (build/esp.mjs; skips itself when up to date).
 if (!wasmOnly) {
   const started = Date.now();
   const r = spawnSync(process.execPath, [join(root, "build/esp.mjs")], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   if (r.status !== 0) fail("esp: build/esp.mjs failed (errors above)");
   console.log(`[build] esp: ${r.stdout.toString().trim().replace(/^\[esp\] /, "")} (${Date.now() - started} ms)`);
+}
+
+// Sizes against the manifest's budget, on every build (also when every stage was up to date).
+{
+  const sizes = sizeReport(join(out, "manifests/root_task_resolved.json"), wasm, wasmOnly ? null : join(out, "cohesix.img"));
+  console.log(`[build] ${sizes.line}`);
+  if (sizes.over) fail("the image is larger than [build] image_max_bytes allows (see docs/MANIFEST.md)");
 }
