@@ -3,17 +3,18 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "73beac98c31992e39a7eca0a48e0cf8d9a8d63571bc6c74fa8c2dea704306016"
+MANIFEST_SHA256: Final[str] = "3f02e24de83f2b308878af10f00409ba582fa5117f84ca5569baec985aa24db1"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "560e154a283d74873352e44fb43379181a26ba5a7a0a710b8b90234b2f9ede28"
+COHSH_POLICY_SHA256: Final[str] = "ee27c66395babdbfb0584f6138d501c8738239b4a9b258c98fc50a46358bf9f6"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
 ROOT_TASK_SCHEMA: Final[str] = "1.5"
 PROFILE_NAME: Final[str] = "virt-aarch64"
+BUILD_IMAGE_MAX_BYTES: Final[int] = 524288
 EVENT_PUMP_TICK_MS: Final[int] = 5
 EVENT_PUMP_GC_INTERVAL_MS: Final[int] = 1000
 CONSOLE_LINE_MAX: Final[int] = 256
@@ -33,6 +34,12 @@ CONSOLE_ROLE_MAX: Final[int] = 16
 CONSOLE_TICKET_MAX: Final[int] = 224
 CONSOLE_JSON_MAX: Final[int] = 192
 CONSOLE_WORKER_ID_MAX: Final[int] = 32
+COHSH_RETRY_MAX_ATTEMPTS: Final[int] = 3
+COHSH_RETRY_BACKOFF_MS: Final[int] = 200
+COHSH_RETRY_CEILING_MS: Final[int] = 2000
+COHSH_TIMEOUT_MS: Final[int] = 5000
+COHSH_HEARTBEAT_MS: Final[int] = 15000
+COHSH_TAIL_POLL_MS: Final[int] = 1000
 NAMESPACE_WALK_DEPTH: Final[int] = 8
 NAMESPACE_COMPONENT_MAX: Final[int] = 64
 NAMESPACE_QUEEN_LOG_LINES: Final[int] = 256
@@ -51,6 +58,8 @@ TELEMETRY_INGEST_MAX_RECORD_BYTES: Final[int] = 4096
 TELEMETRY_INGEST_EVICTION_POLICY: Final[str] = "evict-oldest"
 GOVERNANCE_SCHEDULE_QUEUE_MAX: Final[int] = 64
 GOVERNANCE_LEASE_MAX: Final[int] = 64
+EXPORT_POLICY_MAX_BYTES: Final[int] = 8192
+EXPORT_BASE_MODEL_MAX_BYTES: Final[int] = 1024
 EXPORT_WINDOWS_MAX: Final[int] = 4
 EXPORT_TTL_MAX_S: Final[int] = 86400
 EXPORT_TELEMETRY_MAX_BYTES: Final[int] = 131072
@@ -99,6 +108,9 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
     "profile": {
         "name": "virt-aarch64",
     },
+    "build": {
+        "image_max_bytes": 524288,
+    },
     "event_pump": {
         "tick_ms": 5,
         "gc_interval_ms": 1000,
@@ -121,6 +133,14 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "ticket_max": 224,
         "json_max": 192,
         "worker_id_max": 32,
+    },
+    "cohsh": {
+        "retry_max_attempts": 3,
+        "retry_backoff_ms": 200,
+        "retry_ceiling_ms": 2000,
+        "timeout_ms": 5000,
+        "heartbeat_ms": 15000,
+        "tail_poll_ms": 1000,
     },
     "namespace": {
         "walk_depth": 8,
@@ -151,6 +171,8 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "lease_max": 64,
     },
     "export": {
+        "policy_max_bytes": 8192,
+        "base_model_max_bytes": 1024,
         "windows_max": 4,
         "ttl_max_s": 86400,
         "telemetry_max_bytes": 131072,
