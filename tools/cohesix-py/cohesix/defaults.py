@@ -73,9 +73,9 @@ DEFAULTS: Final[Defaults] = {
         "max_line_bytes": 2048,
         "action_allowlist": HOST_TICKET_ACTIONS,
     },
-    # cohsh's retry policy (out/cohsh_policy.toml): 3 attempts, 200 ms doubling to 2 s.
-    "retry_max_attempts": 3,
-    "retry_backoff_ms": 200,
-    "retry_ceiling_ms": 2000,
+    # cohsh's retry policy, from the manifest's [cohsh] section (as out/cohsh_policy.toml).
+    "retry_max_attempts": g.COHSH_RETRY_MAX_ATTEMPTS,
+    "retry_backoff_ms": g.COHSH_RETRY_BACKOFF_MS,
+    "retry_ceiling_ms": g.COHSH_RETRY_CEILING_MS,
     "rest_response_max_bytes": 10 * 1024 * 1024,
 }
