@@ -110,7 +110,7 @@ describe("scripts against the Node-hosted guest", () => {
   it("an ERR not followed by EXPECT fails the run", async () => {
     const r = await runCohFile(tmpFile("err.coh", "ls /\nping\n"), loopbackConnector(loop));
     expect(r.result.ok).toBe(false);
-    expect(r.result.failure).toMatchObject({ line: 1, reason: "command failed: ERR LS reason=policy detail=unauthenticated" });
+    expect(r.result.failure).toMatchObject({ line: 1, reason: "command failed: ERR LS reason=policy detail=not-attached hint=attach" });
   });
 
   it("after the server drops the connection, the next command reconnects and silently re-attaches", async () => {
@@ -165,7 +165,7 @@ describe("cohsh CLI", () => {
     expect(ok.stdout).toContain("OK ATTACH role=queen");
     const fail = await cohsh(["--transport", "mock", "--script", tmpFile("f.coh", "attach queen\ncat /nope\nEXPECT OK\n")]);
     expect(fail.code).toBe(1);
-    expect(fail.stderr).toContain("FAIL at line 3 (EXPECT OK): response was 'ERR CAT reason=policy detail=invalid-path path=/nope error=invalid path'");
+    expect(fail.stderr).toContain("FAIL at line 3 (EXPECT OK): response was 'ERR CAT reason=policy detail=not-found path=/nope error=no such file'");
   });
 
   it("piped stdin with --role: attaches first, then runs the lines as a script (no banner, no prompt)", async () => {

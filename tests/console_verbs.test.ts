@@ -34,7 +34,7 @@ describe("verbs without a session", () => {
     expect((await q.request("")).ack).toBe("ERR PARSE reason=policy detail=empty command");
   });
 
-  it("session verbs before ATTACH are refused as unauthenticated", async () => {
+  it("session verbs before ATTACH are refused as not-attached", async () => {
     const c = await authed(guest);
     for (const [line, label] of [
       ["LS /", "LS"],
@@ -45,7 +45,7 @@ describe("verbs without a session", () => {
       ["SPAWN {}", "SPAWN"],
       ["KILL worker-1", "KILL"],
     ]) {
-      expect((await c.request(line)).ack).toBe(`ERR ${label} reason=policy detail=unauthenticated`);
+      expect((await c.request(line)).ack).toBe(`ERR ${label} reason=policy detail=not-attached hint=attach`);
     }
   });
 });
@@ -53,7 +53,7 @@ describe("verbs without a session", () => {
 describe("ATTACH", () => {
   it("queen attaches without a ticket; the worker alias and roles need tickets (denied until tickets land)", async () => {
     const c = await authed(guest);
-    expect((await c.request("ATTACH worker-gpu")).ack).toBe("ERR ATTACH reason=policy detail=denied");
+    expect((await c.request("ATTACH worker-gpu")).ack).toBe('ERR ATTACH reason=policy detail=ticket-required hint="cohsh --mint-ticket --role <role> --ticket-subject <id>"');
     guest.advance(250);
     expect((await c.request("ATTACH queen ")).ack).toBe("OK ATTACH role=queen");
   });
@@ -71,8 +71,8 @@ describe("ATTACH", () => {
 
   it("argument bounds: role 16, ticket 224 bytes", async () => {
     const c = await authed(guest);
-    expect((await c.request("ATTACH " + "q".repeat(17))).ack).toBe("ERR PARSE reason=policy detail=argument role exceeds allowed length");
-    expect((await c.request("ATTACH queen " + "t".repeat(225))).ack).toBe("ERR PARSE reason=policy detail=argument ticket exceeds allowed length");
+    expect((await c.request("ATTACH " + "q".repeat(17))).ack).toBe("ERR PARSE reason=policy detail=argument role 17 bytes > 16");
+    expect((await c.request("ATTACH queen " + "t".repeat(225))).ack).toBe("ERR PARSE reason=policy detail=argument ticket 225 bytes > 224");
     expect((await c.request("ATTACH")).ack).toBe("ERR PARSE reason=policy detail=missing required argument: role");
   });
 });
@@ -102,13 +102,13 @@ describe("namespace verbs", () => {
 
   it("the echo payload bound is 128 bytes, inclusive", async () => {
     expect((await q.request("ECHO /log/queen.log " + "p".repeat(128))).ack).toBe("OK ECHO path=/log/queen.log bytes=128");
-    expect((await q.request("ECHO /log/queen.log " + "p".repeat(129))).ack).toBe("ERR PARSE reason=policy detail=argument payload exceeds allowed length");
+    expect((await q.request("ECHO /log/queen.log " + "p".repeat(129))).ack).toBe("ERR PARSE reason=policy detail=argument payload 129 bytes > 128");
     expect((await q.request("ECHO /log/queen.log")).ack).toBe("ERR PARSE reason=policy detail=missing required argument: payload");
   });
 
   it("read-only files refuse writes; bad paths are invalid-path", async () => {
     expect((await q.request("ECHO /proc/boot x")).ack).toBe("ERR ECHO reason=policy detail=denied path=/proc/boot error=EPERM");
-    expect((await q.request("CAT /nope")).ack).toBe("ERR CAT reason=policy detail=invalid-path path=/nope error=invalid path");
+    expect((await q.request("CAT /nope")).ack).toBe("ERR CAT reason=policy detail=not-found path=/nope error=no such file"); // well-formed, names nothing
     expect((await q.request("CAT /proc/../log/queen.log")).ack).toBe("ERR CAT reason=policy detail=invalid-path path=/proc/../log/queen.log error=invalid path");
     expect((await q.request("LS relative")).ack).toBe("ERR LS reason=policy detail=invalid-path path=relative error=invalid path");
     expect((await q.request("CAT /proc")).ack).toBe("ERR CAT reason=policy detail=invalid-path path=/proc error=is a directory");
@@ -117,11 +117,11 @@ describe("namespace verbs", () => {
 
   it("walk depth is 8 components; component length is 64 bytes; path length is 96 bytes", async () => {
     const eight = "/a/b/c/d/e/f/g/h";
-    expect((await q.request(`LS ${eight}`)).ack).toBe(`ERR LS reason=policy detail=invalid-path path=${eight} error=invalid path`);
+    expect((await q.request(`LS ${eight}`)).ack).toBe(`ERR LS reason=policy detail=not-found path=${eight} error=no such file`); // eight is allowed
     // Depth is checked before lookup: nine components is refused the same way even under a real prefix.
     expect((await q.request(`LS /proc/boot/x/x/x/x/x/x/x`)).ack).toContain("detail=invalid-path");
     expect((await q.request(`LS /${"c".repeat(65)}`)).ack).toContain("detail=invalid-path");
-    expect((await q.request(`LS /${"c".repeat(96)}`)).ack).toBe("ERR PARSE reason=policy detail=argument path exceeds allowed length");
+    expect((await q.request(`LS /${"c".repeat(96)}`)).ack).toBe("ERR PARSE reason=policy detail=argument path 97 bytes > 96");
   });
 
   it("spawn and kill go to /queen/ctl; malformed control lines are refused", async () => {

@@ -275,7 +275,7 @@ describe("bounds and refusals", () => {
     expect(await open("extra")).toMatch(/^OK/);
     // w2 was opened earlier than w3: it is the oldest closed bundle.
     expect(await ls(JOBS)).toEqual(["extra", "w1", "w3", ...Array.from({ length: X.windows_max - 3 }, (_, i) => `w${i + 4}`)].sort());
-    expect((await q.request(`CAT ${JOBS}/w2/policy.toml`)).ack).toContain("detail=invalid-path");
+    expect((await q.request(`CAT ${JOBS}/w2/policy.toml`)).ack).toContain("detail=not-found");
     expect((await q.request("LOG")).lines).toContain("export evict id=w2 records=0 bytes=1 dropped=0");
     expect(await open("w2")).toMatch(/^OK/); // the id is free again
     expect(await open("one-more")).toContain("reason=quota detail=buffer-full");

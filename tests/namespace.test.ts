@@ -74,7 +74,7 @@ describe("workers", () => {
     expect(await cat("/shard/13/worker/worker-1/telemetry")).toEqual(['{"tick":1,"ts_ms":1000}', '{"tick":2,"ts_ms":2000}']);
     expect(await cat("/worker/worker-1/telemetry")).toEqual(['{"tick":1,"ts_ms":1000}', '{"tick":2,"ts_ms":2000}']);
     guest.advance(1000);
-    expect((await q.request("CAT /worker/worker-1/telemetry")).ack).toContain("detail=invalid-path");
+    expect((await q.request("CAT /worker/worker-1/telemetry")).ack).toContain("detail=not-found");
     expect((await q.request("LS /shard")).ack).toBe("OK LS path=/shard entries=0");
     const log = (await q.request("LOG")).lines;
     expect(log).toContain("worker spawn id=worker-1 kind=heartbeat shard=13");
@@ -86,7 +86,7 @@ describe("workers", () => {
     await ctl('{"spawn":"heartbeat","ticks":0}');
     expect((await q.request("LS /shard")).lines).toEqual(["13", "1c"]);
     expect((await q.request("ECHO /shard/1c/worker/worker-2/telemetry hello")).ack).toBe("OK ECHO path=/shard/1c/worker/worker-2/telemetry bytes=5");
-    expect((await q.request("ECHO /shard/13/worker/worker-2/telemetry hello")).ack).toContain("detail=invalid-path");
+    expect((await q.request("ECHO /shard/13/worker/worker-2/telemetry hello")).ack).toContain("detail=not-found");
   });
 
   it("the telemetry ring is bounded by bytes and logs its wrap", async () => {
@@ -181,7 +181,7 @@ describe("telemetry ingest", () => {
   it("evicts the oldest segment past 4 per device; an evicted segment is gone", async () => {
     for (let i = 1; i <= 5; i++) expect((await q.request('ECHO /queen/telemetry/d/ctl {"new":"segment","mime":"text/plain"}')).ack).toMatch(/^OK/);
     expect((await q.request("LS /queen/telemetry/d/seg")).lines).toEqual(["seg-000002", "seg-000003", "seg-000004", "seg-000005"]);
-    expect((await q.request(`CAT ${seg("d", 1)}`)).ack).toContain("detail=invalid-path");
+    expect((await q.request(`CAT ${seg("d", 1)}`)).ack).toContain("detail=not-found");
     expect(await cat("/queen/telemetry/d/latest")).toEqual(["seg-000005"]);
     expect(await cat("/proc/ingest/dropped")).toEqual(["dropped=1"]);
   });
@@ -205,7 +205,7 @@ describe("telemetry ingest", () => {
   it("bad ctl lines, device names and mime types are refused", async () => {
     expect((await q.request('ECHO /queen/telemetry/x/ctl {"new":"segment","mime":"image/png"}')).ack).toContain("mime must be one of");
     expect((await q.request('ECHO /queen/telemetry/x/ctl {"new":"segment","mime":"text/plain","extra":1}')).ack).toContain("unknown field extra");
-    expect((await q.request('ECHO /queen/telemetry/bad!name/ctl {"new":"segment","mime":"text/plain"}')).ack).toContain("detail=invalid-path");
+    expect((await q.request('ECHO /queen/telemetry/bad!name/ctl {"new":"segment","mime":"text/plain"}')).ack).toContain("detail=not-found");
     expect((await q.request("LS /queen/telemetry")).lines).toEqual([]);
   });
 

@@ -32,6 +32,13 @@ function ticket(role: keyof typeof MANIFEST.tickets, subject?: string): string {
   return manifestTicket(role, subject, wall);
 }
 
+/** A ticket whose ops budget outlasts the matrix (the minted defaults give a GPU worker 64 requests). */
+function matrixTicket(role: keyof typeof MANIFEST.tickets, subject?: string): string {
+  const s = signTicket({ role, subject, issuedAtMs: wall, mounts: { service: "", at: "" }, ops: 1_000_000n, ttlS: 3600n }, MANIFEST.tickets[role]);
+  if (!s.ok) throw new Error(s.error.message);
+  return s.value;
+}
+
 async function as(role: keyof typeof MANIFEST.tickets, subject?: string): Promise<ConsoleClient> {
   const c = await authed(guest);
   const r = await c.request(`ATTACH ${role} ${ticket(role, subject)}`);
@@ -54,13 +61,13 @@ describe("ATTACH with tickets", () => {
       guest.advance(70_000); // past any back-off
       return (await c.request(line)).ack;
     };
-    expect(await tryAttach("ATTACH worker-heartbeat")).toBe("ERR ATTACH reason=policy detail=denied");
-    expect(await tryAttach(`ATTACH worker-heartbeat ${ticket("worker-gpu", "worker-1")}`)).toBe("ERR ATTACH reason=policy detail=denied");
-    expect(await tryAttach(`ATTACH worker-heartbeat ${ticket("worker-heartbeat", "worker-9")}`)).toBe("ERR ATTACH reason=policy detail=not-found");
-    expect(await tryAttach(`ATTACH worker-heartbeat ${ticket("worker-heartbeat", "worker-2")}`)).toBe("ERR ATTACH reason=policy detail=not-found");
+    expect(await tryAttach("ATTACH worker-heartbeat")).toBe('ERR ATTACH reason=policy detail=ticket-required hint="cohsh --mint-ticket --role <role> --ticket-subject <id>"');
+    expect(await tryAttach(`ATTACH worker-heartbeat ${ticket("worker-gpu", "worker-1")}`)).toBe("ERR ATTACH reason=policy detail=role-mismatch");
+    expect(await tryAttach(`ATTACH worker-heartbeat ${ticket("worker-heartbeat", "worker-9")}`)).toBe("ERR ATTACH reason=policy detail=unknown-subject");
+    expect(await tryAttach(`ATTACH worker-heartbeat ${ticket("worker-heartbeat", "worker-2")}`)).toBe("ERR ATTACH reason=policy detail=unknown-subject");
     const t = ticket("worker-heartbeat", "worker-1");
     const flipped = t.slice(0, -1) + (t.endsWith("0") ? "1" : "0");
-    expect(await tryAttach(`ATTACH worker-heartbeat ${flipped}`)).toBe("ERR ATTACH reason=policy detail=denied");
+    expect(await tryAttach(`ATTACH worker-heartbeat ${flipped}`)).toBe("ERR ATTACH reason=policy detail=bad-mac");
     expect(await tryAttach("ATTACH queen cohesix-ticket-zz.00")).toBe("ERR ATTACH reason=policy detail=invalid-claims");
     const old = ticket("worker-heartbeat", "worker-1"); // ttl 300 s from `wall`
     wall += 300_000n;
@@ -252,7 +259,11 @@ const subjects: Record<string, string> = { "worker-heartbeat": "worker-1", "work
 describe("role x path x operation matrix (console)", () => {
   for (const role of ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const) {
     it(`${role}: every cell`, async () => {
-      const c = role === "queen" ? q : await as(role, subjects[role]);
+      let c = q;
+      if (role !== "queen") {
+        c = await authed(guest);
+        expect((await c.request(`ATTACH ${role} ${matrixTicket(role, subjects[role])}`)).ok).toBe(true);
+      }
       const cells: string[] = [];
       for (const path of PATHS) {
         for (const op of ["read", "list", "write"] as const) {
@@ -316,7 +327,7 @@ async function attempt9p(c: P9Client, root: number, path: string, op: Op): Promi
 describe("role x path x operation matrix (Secure9P)", () => {
   for (const role of ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const) {
     it(`${role}: every cell`, async () => {
-      const { c, root } = await nineSession(guest, wall, role, role === "queen" ? undefined : subjects[role]);
+      const { c, root } = await nineSession(guest, wall, role, role === "queen" ? undefined : subjects[role], matrixTicket(role, role === "queen" ? undefined : subjects[role]));
       const cells: string[] = [];
       let tried = 0;
       for (const path of PATHS) {

@@ -81,7 +81,7 @@ describe("events", () => {
     await waitClosed(locked);
     guest.advance(MANIFEST.console.auth_lockout_ms);
     const w = await authed(guest);
-    expect((await w.request("ATTACH worker-heartbeat")).ack).toBe("ERR ATTACH reason=policy detail=denied");
+    expect((await w.request("ATTACH worker-heartbeat")).ack).toBe('ERR ATTACH reason=policy detail=ticket-required hint="cohsh --mint-ticket --role <role> --ticket-subject <id>"');
     w.close();
     await waitClosed(w);
     await settle();
@@ -105,7 +105,7 @@ describe("events", () => {
       "info session close conn=5",
       "info session open conn=6",
       "info auth ok conn=6",
-      "warn attach refused detail=denied role=worker-heartbeat cause=ticket-required",
+      "warn attach refused detail=ticket-required role=worker-heartbeat cause=ticket-required",
       "info session close conn=6",
     ]);
   });
@@ -183,7 +183,7 @@ describe("events", () => {
     const es = await events();
     const p9 = msgs(es, "p9");
     expect(p9).toHaveLength(2);
-    expect(p9[0]).toBe("warn attach refused detail=denied role=queen cause=ticket-required");
+    expect(p9[0]).toBe("warn attach refused detail=ticket-required role=queen cause=ticket-required");
     expect(p9[1]).toMatch(/^info attach ok role=queen ticket=[0-9a-f]{16}$/);
     expect(JSON.stringify(es)).not.toContain(t);
     expect(JSON.stringify(es)).not.toContain("cohesix-ticket-");

@@ -19,7 +19,8 @@ import { Namespace } from "../ninedoor/namespace";
 import { checkPath } from "../ninedoor/path";
 import { Dir, File, NsError } from "../ninedoor/node";
 import { OP_LIST, OP_READ, OP_WRITE } from "../ninedoor/access";
-import { attach, Attachment, Backoff, CONSOLE } from "../ninedoor/session";
+import { attach, ATTACH_TICKET_REQUIRED, Attachment, Backoff, CONSOLE } from "../ninedoor/session";
+import { wall_ms } from "../platform/abi";
 import { pressure } from "../ninedoor/stats";
 import { netStats } from "../net/stats";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
@@ -67,8 +68,16 @@ export class Commands {
     if (row < 0) return this.parseErr(out, "unsupported console command");
     const lbl = VERB_LABELS[row];
     const n = VERB_NEEDS[row];
-    if (n != NEED_NONE && (s.role.length == 0 || (n == NEED_QUEEN && s.role != "queen"))) {
-      return this.refuse(out, lbl, "policy", "detail=unauthenticated");
+    if (n != NEED_NONE) {
+      const a = s.att;
+      if (a == null) return this.refuse(out, lbl, "policy", "detail=not-attached hint=attach");
+      if (n == NEED_QUEEN && a.role != "queen") return this.refuse(out, lbl, "policy", "detail=queen-only role=" + a.role);
+      // The ticket holds for the whole session: ttl, ticks and ops are checked on every request.
+      const e = a.request(wall_ms(), now);
+      if (e != null) {
+        s.att = null;
+        return this.answer(out, "ERR " + lbl + " reason=" + e.reason + " detail=" + e.detail + " error=" + e.error); // counted by the session
+      }
     }
     if (verb == "help") {
       for (let i = 0; i < HELP.length; i++) out.line(HELP[i]);
@@ -123,10 +132,14 @@ export class Commands {
     if (wait > 0) return this.refuse(out, "ATTACH", "quota", "detail=throttled delay_ms=" + wait.toString());
     const p = splitVerb(rest);
     if (!this.argOk(out, p[0], "role", CONSOLE_ROLE_MAX)) return;
-    if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket exceeds allowed length");
+    if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket " + String.UTF8.byteLength(p[1]).toString() + " bytes > " + CONSOLE_TICKET_MAX.toString());
     const r = attach(this.ns, CONSOLE, s.backoff, p[0], p[1], "", now);
     const a = r.attachment;
-    if (a == null) return this.answer(out, "ERR ATTACH reason=" + r.reason + " detail=" + r.detail); // counted by the session
+    if (a == null) {
+      // Say how to get a ticket when one was missing (the secret stays with the operator).
+      const hint = r.code == ATTACH_TICKET_REQUIRED ? ' hint="cohsh --mint-ticket --role <role> --ticket-subject <id>"' : "";
+      return this.answer(out, "ERR ATTACH reason=" + r.reason + " detail=" + r.detail + hint); // counted by the session
+    }
     s.att = a;
     out.line("OK ATTACH role=" + a.role);
   }
@@ -200,7 +213,7 @@ export class Commands {
   private write(lbl: string, path: string, payload: string, s: SessionState, out: Reply, detail: string): void {
     if (!this.pathOk(out, lbl, path) || !this.allowed(lbl, path, OP_WRITE, s, out)) return;
     const err = this.ns.append(path, payload, s.att!.caller());
-    if (err != null) return this.nsErr(out, lbl, path, err!);
+    if (err != null) return this.nsErr(out, lbl, path, err);
     out.line("OK " + lbl + " " + detail);
   }
 
@@ -239,8 +252,9 @@ export class Commands {
       this.parseErr(out, "missing required argument: " + name);
       return false;
     }
-    if (String.UTF8.byteLength(v) > max) {
-      this.parseErr(out, "argument " + name + " exceeds allowed length");
+    const n = String.UTF8.byteLength(v);
+    if (n > max) {
+      this.parseErr(out, "argument " + name + " " + n.toString() + " bytes > " + max.toString());
       return false;
     }
     return true;

@@ -149,18 +149,19 @@ export const E_SCOPE: i32 = 5; // the ticket's scopes do not cover the path or t
 export const E_RATE: i32 = 6; // a ticket scope's rate window is full
 export const E_INVALID_PAYLOAD: i32 = 7; // a control line that is not the file's grammar
 export const E_BUFFER_FULL: i32 = 8; // a bounded table, queue or record is full
-export const E_BUDGET: i32 = 9; // a worker's ops budget is used up
+export const E_BUDGET: i32 = 9; // a worker's ops budget, or a session ticket's ops or ticks, is used up (a session is then detached)
 export const E_LEASE_QUOTA: i32 = 10; // a lease quota (max_active, max_preemptions) is reached
 export const E_WORKER_LIMIT: i32 = 11; // the guest holds workers.max workers
 export const E_LIFECYCLE_DENIED: i32 = 12; // the node's lifecycle state closes this gate or forbids the transition
 export const E_WINDOW_CLOSED: i32 = 13; // the export window is already closed
-export const E_OUT_OF_WINDOW: i32 = 14; // a replay cursor outside the journal's retention window
-export const E_RATE_LIMITED: i32 = 15; // a costly request (a replay) came sooner than its manifest rate allows; retry later
-export const ERR_CODE: string[] = ["invalid-path", "not-found", "is-dir", "not-dir", "denied", "scope", "rate", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "out-of-window", "rate-limited"];
-export const ERR_REASON: string[] = ["policy", "policy", "policy", "policy", "policy", "policy", "quota", "policy", "quota", "quota", "quota", "busy", "policy", "policy", "policy", "busy"];
-export const ERR_DETAIL: string[] = ["invalid-path", "not-found", "invalid-path", "invalid-path", "denied", "", "", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "out-of-window", "rate-limited"];
-export const ERR_ERRNO: StaticArray<u32> = [22, 2, 21, 20, 13, 13, 122, 22, 122, 122, 122, 16, 1, 22, 22, 11];
-export const ERR_HTTP: StaticArray<i32> = [400, 404, 400, 400, 403, 403, 429, 400, 429, 429, 429, 503, 409, 409, 416, 429];
+export const E_EXPIRED: i32 = 14; // the session's ticket ran past its ttl: the session is detached; attach again with a fresh ticket
+export const E_OUT_OF_WINDOW: i32 = 15; // a replay cursor outside the journal's retention window
+export const E_RATE_LIMITED: i32 = 16; // a costly request (a replay) came sooner than its manifest rate allows; retry later
+export const ERR_CODE: string[] = ["invalid-path", "not-found", "is-dir", "not-dir", "denied", "scope", "rate", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "expired", "out-of-window", "rate-limited"];
+export const ERR_REASON: string[] = ["policy", "policy", "policy", "policy", "policy", "policy", "quota", "policy", "quota", "quota", "quota", "busy", "policy", "policy", "quota", "policy", "busy"];
+export const ERR_DETAIL: string[] = ["invalid-path", "not-found", "invalid-path", "invalid-path", "denied", "", "", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "expired", "out-of-window", "rate-limited"];
+export const ERR_ERRNO: StaticArray<u32> = [22, 2, 21, 20, 13, 13, 122, 22, 122, 122, 122, 16, 1, 22, 13, 22, 11];
+export const ERR_HTTP: StaticArray<i32> = [400, 404, 400, 400, 403, 403, 429, 400, 429, 429, 429, 503, 409, 409, 401, 416, 429];
 
 // Console verbs, in HELP order.
 export const NEED_NONE: i32 = 0;

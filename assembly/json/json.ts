@@ -66,7 +66,7 @@ class Reader {
       if (s == null) return null;
       const v = new JValue();
       v.kind = J_STRING;
-      v.s = s!;
+      v.s = s;
       return v;
     }
     if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
@@ -173,15 +173,15 @@ class Reader {
       if (this.i >= this.t.length || this.t.charCodeAt(this.i) != 0x22) return this.fail("expected a key");
       const k = this.string();
       if (k == null) return null;
-      if (v.keys.includes(k!)) return this.fail("duplicate key " + k!);
+      if (v.keys.includes(k)) return this.fail("duplicate key " + k);
       if (v.keys.length >= MAX_KEYS) return this.fail("too many keys");
       this.ws();
       if (this.i >= this.t.length || this.t.charCodeAt(this.i) != 0x3a) return this.fail("expected ':'");
       this.i++;
       const item = this.value(depth + 1);
       if (item == null) return null;
-      v.keys.push(k!);
-      v.vals.push(item!);
+      v.keys.push(k);
+      v.vals.push(item);
       this.ws();
       if (this.i >= this.t.length) return this.fail("unexpected end");
       const c = this.t.charCodeAt(this.i);
@@ -205,7 +205,7 @@ class Reader {
       if (v.vals.length >= MAX_ITEMS) return this.fail("too many items");
       const item = this.value(depth + 1);
       if (item == null) return null;
-      v.vals.push(item!);
+      v.vals.push(item);
       this.ws();
       if (this.i >= this.t.length) return this.fail("unexpected end");
       const c = this.t.charCodeAt(this.i);

@@ -7,7 +7,7 @@ import { LIFECYCLE_AUTO_ONLINE, LIFECYCLE_INITIAL_STATE, NAMESPACE_CTL_JOURNAL_L
 import { RoleViews } from "./access";
 import { Devtab } from "./devtab";
 import { LogFile } from "./files";
-import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, F_CONTROL, F_JOURNALLED, F_TRACED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError, SYSTEM_ROLE } from "./node";
+import { Caller, Dir, ERR_DENIED, ERR_IS_DIR, ERR_NOT_FOUND, F_CONTROL, F_JOURNALLED, F_TRACED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError, SYSTEM_ROLE } from "./node";
 import { checkPath } from "./path";
 import { AuditProvider, Journal } from "./providers/audit";
 import { ExportProvider, Exports } from "./providers/export";
@@ -92,9 +92,9 @@ export class Namespace {
     for (let i = 1; i < parts.length; i++) {
       const name = parts[i];
       if (name.length == 0) continue; // the trailing slash of "/proc/"
-      if (!node.isDir()) return new Lookup(null, ERR_INVALID_PATH);
+      if (!node.isDir()) return new Lookup(null, ERR_NOT_FOUND);
       const next = (node as Dir).find(name);
-      if (next == null) return new Lookup(null, ERR_INVALID_PATH);
+      if (next == null) return new Lookup(null, ERR_NOT_FOUND);
       node = next;
     }
     return new Lookup(node, null);

@@ -1,7 +1,7 @@
 // NineDoor's building blocks, Plan 9 devtab style: a directory is a sorted table of children,
 // a synthetic file is a small class that says what reading and appending it do.
 
-import { E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_IS_DIR, E_NOT_DIR, ERR_DETAIL, ERR_ERRNO, ERR_REASON } from "../generated/protocol";
+import { E_DENIED, E_NOT_FOUND, E_INVALID_PATH, E_INVALID_PAYLOAD, E_IS_DIR, E_NOT_DIR, ERR_DETAIL, ERR_ERRNO, ERR_REASON } from "../generated/protocol";
 import { base64 } from "../text/base64";
 
 export const MODE_RO: i32 = 0; // read-only
@@ -47,6 +47,8 @@ export class NsError {
 
 export const ERR_INVALID_PATH = new NsError(E_INVALID_PATH, "invalid path");
 export const ERR_DENIED = new NsError(E_DENIED, "EPERM");
+/** A well-formed path that names nothing. */
+export const ERR_NOT_FOUND = new NsError(E_NOT_FOUND, "no such file");
 export const ERR_INVALID_PAYLOAD = new NsError(E_INVALID_PAYLOAD, "invalid payload");
 export const ERR_NOT_DIR = new NsError(E_NOT_DIR, "not a directory");
 export const ERR_IS_DIR = new NsError(E_IS_DIR, "is a directory");

@@ -4,7 +4,8 @@
 // one legitimate difference, that 9P has no console AUTH step and so needs a ticket for the
 // queen too, is the surface's `queenNeedsTicket`.
 
-import { CONSOLE_TICKET_MAX, TICKET_ROLES } from "../generated/manifest";
+import { CONSOLE_TICKET_MAX, TICKET_ROLES, WORKERS_HEARTBEAT_MS } from "../generated/manifest";
+import { E_BUDGET, E_EXPIRED } from "../generated/protocol";
 import { sha256Hex } from "../crypto/sha256";
 import { now_ms, wall_ms } from "../platform/abi";
 import { FLAG_QUOTAS } from "../ticket/claims";
@@ -12,7 +13,7 @@ import { canonicalRole, verifyTicket } from "../ticket/verify";
 import { CAT_CONSOLE, CAT_P9, INFO, WARN } from "../trace/trace";
 import { OP_WRITE, ScopeState, scopeCheck } from "./access";
 import { Namespace } from "./namespace";
-import { Caller } from "./node";
+import { Caller, NsError } from "./node";
 import { GATE_WORKER_ATTACH } from "./providers/lifecycle";
 import { KIND_GPU, KIND_HEARTBEAT } from "./providers/workers";
 import { pressure } from "./stats";
@@ -74,6 +75,9 @@ export class AttachResult {
   preauth: PreauthSink | null = null; // where refusals go while the connection is unauthenticated
 }
 
+const ERR_TICKET_EXPIRED = new NsError(E_EXPIRED, "ticket expired; attach again");
+const ERR_TICKET_SPENT = new NsError(E_BUDGET, "ticket budget used up; attach again");
+
 /** A refused operation: `byRole` for the role view (EPERM, no scope involved), else a ticket scope or rate. */
 export class Refusal {
   constructor(public byRole: bool, public reason: string, public error: string) {}
@@ -89,8 +93,36 @@ export class Attachment {
   // ("cursor advances") it may still make. u64.MAX_VALUE / u32.MAX_VALUE = not limited.
   bandwidthLeft: u64 = u64.MAX_VALUE;
   advancesLeft: u32 = u32.MAX_VALUE;
+  // The ticket holds for the whole session: its ttl (wall clock), its ops (one per request) and
+  // its ticks (heartbeat intervals of session time, the unit of a worker's own ticks budget).
+  expiresAtMs: u64 = u64.MAX_VALUE;
+  opsLeft: u64 = u64.MAX_VALUE;
+  ticksBudget: u64 = u64.MAX_VALUE;
+  attachedAt: u64 = 0;
+  detached: bool = false; // the ticket ran out: every later request is refused
+  surface: string = "";
 
   constructor(private ns: Namespace) {}
+
+  /**
+   * One request of this session: the ticket's ttl, ticks and ops are checked and one op is
+   * charged. Null = go ahead; otherwise the session is detached from now on (audited once).
+   */
+  request(wall: u64, now: u64): NsError | null {
+    if (this.detached) return ERR_TICKET_EXPIRED;
+    let why = "";
+    if (wall >= this.expiresAtMs) why = "expired";
+    else if (this.ticksBudget != u64.MAX_VALUE && (now - this.attachedAt) / <u64>WORKERS_HEARTBEAT_MS >= this.ticksBudget) why = "ticks";
+    else if (this.opsLeft == 0) why = "ops";
+    if (why.length == 0) {
+      if (this.opsLeft != u64.MAX_VALUE) this.opsLeft--;
+      return null;
+    }
+    this.detached = true;
+    this.ns.queenLog.system("ticket outcome=detach reason=" + why + " surface=" + this.surface + " role=" + this.role + " ticket=" + this.ticketTag);
+    pressure.count("quota");
+    return why == "expired" ? ERR_TICKET_EXPIRED : ERR_TICKET_SPENT;
+  }
 
   caller(): Caller {
     return new Caller(this.role, this.subject, this.ticketTag);
@@ -153,15 +185,15 @@ export function attach(ns: Namespace, surface: Surface, backoff: Backoff, spelle
   if (ticket.length == 0 || String.UTF8.byteLength(ticket) > CONSOLE_TICKET_MAX) {
     // Only the queen may attach without a ticket, and only where a console AUTH came first (reference §2.2).
     if (ticket.length > 0 || role != "queen" || surface.queenNeedsTicket) {
-      return refused(ns, surface, backoff, out, now, ATTACH_TICKET_REQUIRED, "policy", "denied", "role=" + role + " cause=ticket-required");
+      return refused(ns, surface, backoff, out, now, ATTACH_TICKET_REQUIRED, "policy", "ticket-required", "role=" + role + " cause=ticket-required");
     }
   } else {
     const r = verifyTicket(ticket, role, wall_ms());
-    if (!r.ok) return refused(ns, surface, backoff, out, now, ATTACH_TICKET_REFUSED, r.reason, r.detail, "role=" + role + " cause=" + r.cause);
+    if (!r.ok) return refused(ns, surface, backoff, out, now, ATTACH_TICKET_REFUSED, r.reason, ticketDetail(r.detail, r.cause), "role=" + role + " cause=" + r.cause);
     subject = r.subject;
     out.subject = subject;
     if (ident.length > 0 && ident != subject) {
-      return refused(ns, surface, backoff, out, now, ATTACH_SUBJECT_MISMATCH, "policy", "denied", "role=" + role + " cause=subject-mismatch");
+      return refused(ns, surface, backoff, out, now, ATTACH_SUBJECT_MISMATCH, "policy", "subject-mismatch", "role=" + role + " cause=subject-mismatch");
     }
     if (r.scopes.length > 0) a.scopes = new ScopeState(r.scopes);
     if (r.scopes.length > 0 || r.claims!.has(FLAG_QUOTAS)) {
@@ -169,6 +201,9 @@ export function attach(ns: Namespace, surface: Surface, backoff: Backoff, spelle
       a.advancesLeft = r.cursorAdvances == 0 ? u32.MAX_VALUE : r.cursorAdvances;
     }
     a.ticketTag = sha256Hex(ticket).substring(0, 16);
+    a.expiresAtMs = r.expiresAtMs;
+    if (r.hasOps && r.ops > 0) a.opsLeft = r.ops;
+    if (r.hasTicks && r.ticks > 0) a.ticksBudget = r.ticks;
   }
   if (role != "queen") {
     if (!ns.lifecycle.gate(GATE_WORKER_ATTACH)) {
@@ -178,17 +213,31 @@ export function attach(ns: Namespace, surface: Surface, backoff: Backoff, spelle
     if (role == "worker-heartbeat" || role == "worker-gpu") {
       const w = ns.workers.find(subject);
       const kind = role == "worker-gpu" ? KIND_GPU : KIND_HEARTBEAT;
-      if (w == null || w.kind != kind) return refused(ns, surface, backoff, out, now, ATTACH_NOT_FOUND, "policy", "not-found", "role=" + role + " subject=" + subject);
+      if (w == null || w.kind != kind) return refused(ns, surface, backoff, out, now, ATTACH_NOT_FOUND, "policy", "unknown-subject", "role=" + role + " subject=" + subject);
     }
   }
   a.role = role;
   a.subject = subject;
+  a.surface = surface.name;
+  a.attachedAt = now;
   backoff.reset();
   const who = "role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + a.ticketTag;
   ns.queenLog.system(surface.name + " attach outcome=allow " + who);
   ns.trace.emit(INFO, surface.cat, "attach ok " + who);
   out.attachment = a;
   return out;
+}
+
+/**
+ * The verifier's refusal, said precisely (never revealing a secret): a MAC that does not verify
+ * (wrong secret, or the ticket was altered), a genuine ticket for another role, a role with no
+ * secret in this manifest; otherwise the verifier's own word (invalid-claims, expired).
+ */
+function ticketDetail(detail: string, cause: string): string {
+  if (cause == "mac") return "bad-mac";
+  if (cause == "role") return "role-mismatch";
+  if (cause == "no-secret") return "no-secret";
+  return detail;
 }
 
 function refused(ns: Namespace, surface: Surface, backoff: Backoff, out: AttachResult, now: u64, code: i32, reason: string, detail: string, audit: string): AttachResult {

@@ -57,6 +57,7 @@ export class P9Session {
   wantsClose: bool = false;
   cut: bool = false; // the peer stopped reading
   private backoff: Backoff = new Backoff();
+  private now: u64 = 0; // the current request's monotonic time
   private msg: string = "";
 
   constructor(private ns: Namespace, private out: OutQueue) {}
@@ -116,6 +117,7 @@ export class P9Session {
 
   /** Answers one whole frame. */
   handle(ptr: usize, len: u32, now: u64): void {
+    this.now = now;
     const m = decodeT(ptr, len);
     this.msg = "";
     if (m.err != 0) {
@@ -126,7 +128,8 @@ export class P9Session {
     const t = m.type;
     if (t == T_VERSION) return this.version(m);
     if (!this.versioned) return this.fail(m.tag, EINVAL, "version negotiation required before " + (t == T_ATTACH ? "attach" : "use"));
-    if (t == T_AUTH) return this.fail(m.tag, EOPNOTSUPP, "no authentication file: the ticket goes in aname");
+    // ENOENT, not EOPNOTSUPP: libnpclient-style clients read it as "no authentication needed".
+    if (t == T_AUTH) return this.fail(m.tag, ENOENT, "no authentication file: the ticket goes in aname");
     if (t == T_ATTACH) return this.attach(m, now);
     if (t == T_FLUSH) return this.send(this.w.begin(R_FLUSH, m.tag)); // every earlier request is already answered
     if (t == T_WALK) return this.walk(m);
@@ -215,23 +218,26 @@ export class P9Session {
     this.send(this.w.begin(R_ATTACH, m.tag).qid(this.qidOf("/", this.ns.root)));
   }
 
-  /** The 9P wording of an attach refusal: an errno, and the reason in the message. */
+  /** The 9P wording of an attach refusal: an errno, and the console's detail word as the message. */
   private attachRefused(m: TMsg, r: AttachResult): void {
     let e = EACCES;
-    let msg = "ticket " + r.detail;
-    if (r.code == ATTACH_INVALID_ROLE) {
-      e = EINVAL;
-      msg = "invalid role";
-    } else if (r.code == ATTACH_TICKET_REQUIRED) msg = "ticket required";
-    else if (r.code == ATTACH_SUBJECT_MISMATCH) msg = "ticket subject mismatch";
-    else if (r.code == ATTACH_LIFECYCLE) {
-      e = EPERM;
-      msg = "lifecycle-denied";
-    } else if (r.code == ATTACH_NOT_FOUND) {
-      e = ENOENT;
-      msg = "worker " + r.subject + " not found";
-    }
-    this.fail(m.tag, e, msg);
+    if (r.code == ATTACH_INVALID_ROLE) e = EINVAL;
+    else if (r.code == ATTACH_LIFECYCLE) e = EPERM;
+    else if (r.code == ATTACH_NOT_FOUND) e = ENOENT;
+    this.fail(m.tag, e, r.code == ATTACH_INVALID_ROLE ? "invalid role" : r.detail);
+  }
+
+  /**
+   * The ticket of `f`'s attach holds for the whole session: checked (and one op charged) on
+   * each request. When it has run out every fid of that attach is dropped and the refusal sent.
+   */
+  private live(tag: u16, f: Fid): bool {
+    const e = f.auth.request(wall_ms(), this.now);
+    if (e == null) return true;
+    const ids = this.fids.keys();
+    for (let i = 0; i < ids.length; i++) if (this.fids.get(ids[i]).auth === f.auth) this.fids.delete(ids[i]);
+    this.fail(tag, e.errno, e.error);
+    return false;
   }
 
   private walk(m: TMsg): void {
@@ -239,6 +245,7 @@ export class P9Session {
     const newfid = <u32>m.int(1);
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
+    if (!this.live(m.tag, f)) return;
     if (f.open) return this.fail(m.tag, EBADF, "fid is open");
     if (newfid != fid && this.fids.has(newfid)) return this.fail(m.tag, EBADF, "newfid in use");
     if (newfid != fid && this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
@@ -277,6 +284,7 @@ export class P9Session {
     const fid = <u32>m.int(0);
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
+    if (!this.live(m.tag, f)) return;
     if (f.open) return this.fail(m.tag, EBADF, "fid already open");
     let rd = true;
     let wr = false;
@@ -329,6 +337,7 @@ export class P9Session {
     const fid = <u32>m.int(0);
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
+    if (!this.live(m.tag, f)) return;
     const l = this.ns.lookup(f.path);
     if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
     const node = l.node!;
@@ -352,6 +361,7 @@ export class P9Session {
     const fid = <u32>m.int(0);
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
+    if (!this.live(m.tag, f)) return;
     if (!f.open || !f.read) return this.fail(m.tag, EBADF, "fid not open for reading");
     if (f.entries != null) return this.fail(m.tag, EISDIR, "is a directory: use Treaddir");
     const l = this.ns.lookupFile(f.path);
@@ -387,6 +397,7 @@ export class P9Session {
     const fid = <u32>m.int(0);
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
+    if (!this.live(m.tag, f)) return;
     if (!f.open || f.entries == null) return this.fail(m.tag, ENOTDIR, "fid is not an open directory");
     const names = f.entries!;
     const off = m.int(1);
@@ -411,6 +422,7 @@ export class P9Session {
     const fid = <u32>m.int(0);
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
+    if (!this.live(m.tag, f)) return;
     if (!f.open || !f.write) return this.fail(m.tag, EBADF, "fid not open for writing");
     const dp = ptr + <usize>m.dataOff;
     if (!validUtf8(dp, <usize>m.dataLen)) return this.fail(m.tag, EINVAL, "records are UTF-8");

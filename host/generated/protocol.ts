@@ -163,11 +163,12 @@ export const ERRORS = [
   {"code":"rate","reason":"quota","detail":"","errno":"EDQUOT","errnoValue":122,"http":429,"doc":"a ticket scope's rate window is full"},
   {"code":"invalid-payload","reason":"policy","detail":"invalid-payload","errno":"EINVAL","errnoValue":22,"http":400,"doc":"a control line that is not the file's grammar"},
   {"code":"buffer-full","reason":"quota","detail":"buffer-full","errno":"EDQUOT","errnoValue":122,"http":429,"doc":"a bounded table, queue or record is full"},
-  {"code":"budget","reason":"quota","detail":"budget","errno":"EDQUOT","errnoValue":122,"http":429,"doc":"a worker's ops budget is used up"},
+  {"code":"budget","reason":"quota","detail":"budget","errno":"EDQUOT","errnoValue":122,"http":429,"doc":"a worker's ops budget, or a session ticket's ops or ticks, is used up (a session is then detached)"},
   {"code":"lease-quota","reason":"quota","detail":"lease-quota","errno":"EDQUOT","errnoValue":122,"http":429,"doc":"a lease quota (max_active, max_preemptions) is reached"},
   {"code":"worker-limit","reason":"busy","detail":"worker-limit","errno":"EBUSY","errnoValue":16,"http":503,"doc":"the guest holds workers.max workers"},
   {"code":"lifecycle-denied","reason":"policy","detail":"lifecycle-denied","errno":"EPERM","errnoValue":1,"http":409,"doc":"the node's lifecycle state closes this gate or forbids the transition"},
   {"code":"window-closed","reason":"policy","detail":"window-closed","errno":"EINVAL","errnoValue":22,"http":409,"doc":"the export window is already closed"},
+  {"code":"expired","reason":"quota","detail":"expired","errno":"EACCES","errnoValue":13,"http":401,"doc":"the session's ticket ran past its ttl: the session is detached; attach again with a fresh ticket"},
   {"code":"out-of-window","reason":"policy","detail":"out-of-window","errno":"EINVAL","errnoValue":22,"http":416,"doc":"a replay cursor outside the journal's retention window"},
   {"code":"rate-limited","reason":"busy","detail":"rate-limited","errno":"EAGAIN","errnoValue":11,"http":429,"doc":"a costly request (a replay) came sooner than its manifest rate allows; retry later"},
 ] as const;

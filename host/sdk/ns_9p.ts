@@ -89,7 +89,7 @@ export class NineNamespace implements NamespaceClient {
   private async root(op: string, _path: string): Promise<{ c: P9Client; fid: number }> {
     const c = await this.connect();
     // Refused here, before any message: no fid to walk from (the console says the same words).
-    if (this.rootFid < 0) throw new NsRefusal({ op, reason: "policy", detail: "unauthenticated", httpStatus: 401 });
+    if (this.rootFid < 0) throw new NsRefusal({ op, reason: "policy", detail: "not-attached", httpStatus: 401 });
     return { c, fid: this.rootFid };
   }
 

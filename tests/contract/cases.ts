@@ -53,7 +53,7 @@ export function contractCases(t: () => ContractTarget): void {
   it("refuses namespace calls before attach, with the console's words", withClient(async (ns) => {
     expect(ns.role).toBeNull();
     const r = await refusal(ns.ls("/proc"));
-    expect(r).toMatchObject({ reason: "policy", detail: "unauthenticated", httpStatus: 401 });
+    expect(r).toMatchObject({ reason: "policy", detail: "not-attached", httpStatus: 401 });
   }));
 
   it("attach sets the role; an unknown role is refused and leaves the client detached", withClient(async (ns) => {

@@ -12,11 +12,12 @@ export async function nineSession(
   wallMs: bigint,
   role: keyof typeof MANIFEST.tickets = "queen",
   subject?: string,
+  ticket?: string, // a ticket of the caller's making (default: one minted with the role's default budget)
 ): Promise<{ c: P9Client; root: number }> {
   const end = guest.loopback.connect(CONSOLE_PORT);
   if (!end) throw new Error("nothing listens on the console port");
   const c = new P9Client(loopbackPipe(end));
   await c.negotiate(8192);
-  const { fid } = await c.attach(role, manifestTicket(role, subject, wallMs));
+  const { fid } = await c.attach(role, ticket ?? manifestTicket(role, subject, wallMs));
   return { c, root: fid };
 }

@@ -88,7 +88,7 @@ export class TelemetryStore {
     if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError(E_LIFECYCLE_DENIED, "gate telemetry-ingest closed state=" + this.lifecycle.state);
     const found = this.device(name, true);
     if (found == null) return tooBig("device limit " + TELEMETRY_INGEST_MAX_DEVICES.toString() + " reached");
-    const dev = found!;
+    const dev = found;
     if (dev.segments.length >= TELEMETRY_INGEST_MAX_SEGMENTS_PER_DEVICE) {
       if (TELEMETRY_INGEST_EVICTION_POLICY != "evict-oldest") return tooBig("segment limit " + TELEMETRY_INGEST_MAX_SEGMENTS_PER_DEVICE.toString() + " reached");
       this.evictOldest(dev);
