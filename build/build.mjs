@@ -12,6 +12,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mergeData } from "./merge-data.mjs";
+import { sizeReport } from "./sizes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "out");
@@ -123,4 +124,11 @@ if (!wasmOnly) {
   process.stderr.write(`[build] shim (make): linking out/cohesix.elf, out/cohesix.img (incremental) …\n`);
   const ms = run("shim (make)", "make", ["-s", jobs, "-C", "seL4-shim", `O=${out}`, `CORE_C=${coreC}`, `LWIP_DIR=${lwipDir}`]);
   console.log(`[build] shim (make): out/cohesix.elf, out/cohesix.img (${ms} ms)`);
+}
+
+// Sizes against the manifest's budget, on every build (also when every stage was up to date).
+{
+  const sizes = sizeReport(join(out, "manifests/root_task_resolved.json"), wasm, wasmOnly ? null : join(out, "cohesix.img"));
+  console.log(`[build] ${sizes.line}`);
+  if (sizes.over) fail("the image is larger than [build] image_max_bytes allows (see docs/MANIFEST.md)");
 }

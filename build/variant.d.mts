@@ -1,2 +1,2 @@
 /** See variant.mjs: builds the core (and image) from another manifest in a tree of its own. */
-export function buildVariant(manifest: string, outDir: string, wasmOnly?: boolean): { wasm: string; image?: string };
+export function buildVariant(manifest: string, outDir: string, wasmOnly?: boolean): { wasm: string; image?: string; sizes?: string };

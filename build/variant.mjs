@@ -14,6 +14,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mergeData } from "./merge-data.mjs";
+import { sizeReport } from "./sizes.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -68,7 +69,10 @@ export function buildVariant(manifest, outDir, wasmOnly = false) {
     "-s", `-j${Math.max(1, availableParallelism())}`, "-C", "seL4-shim", `O=${out}`, `CORE_C=${join(gen, "cohesix.c")}`, `LWIP_DIR=${lwip}`,
     `GEN_DIR=${join(tree, "seL4-shim/generated")}`,
   ]);
-  return { wasm, image: join(out, "cohesix.img") };
+  const image = join(out, "cohesix.img");
+  const sizes = sizeReport(join(tree, "out/manifests/root_task_resolved.json"), wasm, image);
+  if (sizes.over) throw new Error(`variant: ${sizes.line}`);
+  return { wasm, image, sizes: sizes.line };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -82,7 +86,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const outDir = o >= 0 ? args[o + 1] : join(root, "out", basename(manifest, ".toml").replace(/^root_task_?/, "") || "variant");
   try {
     const r = buildVariant(manifest, outDir, args.includes("--wasm"));
-    console.log(`[variant] ${relative(root, r.wasm)}${r.image ? `, ${relative(root, r.image)}` : ""}`);
+    console.log(`[variant] ${relative(root, r.wasm)}${r.image ? `, ${relative(root, r.image)}` : ""}${r.sizes ? ` (${r.sizes})` : ""}`);
   } catch (e) {
     process.stderr.write(`${e.message}\n`);
     process.exit(1);

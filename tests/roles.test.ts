@@ -1,12 +1,15 @@
-// Roles and tickets on the console: ATTACH with tickets, and the full role x path x operation
-// matrix of the role views (reference §3.3), written out independently of the implementation.
+// Roles and tickets: ATTACH with tickets, and the full role x path x operation matrix of the role
+// views (reference §3.3), written out independently of the implementation and run over both
+// surfaces (console verbs and Secure9P), which share one session policy (ninedoor/session.ts).
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
 import { mintTicket, signTicket, type TicketClaims } from "../host/sdk/ticket/index.js";
+import { O_APPEND, O_RDONLY, O_WRONLY, P9Error, type P9Client } from "../host/sdk/p9/client.js";
 import { authed, queen } from "./helpers/console.js";
+import { nineSession } from "./helpers/p9.js";
 import { manifestTicket } from "./helpers/tickets.js";
 
 let guest: Guest;
@@ -244,8 +247,9 @@ async function attempt(c: ConsoleClient, path: string, op: Op): Promise<boolean>
   return !r.ack.includes("error=EPERM");
 }
 
-describe("role x path x operation matrix", () => {
-  const subjects: Record<string, string> = { "worker-heartbeat": "worker-1", "worker-gpu": "worker-2", "worker-bus": "modbus-main", "worker-lora": "lora-main" };
+const subjects: Record<string, string> = { "worker-heartbeat": "worker-1", "worker-gpu": "worker-2", "worker-bus": "modbus-main", "worker-lora": "lora-main" };
+
+describe("role x path x operation matrix (console)", () => {
   for (const role of ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const) {
     it(`${role}: every cell`, async () => {
       const c = role === "queen" ? q : await as(role, subjects[role]);
@@ -261,6 +265,73 @@ describe("role x path x operation matrix", () => {
       expect(cells).toEqual([]);
       const lc = await attempt(c, "/queen/lifecycle/ctl", "write");
       expect(lc).toBe(role === "queen");
+    });
+  }
+});
+
+// ---- the same matrix over Secure9P ----------------------------------------------------------
+
+/** The directories among PATHS: 9P lists them (Treaddir); files are read (Tread) and written (Twrite). */
+const DIRS = ["/", "/proc", "/log", "/queen", "/shard", "/shard/13/worker", "/worker", "/policy"];
+
+/**
+ * What 9P answered: denied is EACCES (role view, scope, the file's mode or the policy gate,
+ * at walk, open or write); any other outcome, including EINVAL for a payload a ctl file refuses
+ * and EPERM (a lifecycle refusal over 9P),
+ * is allowed. 9P has no "read a directory" or "list a file" (those are EISDIR/ENOTDIR by
+ * protocol), so a directory is tried with list only and a file with read and write only.
+ */
+async function attempt9p(c: P9Client, root: number, path: string, op: Op): Promise<boolean> {
+  let held: number | undefined; // the fid to clunk, whatever happens
+  try {
+    // One name per Twalk: a refused first name is answered with its errno, whereas a multi-name
+    // walk that stops part way only says how far it got.
+    let fid = (await c.walk(root, [])).fid;
+    held = fid;
+    for (const name of path.split("/").filter((n) => n.length > 0)) {
+      const next = (await c.walk(fid, [name])).fid;
+      await c.clunk(fid);
+      fid = next;
+      held = fid;
+    }
+    if (op === "list") {
+      await c.open(fid, O_RDONLY);
+      await c.readdir(fid);
+    } else if (op === "read") {
+      await c.open(fid, O_RDONLY);
+      await c.read(fid, 0, 4096);
+    } else {
+      await c.open(fid, O_WRONLY | O_APPEND);
+      await c.write(fid, 0xffffffffffffffffn, "matrix\n");
+    }
+    return true;
+  } catch (e) {
+    if (!(e instanceof P9Error)) throw e;
+    return e.code !== "EACCES";
+  } finally {
+    if (held !== undefined) await c.clunk(held).catch(() => undefined);
+  }
+}
+
+describe("role x path x operation matrix (Secure9P)", () => {
+  for (const role of ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const) {
+    it(`${role}: every cell`, async () => {
+      const { c, root } = await nineSession(guest, wall, role, role === "queen" ? undefined : subjects[role]);
+      const cells: string[] = [];
+      let tried = 0;
+      for (const path of PATHS) {
+        const ops: Op[] = DIRS.includes(path) ? ["list"] : ["read", "write"];
+        for (const op of ops) {
+          if (op === "write" && path === "/queen/lifecycle/ctl") continue;
+          tried++;
+          const got = await attempt9p(c, root, path, op);
+          if (got !== expected(role, path, op)) cells.push(`${op} ${path}: got ${got ? "allowed" : "denied"}`);
+        }
+      }
+      expect(cells).toEqual([]);
+      expect(tried).toBe(DIRS.length + (PATHS.length - DIRS.length) * 2 - 1);
+      expect(await attempt9p(c, root, "/queen/lifecycle/ctl", "write")).toBe(role === "queen");
+      c.end();
     });
   }
 });

@@ -2,8 +2,7 @@
 // filter, the ring bounds at and past their edges, strict /trace/ctl parsing, role denial, no
 // secrets in events, and a replay that leaves the live filter and ring alone.
 
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/sdk/console/client.js";
@@ -12,9 +11,9 @@ import { MANIFEST } from "../host/generated/manifest.js";
 import { P9Client } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { authed, CONSOLE_PORT, dial, queen, settle, waitClosed } from "./helpers/console.js";
-import { ROOT } from "./helpers/serial.js";
 import { manifestTicket } from "./helpers/tickets.js";
 import { xorshift } from "./helpers/rng.js";
+import { buildKmesgWasm } from "./helpers/kmesg_wasm.js";
 
 interface Event {
   seq: number;
@@ -461,15 +460,7 @@ interface KmesgWasm {
 }
 
 async function loadKmesg(): Promise<KmesgWasm> {
-  const outDir = join(ROOT, "out/test");
-  mkdirSync(outDir, { recursive: true });
-  const outFile = join(outDir, "kmesg.wasm");
-  const asc = spawnSync(
-    join(ROOT, "node_modules/.bin/asc"),
-    ["tests/assembly/kmesg_entry.ts", "-O3", "--runtime", "incremental", "--bindings", "raw", "-o", outFile],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (asc.status !== 0) throw new Error(`asc failed: ${asc.stderr}`);
+  const outFile = buildKmesgWasm();
   // The ring needs no platform: every import is a stub that must not be called.
   const stub = new Proxy({}, { get: (_t, name) => () => { throw new Error(`unexpected import ${String(name)}`); } });
   const { instance } = await WebAssembly.instantiate(readFileSync(outFile), new Proxy({}, { get: () => stub }));

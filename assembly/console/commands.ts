@@ -1,6 +1,7 @@
 // The console verbs of an authenticated TCP session, in the original's ACK grammar:
 // `OK <LABEL>[ detail]`, `ERR <LABEL> reason=<busy|quota|cut|policy>[ detail]`, streamed
-// replies ending in `END`. One table; each verb is a few lines over the namespace.
+// replies ending in `END`. The verb table (labels, what a verb needs, help) is generated from the
+// protocol spec; each verb here is a few lines over the namespace.
 
 import {
   CONSOLE_ECHO_MAX,
@@ -12,24 +13,18 @@ import {
   CONSOLE_ROLE_MAX,
   CONSOLE_TICKET_MAX,
   CONSOLE_WORKER_ID_MAX,
-  TICKET_ROLES,
 } from "../generated/manifest";
 import { BootInfo } from "../platform/bootinfo";
 import { Namespace } from "../ninedoor/namespace";
 import { checkPath } from "../ninedoor/path";
-import { Caller, Dir, File, NsError } from "../ninedoor/node";
-import { netStats, pressure } from "../net/stats";
+import { Dir, File, NsError } from "../ninedoor/node";
+import { OP_LIST, OP_READ, OP_WRITE } from "../ninedoor/access";
+import { attach, Attachment, Backoff, CONSOLE } from "../ninedoor/session";
+import { pressure } from "../ninedoor/stats";
+import { netStats } from "../net/stats";
 import { bootinfoLines, capsLines, memLines } from "./bootinfo_lines";
 import { splitVerb } from "./format";
-import { DIAGNOSTIC_HELP } from "./help";
-import { OP_LIST, OP_READ, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "../ninedoor/access";
-import { GATE_WORKER_ATTACH } from "../ninedoor/lifecycle";
-import { KIND_GPU, KIND_HEARTBEAT } from "../ninedoor/workers";
-import { verifyTicket } from "../ticket/verify";
-import { FLAG_QUOTAS } from "../ticket/claims";
-import { sha256Hex } from "../crypto/sha256";
-import { now_ms, wall_ms } from "../platform/abi";
-import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
+import { NEED_NONE, NEED_QUEEN, CAT_SUMMARY_MAX, VERB_HELP, VERB_LABELS, VERB_NAMES, VERB_NEEDS } from "../generated/protocol";
 import { onlyChars } from "../text/charset";
 
 /** Where a command's reply lines go (one frame each on TCP). */
@@ -39,55 +34,25 @@ export abstract class Reply {
 
 /** What a console session carries between commands. */
 export class SessionState {
-  role: string = ""; // "" until ATTACH succeeds
-  subject: string = ""; // the worker id / scope a worker ticket names
-  scopes: ScopeState | null = null; // the ticket's scopes, if it carried any
-  ticketTag: string = "-"; // short hash of the ticket for audit lines; never the ticket itself
-  // Quotas of a UI ticket (one with scopes or quotas): bytes it may still read, telemetry reads
-  // ("cursor advances") it may still make. u64.MAX_VALUE / u32.MAX_VALUE = not limited.
-  bandwidthLeft: u64 = u64.MAX_VALUE;
-  advancesLeft: u32 = u32.MAX_VALUE;
-  attachFailures: i32 = 0;
-  attachRetryAt: u64 = 0;
+  att: Attachment | null = null; // set once ATTACH succeeds
+  backoff: Backoff = new Backoff();
   wantsClose: bool = false;
+
+  get role(): string {
+    const a = this.att;
+    return a == null ? "" : a.role;
+  }
 }
 
-const NEED_NONE: i32 = 0;
-const NEED_ATTACHED: i32 = 1;
-const NEED_QUEEN: i32 = 2;
+const HELP: string[] = ["Commands:"].concat(VERB_HELP);
 
-
-const HELP: string[] = DIAGNOSTIC_HELP.concat([
-  "test - Self-tests run host-side (cohsh test)",
-  "nettest - Report the network self-test",
-  "netstats - Show network counters",
-  "attach <role> [ticket] - Attach this session to a role",
-  "log - Show the queen log (queen)",
-  "tail <path> - Show a file's lines",
-  "cat <path> - Show a file",
-  "ls <path> - List a directory",
-  "echo <path> <payload> - Append one record to a file",
-  "spawn <json> - Write a spawn request to /queen/ctl (queen)",
-  "kill <worker> - Write a kill request to /queen/ctl (queen)",
-  "quit - Close this session",
-]);
+/** The verb's row in the generated verb table, or -1. */
+function verbIndex(verb: string): i32 {
+  return VERB_NAMES.indexOf(verb);
+}
 
 function label(verb: string): string {
-  return verb == "bi" ? "BOOTINFO" : verb.toUpperCase();
-}
-
-function need(verb: string): i32 {
-  if (verb == "log" || verb == "spawn" || verb == "kill") return NEED_QUEEN;
-  if (verb == "tail" || verb == "cat" || verb == "ls" || verb == "echo") return NEED_ATTACHED;
-  return NEED_NONE;
-}
-
-function known(verb: string): bool {
-  return (
-    verb == "help" || verb == "bi" || verb == "caps" || verb == "mem" || verb == "ping" || verb == "test" ||
-    verb == "nettest" || verb == "netstats" || verb == "attach" || verb == "log" || verb == "tail" ||
-    verb == "cat" || verb == "ls" || verb == "echo" || verb == "spawn" || verb == "kill" || verb == "quit"
-  );
+  return VERB_LABELS[verbIndex(verb)];
 }
 
 export class Commands {
@@ -98,9 +63,10 @@ export class Commands {
     const verb = lowerAscii(parts[0]);
     const rest = parts[1];
     if (verb.length == 0) return this.parseErr(out, "empty command");
-    if (!known(verb)) return this.parseErr(out, "unsupported console command");
-    const lbl = label(verb);
-    const n = need(verb);
+    const row = verbIndex(verb);
+    if (row < 0) return this.parseErr(out, "unsupported console command");
+    const lbl = VERB_LABELS[row];
+    const n = VERB_NEEDS[row];
     if (n != NEED_NONE && (s.role.length == 0 || (n == NEED_QUEEN && s.role != "queen"))) {
       return this.refuse(out, lbl, "policy", "detail=unauthenticated");
     }
@@ -153,82 +119,24 @@ export class Commands {
   }
 
   private attach(rest: string, s: SessionState, out: Reply, now: u64): void {
-    if (now < s.attachRetryAt) {
-      return this.refuse(out, "ATTACH", "quota", "detail=throttled delay_ms=" + (s.attachRetryAt - now).toString());
-    }
+    const wait = s.backoff.waitMs(now);
+    if (wait > 0) return this.refuse(out, "ATTACH", "quota", "detail=throttled delay_ms=" + wait.toString());
     const p = splitVerb(rest);
     if (!this.argOk(out, p[0], "role", CONSOLE_ROLE_MAX)) return;
     if (String.UTF8.byteLength(p[1]) > CONSOLE_TICKET_MAX) return this.parseErr(out, "argument ticket exceeds allowed length");
-    let role = p[0].toLowerCase();
-    if (role == "worker") role = "worker-heartbeat"; // the original's alias
-    if (!TICKET_ROLES.includes(role)) return this.attachFailed(s, out, now, "policy", "detail=invalid-role", "role=" + role);
-    const ticket = p[1];
-    let subject = "";
-    let scopes: ScopeState | null = null;
-    let bandwidth: u64 = u64.MAX_VALUE;
-    let advances: u32 = u32.MAX_VALUE;
-    if (ticket.length == 0) {
-      // Only the queen may attach without a ticket (reference §2.2); workers always need one.
-      if (role != "queen") return this.attachFailed(s, out, now, "policy", "detail=denied", "role=" + role + " cause=ticket-required");
-    } else {
-      const r = verifyTicket(ticket, role, wall_ms());
-      if (!r.ok) return this.attachFailed(s, out, now, r.reason, "detail=" + r.detail, "role=" + role + " cause=" + r.cause);
-      subject = r.subject;
-      if (r.scopes.length > 0) scopes = new ScopeState(r.scopes);
-      if (r.scopes.length > 0 || r.claims!.has(FLAG_QUOTAS)) {
-        bandwidth = r.bandwidthBytes == 0 ? u64.MAX_VALUE : r.bandwidthBytes;
-        advances = r.cursorAdvances == 0 ? u32.MAX_VALUE : r.cursorAdvances;
-      }
-    }
-    if (role != "queen") {
-      if (!this.ns.lifecycle.gate(GATE_WORKER_ATTACH)) {
-        return this.attachFailed(s, out, now, "policy", "detail=lifecycle-denied state=" + this.ns.lifecycle.state, "role=" + role);
-      }
-      // Heartbeat and GPU tickets name a worker record of their own kind, which must exist.
-      if (role == "worker-heartbeat" || role == "worker-gpu") {
-        const w = this.ns.workers.find(subject);
-        const kind = role == "worker-gpu" ? KIND_GPU : KIND_HEARTBEAT;
-        if (w == null || w.kind != kind) return this.attachFailed(s, out, now, "policy", "detail=not-found", "role=" + role + " subject=" + subject);
-      }
-    }
-    s.role = role;
-    s.subject = subject;
-    s.scopes = scopes;
-    s.bandwidthLeft = bandwidth;
-    s.advancesLeft = advances;
-    s.ticketTag = ticket.length > 0 ? sha256Hex(ticket).substring(0, 16) : "-";
-    s.attachFailures = 0;
-    s.attachRetryAt = 0;
-    this.ns.queenLog.system("console attach outcome=allow role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + s.ticketTag);
-    this.ns.trace.emit(INFO, CAT_CONSOLE, "attach ok role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + s.ticketTag);
-    out.line("OK ATTACH role=" + role);
+    const r = attach(this.ns, CONSOLE, s.backoff, p[0], p[1], "", now);
+    const a = r.attachment;
+    if (a == null) return this.answer(out, "ERR ATTACH reason=" + r.reason + " detail=" + r.detail); // counted by the session
+    s.att = a;
+    out.line("OK ATTACH role=" + a.role);
   }
 
-  private attachFailed(s: SessionState, out: Reply, now: u64, reason: string, detail: string, audit: string): void {
-    // Exponential back-off, 250 ms x 2^min(failures, 8), reset on success (reference §2.2).
-    const shift = s.attachFailures < 8 ? s.attachFailures : 8;
-    s.attachFailures++;
-    s.attachRetryAt = now + ((<u64>250) << (<u64>shift));
-    this.ns.queenLog.system("console attach outcome=deny " + detail + " " + audit);
-    this.ns.trace.emit(WARN, CAT_CONSOLE, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
-    this.refuse(out, "ATTACH", reason, detail);
-  }
-
-  /** Role view, then ticket scopes; refusals are answered here and audited. */
+  /** The session's role view and scopes; refusals are answered here (the session audits and counts them). */
   private allowed(lbl: string, path: string, op: i32, s: SessionState, out: Reply): bool {
-    const real = this.ns.ctl.resolveBinds(path);
-    const who = new Caller(s.role, s.subject);
-    if (!roleAllows(who, real, op)) {
-      this.refuse(out, lbl, "policy", "detail=denied path=" + path + " error=EPERM");
-      return false;
-    }
-    const e = scopeCheck(s.scopes, real, op, now_ms());
+    const e = s.att!.access(path, op);
     if (e == null) return true;
-    const why = e.reason == "quota" ? "rate" : "scope";
-    this.ns.queenLog.system(
-      "ui-ticket outcome=deny reason=" + why + " role=" + s.role + " ticket=" + s.ticketTag + " path=" + path + " verb=" + (op == OP_WRITE ? "write" : "read"),
-    );
-    this.refuse(out, lbl, e.reason, "path=" + path + " error=" + e.error);
+    if (e.byRole) this.answer(out, "ERR " + lbl + " reason=policy detail=denied path=" + path + " error=EPERM");
+    else this.answer(out, "ERR " + lbl + " reason=" + e.reason + " path=" + path + " error=" + e.error);
     return false;
   }
 
@@ -264,10 +172,10 @@ export class Commands {
         return this.refuse(out, lbl, "quota", "detail=too-large path=" + path + " error=" + bytes.toString() + " bytes exceed the console's " + CAT_REPLY_MAX.toString() + "; use tail or Secure9P");
       }
     }
-    if (!this.charge(lbl, path, lines, s, out)) return;
+    if (!this.charge(lbl, path, lines, f.meteredAsCursor(), s, out)) return;
     if (verb == "cat") {
       const head = "path=" + path + " data=";
-      out.line("OK CAT " + head + clip(f.summary(), 128 - head.length));
+      out.line("OK CAT " + head + clip(f.summary(), CAT_SUMMARY_MAX - head.length));
       if (body) emit(out, lines);
     } else {
       out.line("OK TAIL path=" + path);
@@ -276,28 +184,20 @@ export class Commands {
     out.line("END");
   }
 
-  /** A UI ticket's read quotas: bytes (bandwidth) and telemetry reads (cursor advances). */
-  private charge(lbl: string, path: string, lines: string[], s: SessionState, out: Reply): bool {
-    if (s.bandwidthLeft == u64.MAX_VALUE && s.advancesLeft == u32.MAX_VALUE) return true;
-    let why = "";
-    const telemetry = path.endsWith("/telemetry");
+  /** A UI ticket's read quotas: the whole reply is charged; a telemetry read advances a cursor. */
+  private charge(lbl: string, path: string, lines: string[], cursor: bool, s: SessionState, out: Reply): bool {
+    const a = s.att!;
+    if (!a.metered) return true;
     let bytes: u64 = 0;
     for (let i = 0; i < lines.length; i++) bytes += <u64>String.UTF8.byteLength(lines[i]) + 1;
-    if (telemetry && s.advancesLeft == 0) why = "cursor-advance";
-    else if (bytes > s.bandwidthLeft) why = "bandwidth";
-    if (why.length > 0) {
-      this.ns.queenLog.system("ui-ticket outcome=deny reason=" + why + " role=" + s.role + " ticket=" + s.ticketTag + " path=" + path + " verb=read");
-      this.refuse(out, lbl, "quota", "path=" + path + " error=ELIMIT");
-      return false;
-    }
-    if (s.bandwidthLeft != u64.MAX_VALUE) s.bandwidthLeft -= bytes;
-    if (telemetry && s.advancesLeft != u32.MAX_VALUE) s.advancesLeft--;
-    return true;
+    if (a.charge(path, bytes, cursor)) return true;
+    this.answer(out, "ERR " + lbl + " reason=quota path=" + path + " error=ELIMIT");
+    return false;
   }
 
   private write(lbl: string, path: string, payload: string, s: SessionState, out: Reply, detail: string): void {
     if (!this.pathOk(out, lbl, path) || !this.allowed(lbl, path, OP_WRITE, s, out)) return;
-    const err = this.ns.append(path, payload, new Caller(s.role, s.subject, s.ticketTag));
+    const err = this.ns.append(path, payload, s.att!.caller());
     if (err != null) return this.nsErr(out, lbl, path, err!);
     out.line("OK " + lbl + " " + detail);
   }
@@ -352,10 +252,15 @@ export class Commands {
     this.refuse(out, lbl, e.reason, "detail=" + e.detail + " path=" + path + " error=" + e.error);
   }
 
-  /** Every refusal goes through here, so /proc/pressure counts all of them. */
+  /** Every refusal goes through here (or through the session, which counts its own), so /proc/pressure counts all of them. */
   refuse(out: Reply, lbl: string, reason: string, detail: string): void {
     pressure.count(reason);
-    out.line("ERR " + lbl + " reason=" + reason + (detail.length > 0 ? " " + detail : ""));
+    this.answer(out, "ERR " + lbl + " reason=" + reason + (detail.length > 0 ? " " + detail : ""));
+  }
+
+  /** A refusal already counted by the session policy. */
+  private answer(out: Reply, line: string): void {
+    out.line(line);
   }
 }
 

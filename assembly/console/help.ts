@@ -1,10 +1,6 @@
-// The diagnostic verbs both consoles answer alike; each console appends its own lines.
+// The diagnostic verbs both consoles answer alike (the first rows of the generated verb table);
+// each console appends its own lines.
 
-export const DIAGNOSTIC_HELP: string[] = [
-  "Commands:",
-  "help - Show this help",
-  "bi - Show bootinfo summary",
-  "caps - Show capability slots",
-  "mem - Show untyped summary",
-  "ping - Respond with pong",
-];
+import { VERB_HELP } from "../generated/protocol";
+
+export const DIAGNOSTIC_HELP: string[] = ["Commands:"].concat(VERB_HELP.slice(0, 5));

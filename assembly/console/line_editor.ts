@@ -1,4 +1,4 @@
-import { validUtf8 } from "./utf8";
+import { validUtf8 } from "../text/utf8";
 
 // Byte-at-a-time line editor for a raw serial terminal. It owns a fixed buffer of `cap` bytes;
 // input past the bound is swallowed (not echoed) and reported once the line ends, so an

@@ -19,9 +19,9 @@ import { stream_close, stream_send } from "../platform/abi";
 import { Namespace } from "../ninedoor/namespace";
 import { encodeFrame, FRAME_BAD_LENGTH, FRAME_BAD_UTF8, FRAME_LINE, FrameDecoder, FrameEvent } from "../net/frame";
 import { OutQueue } from "../net/out_queue";
-import { netStats, pressure } from "../net/stats";
+import { netStats } from "../net/stats";
+import { pressure, sessions } from "../ninedoor/stats";
 import { Commands, Reply, SessionState } from "./commands";
-import { sessions } from "../ninedoor/proc";
 import { P9Session } from "../p9/server";
 import { CAT_CONSOLE, INFO, WARN } from "../trace/trace";
 

@@ -2,7 +2,7 @@
 // The decoder keeps at most one line of payload; an over-long or nonsense length is skipped
 // by counting, never buffered, so a hostile header cannot make the core allocate.
 
-import { validUtf8 } from "../console/utf8";
+import { validUtf8 } from "../text/utf8";
 
 export const FRAME_LINE: i32 = 1; // a complete payload: see `line`
 export const FRAME_BAD_LENGTH: i32 = 2; // declared length < 4, > frame_max, or payload > line_max

@@ -1,4 +1,4 @@
-// Counters the console reports (netstats, nettest) and /proc/pressure will expose. Plain
+// Counters the console reports (netstats, nettest); refusal counts live in ninedoor/stats.ts. Plain
 // globals: the core is single-threaded and every counter has exactly one writer site.
 
 export class NetStats {
@@ -23,19 +23,4 @@ export class NetStats {
   bindEcho: i32 = 0;
 }
 
-export class Pressure {
-  busy: u64 = 0;
-  quota: u64 = 0;
-  cut: u64 = 0;
-  policy: u64 = 0;
-
-  count(reason: string): void {
-    if (reason == "busy") this.busy++;
-    else if (reason == "quota") this.quota++;
-    else if (reason == "cut") this.cut++;
-    else this.policy++;
-  }
-}
-
 export const netStats = new NetStats();
-export const pressure = new Pressure();

@@ -1,16 +1,18 @@
-// Who may do what where: role views (reference §3.3) and, on top, a ticket's scopes and rates.
-// Every surface asks here before it touches a node, so the console and Secure9P cannot differ.
+// Who may do what where: role views (reference §3.3), declared by the providers, and on top a
+// ticket's scopes and rates. Every surface asks here (through session.ts) before it touches a
+// node, so the console and Secure9P cannot differ.
 
+import { E_DENIED, E_RATE, E_SCOPE } from "../generated/protocol";
+import { TICKET_ROLES } from "../generated/manifest";
 import { ClaimsScope } from "../ticket/claims";
 import { Caller, NsError } from "./node";
-import { shardLabel } from "./workers";
 
 export const OP_READ: i32 = 0; // cat, tail, 9P read
 export const OP_WRITE: i32 = 1; // echo, 9P write
 export const OP_LIST: i32 = 2; // ls, 9P readdir
 export const OP_WALK: i32 = 3; // passing through a directory on the way somewhere allowed
 
-export const ERR_ROLE_DENIED = new NsError("policy", "denied", "EPERM");
+export const ERR_ROLE_DENIED = new NsError(E_DENIED, "EPERM");
 
 const SCOPE_READ: u8 = 0;
 const SCOPE_WRITE: u8 = 1;
@@ -39,59 +41,70 @@ function leadsTo(path: string, target: string): bool {
   return path == "/" || under(target, path);
 }
 
-/** The exact files and trees a role may read, list or write, given its subject. */
-class View {
-  read: string[] = []; // files and trees that may be read
-  list: string[] = []; // directories that may be listed themselves (not their subdirectories)
-  listTree: string[] = []; // trees in which every directory may be listed
-  write: string[] = [];
+// Role views are declared by the providers that own the paths (Dirtab's perm column): each
+// grants some roles reading, writing or listing of a file or tree. `{s}` in a path is the
+// caller's subject (the worker id or scope its ticket names), `{shard}` that subject's shard label.
+export const VIEW_READ: i32 = 0; // the file or tree may be read
+export const VIEW_WRITE: i32 = 1; // the file or tree may be appended to
+export const VIEW_LIST: i32 = 2; // the directory itself may be listed (not its subdirectories)
+export const VIEW_LIST_TREE: i32 = 3; // every directory in the tree may be listed
+
+/** The bit of each named role, OR-ed (a view entry's `roles`). */
+export function roleBits(names: string[]): u32 {
+  let m: u32 = 0;
+  for (let i = 0; i < names.length; i++) {
+    const r = TICKET_ROLES.indexOf(names[i]);
+    if (r >= 0) m |= (<u32>1) << <u32>r;
+  }
+  return m;
 }
 
-function viewOf(role: string, subject: string): View {
-  const v = new View();
-  if (role == "worker-heartbeat" || role == "worker-gpu") {
-    v.read = ["/proc/boot", "/log/queen.log", "/host"];
-    v.list = ["/proc", "/log"];
-    v.listTree = ["/host"];
-    const own = "/shard/" + shardLabel(subject) + "/worker/" + subject + "/telemetry";
-    const legacy = "/worker/" + subject + "/telemetry";
-    v.read.push(own);
-    v.read.push(legacy);
-    v.write.push(own);
-    v.write.push(legacy);
-    if (role == "worker-gpu") {
-      v.read.push("/gpu/" + subject);
-      v.write.push("/gpu/" + subject + "/job");
+class ViewEntry {
+  constructor(public roles: u32, public kind: i32, public path: string) {}
+}
+
+function noShard(id: string): string {
+  return "";
+}
+
+/** The role views of one namespace: the queen sees everything; every other role what some entry grants it. */
+export class RoleViews {
+  entries: ViewEntry[] = [];
+  /** Expands `{shard}` (set by the provider that owns shard labels). */
+  shardOf: (id: string) => string = noShard;
+
+  grant(roles: string[], kind: i32, path: string): void {
+    this.entries.push(new ViewEntry(roleBits(roles), kind, path));
+  }
+
+  private expand(path: string, subject: string): string {
+    if (path.indexOf("{") < 0) return path;
+    let p = path.replaceAll("{s}", subject);
+    if (p.indexOf("{shard}") >= 0) p = p.replaceAll("{shard}", this.shardOf(subject));
+    return p;
+  }
+
+  /** Role rules only (no ticket scopes): may `who` do `op` on `path`? */
+  allows(who: Caller, path: string, op: i32): bool {
+    if (who.role == "queen") return true;
+    const r = TICKET_ROLES.indexOf(who.role);
+    if (r < 0) return false;
+    const bit = (<u32>1) << <u32>r;
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if ((e.roles & bit) == 0) continue;
+      const p = this.expand(e.path, who.subject);
+      if (op == OP_WRITE) {
+        if (e.kind == VIEW_WRITE && under(path, p)) return true;
+      } else if (op == OP_LIST) {
+        if ((e.kind == VIEW_LIST && path == p) || (e.kind == VIEW_LIST_TREE && under(path, p))) return true;
+      } else {
+        if (e.kind == VIEW_READ && under(path, p)) return true;
+        if (op == OP_WALK && leadsTo(path, p)) return true;
+      }
     }
-  } else if (role == "worker-bus" || role == "worker-lora") {
-    const root = role == "worker-bus" ? "/bus/" : "/lora/";
-    v.read = ["/proc/boot", "/log/queen.log", "/host", root + subject];
-    v.listTree = ["/host", root + subject];
-    v.write = [root + subject];
-  }
-  return v;
-}
-
-/** Role rules only (no ticket scopes): may `who` do `op` on `path`? */
-export function roleAllows(who: Caller, path: string, op: i32): bool {
-  if (who.role == "queen") return true;
-  if (who.role.length == 0) return false;
-  const v = viewOf(who.role, who.subject);
-  if (op == OP_WRITE) {
-    for (let i = 0; i < v.write.length; i++) if (under(path, v.write[i])) return true;
     return false;
   }
-  if (op == OP_LIST) {
-    for (let i = 0; i < v.list.length; i++) if (path == v.list[i]) return true;
-    for (let i = 0; i < v.listTree.length; i++) if (under(path, v.listTree[i])) return true;
-    return false;
-  }
-  for (let i = 0; i < v.read.length; i++) if (under(path, v.read[i])) return true;
-  if (op == OP_WALK) {
-    const all = v.read.concat(v.write).concat(v.list).concat(v.listTree);
-    for (let i = 0; i < all.length; i++) if (leadsTo(path, all[i])) return true;
-  }
-  return false;
 }
 
 /**
@@ -109,16 +122,16 @@ export function scopeCheck(st: ScopeState | null, path: string, op: i32, now: u6
     // Walking is allowed toward anything some scope reaches.
     for (let i = 0; i < st.scopes.length; i++) if (leadsTo(path, st.scopes[i].path)) return null;
   }
-  if (best < 0) return new NsError("policy", "", "EPERM");
+  if (best < 0) return new NsError(E_SCOPE, "EPERM");
   const s = st.scopes[best];
   const writing = op == OP_WRITE;
-  if ((writing && s.verb == SCOPE_READ) || (!writing && s.verb == SCOPE_WRITE)) return new NsError("policy", "", "EPERM");
+  if ((writing && s.verb == SCOPE_READ) || (!writing && s.verb == SCOPE_WRITE)) return new NsError(E_SCOPE, "EPERM");
   if (s.ratePerS > 0) {
     if (now - st.windowStart[best] >= SCOPE_WINDOW_MS) {
       st.windowStart[best] = now;
       st.used[best] = 0;
     }
-    if (st.used[best] >= s.ratePerS) return new NsError("quota", "", "ELIMIT");
+    if (st.used[best] >= s.ratePerS) return new NsError(E_RATE, "ELIMIT");
     st.used[best]++;
   }
   return null;

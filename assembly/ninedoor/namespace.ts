@@ -1,31 +1,31 @@
-// The namespace: one tree of providers and the path rules every surface (console verbs now,
-// Secure9P later) goes through. Lookups validate the whole path before walking it.
+// The namespace: one tree of providers (the devtab below) and the path rules every surface
+// (console verbs, Secure9P) goes through. Lookups validate the whole path before walking it;
+// appends are checked against the file's mode once, here, then gated, journalled and traced as
+// the file's flags say.
 
-import {
-  LIFECYCLE_AUTO_ONLINE,
-  LIFECYCLE_INITIAL_STATE,
-  MANIFEST_SHA256,
-  NAMESPACE_CTL_JOURNAL_LINES,
-  NAMESPACE_QUEEN_LOG_LINES,
-  PROFILE_NAME,
-  ROOT_TASK_SCHEMA,
-} from "../generated/manifest";
-import { LogFile, StaticFile } from "./files";
-import { PROC_TEST_FILES, PROC_TEST_TEXTS } from "../generated/proc_tests";
-import { Lifecycle, LifecycleCtl, LifecycleField } from "./lifecycle";
-import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, File, MODE_RO, Node, NsError } from "./node";
+import { LIFECYCLE_AUTO_ONLINE, LIFECYCLE_INITIAL_STATE, NAMESPACE_CTL_JOURNAL_LINES, NAMESPACE_QUEEN_LOG_LINES } from "../generated/manifest";
+import { RoleViews } from "./access";
+import { Devtab } from "./devtab";
+import { LogFile } from "./files";
+import { Caller, Dir, ERR_DENIED, ERR_INVALID_PATH, ERR_IS_DIR, F_CONTROL, F_JOURNALLED, F_TRACED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError, SYSTEM_ROLE } from "./node";
 import { checkPath } from "./path";
-import { IngestFile, MemoryFile, PressureFile, RootFile, SessionActiveFile } from "./proc";
-import { QueenCtl } from "./queen_ctl";
-import { LEGACY_ALIAS, ShardDir, WorkerListDir, WorkerTable } from "./workers";
-import { TelemetryDir, TelemetryStore } from "./telemetry";
-import { LeaseCtl, Leases, LeaseView, Outstanding, ScheduleCtl, Scheduler, ScheduleView } from "./schedule";
-import { ActionsDir, DecisionsFile, Policy, RulesFile } from "./policy";
-import { PolicyCtl, PreflightDir, RevisionsFile } from "./policy_ctl";
-import { ExportDir, Exports } from "./export";
-import { ExportFile, Journal, JournalFile, ReplayCtl, ReplayState, ReplayStatus, Scratch, ScratchFactory } from "./audit";
-import { CAT_NS, INFO, Trace, TraceCtl, TraceEvents, TraceStatus, WARN } from "../trace/trace";
-import { KmesgFile } from "../trace/kmesg";
+import { AuditProvider, Journal } from "./providers/audit";
+import { ExportProvider, Exports } from "./providers/export";
+import { KmesgProvider } from "./providers/kmesg";
+import { LeaseProvider, Leases } from "./providers/lease";
+import { Lifecycle, LifecycleProvider, Outstanding } from "./providers/lifecycle";
+import { LogProvider } from "./providers/log";
+import { Policy, PolicyProvider } from "./providers/policy";
+import { PolicyCtlProvider } from "./providers/policy_ctl";
+import { ProcProvider } from "./providers/proc";
+import { QueenCtl, QueenCtlProvider } from "./providers/queen_ctl";
+import { ReplayProvider, Scratch, ScratchFactory } from "./providers/replay";
+import { ScheduleProvider, Scheduler } from "./providers/schedule";
+import { SidecarViews } from "./providers/sidecars";
+import { TelemetryProvider, TelemetryStore } from "./providers/telemetry";
+import { TraceProvider } from "./providers/trace";
+import { WorkersProvider, WorkerTable } from "./providers/workers";
+import { CAT_NS, INFO, Trace, WARN } from "../trace/trace";
 
 /** Result of a lookup: exactly one of `node` / `error` is set. */
 export class Lookup {
@@ -46,75 +46,38 @@ export class Namespace {
   leases: Leases = new Leases(this.queenLog);
   exports: Exports = new Exports(this.queenLog, this.journal);
 
+  views: RoleViews = new RoleViews();
+  devtab: Devtab = new Devtab([]); // replaced by the table below
+
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
-
-    const proc = this.root.add(new Dir("proc"));
-    const lines = ["Cohesix boot: root-task online", "manifest.schema=" + ROOT_TASK_SCHEMA, "manifest.sha256=" + MANIFEST_SHA256, "profile=" + PROFILE_NAME];
-    for (let i = 0; i < bootLines.length; i++) lines.push(bootLines[i]);
-    proc.add(new StaticFile("boot", lines));
-    const lc = proc.add(new Dir("lifecycle"));
-    for (let i = 0; i < 3; i++) lc.add(new LifecycleField(["state", "reason", "since"][i], this.lifecycle));
-    const p9 = proc.add(new Dir("9p")).add(new Dir("session"));
-    p9.add(new SessionActiveFile());
-    const ingest = proc.add(new Dir("ingest"));
-    for (let i = 0; i < 5; i++) ingest.add(new IngestFile(["p50_ms", "p95_ms", "backpressure", "dropped", "queued"][i]));
-    const root = proc.add(new Dir("root"));
-    for (let i = 0; i < 3; i++) root.add(new RootFile(["reachable", "last_seen_ms", "cut_reason"][i]));
-    proc.add(new MemoryFile());
-    // The built-in self-tests cohsh's `test` runs (configs/proc_tests/, compiled in); read-only.
-    const tests = proc.add(new Dir("tests"));
-    for (let i = 0; i < PROC_TEST_FILES.length; i++) {
-      const text = PROC_TEST_TEXTS[i];
-      const body = text.endsWith("\n") ? text.substring(0, text.length - 1) : text;
-      tests.add(new StaticFile(PROC_TEST_FILES[i], body.split("\n")));
-    }
-    const pr = proc.add(new Dir("pressure"));
-    for (let i = 0; i < 4; i++) pr.add(new PressureFile(["busy", "quota", "cut", "policy"][i]));
-
-    this.root.add(new Dir("log")).add(this.queenLog);
-    const queen = this.root.add(new Dir("queen"));
-    queen.add(this.ctl);
-    queen.add(new Dir("lifecycle")).add(new LifecycleCtl(this.lifecycle, new Outstanding(this.workers, this.leases)));
-    queen.add(new Dir("schedule")).add(new ScheduleCtl(this.scheduler));
-    queen.add(new Dir("lease")).add(new LeaseCtl(this.leases));
-    const ps = proc.add(new Dir("schedule"));
-    for (let i = 0; i < 3; i++) ps.add(new ScheduleView(["queue", "active", "summary"][i], this.scheduler));
-    const pl = proc.add(new Dir("lease"));
-    for (let i = 0; i < 2; i++) pl.add(new LeaseView(["active", "summary"][i], this.leases));
-    queen.add(new TelemetryDir(this.telemetry));
-    queen.add(new ExportDir(this.exports));
     this.telemetry.sink = this.exports;
-    this.root.add(new ShardDir(this.workers));
-    const audit = this.root.add(new Dir("audit"));
-    audit.add(new JournalFile(this.journal));
-    audit.add(new ExportFile(this.journal, this.policy.decisions));
-    audit.add(new DecisionsFile(this.policy));
-    const pol = this.root.add(new Dir("policy"));
-    pol.add(new PolicyCtl(this.policy, this.queenLog));
-    pol.add(new RulesFile(this.policy));
-    pol.add(new RevisionsFile(this.policy));
-    pol.add(new PreflightDir(this.policy));
-    this.root.add(new ActionsDir(this.policy));
-    const replay = this.root.add(new Dir("replay"));
-    const rs = new ReplayState();
-    replay.add(new ReplayCtl(this.journal, rs, new FreshNamespace()));
-    replay.add(new ReplayStatus(rs));
-    if (LEGACY_ALIAS) this.root.add(new WorkerListDir(this.workers, ""));
-    const trace = this.root.add(new Dir("trace"));
-    trace.add(new TraceCtl(this.trace));
-    trace.add(new TraceEvents(this.trace));
-    trace.add(new TraceStatus(this.trace));
-    this.root.add(new KmesgFile());
-
+    // The provider table: every mount of the tree, in one place (order does not matter:
+    // directories keep their children sorted). Providers that keep time are ticked.
+    this.devtab = new Devtab([
+      new ProcProvider(bootLines),
+      new LifecycleProvider(this.lifecycle, new Outstanding(this.workers, this.leases)),
+      new LogProvider(this.queenLog),
+      new QueenCtlProvider(this.ctl),
+      new WorkersProvider(this.workers),
+      new ScheduleProvider(this.scheduler),
+      new LeaseProvider(this.leases),
+      new TelemetryProvider(this.telemetry),
+      new ExportProvider(this.exports),
+      new AuditProvider(this.journal, this.policy.decisions),
+      new PolicyProvider(this.policy),
+      new PolicyCtlProvider(this.policy, this.queenLog),
+      new ReplayProvider(this.journal, new FreshNamespace()),
+      new TraceProvider(this.trace),
+      new KmesgProvider(),
+      new SidecarViews(),
+    ]);
+    this.devtab.mount(this.root, this.views);
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);
   }
 
   tick(now: u64): void {
-    this.workers.tick(now);
-    this.scheduler.tick(now);
-    this.leases.tick(now);
-    this.exports.tick(now);
+    this.devtab.tick(now);
   }
 
   lookup(path: string): Lookup {
@@ -140,26 +103,27 @@ export class Namespace {
     return l;
   }
 
-  /** Appends one record to a file, enforcing its mode; every attempt is journalled. */
+  /** Appends one record to a file, enforcing its mode; every attempt is journalled and traced as the file's flags say. */
   append(path: string, payload: string, who: Caller): NsError | null {
-    const err = this.appendUnjournalled(path, payload, who);
-    // Replay requests are not themselves replayed, and telemetry is data, not control.
-    if (!path.startsWith("/replay/") && !path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.journal.record(path, payload, who, err);
-    if (!path.endsWith("/telemetry") && path.indexOf("/seg/") < 0) this.trace.emit(err == null ? INFO : WARN, CAT_NS, "write path=" + path + " role=" + who.role + (err == null ? " outcome=ok" : " outcome=err error=" + err.reason + "/" + err.detail));
+    const l = this.lookupFile(path);
+    const f = l.node != null ? (l.node as File) : null;
+    const err = f == null ? l.error : this.write(f, path, payload, who);
+    const flags = f == null ? F_CONTROL : f.flags; // a write to no file is a control attempt
+    if ((flags & F_JOURNALLED) != 0) this.journal.record(path, payload, who, err);
+    if ((flags & F_TRACED) != 0) this.trace.emit(err == null ? INFO : WARN, CAT_NS, "write path=" + path + " role=" + who.role + (err == null ? " outcome=ok" : " outcome=err error=" + err.reason + "/" + err.detail));
     return err;
   }
 
-  private appendUnjournalled(path: string, payload: string, who: Caller): NsError | null {
-    const l = this.lookupFile(path);
-    if (l.error != null) return l.error;
-    const f = l.node as File;
+  private write(f: File, path: string, payload: string, who: Caller): NsError | null {
     if (f.mode == MODE_RO) return ERR_DENIED;
+    // Queen-only files: the queen, or the core itself (replayed ttl expiries of export windows).
+    if (f.mode == MODE_QUEEN_AO && who.role != "queen" && who.role != SYSTEM_ROLE) return ERR_DENIED;
     // Policy gate last; the approval is used up only by a write that actually happens.
     const real = this.ctl.resolveBinds(path);
     const approval = this.policy.gate(real, who);
     if (approval == null) return ERR_DENIED;
     const err = f.append(payload, who);
-    if (err == null) this.policy.consume(approval!, real, who);
+    if (err == null) this.policy.consume(approval, real, who);
     return err;
   }
 }

@@ -1,28 +1,57 @@
 // NineDoor's building blocks, Plan 9 devtab style: a directory is a sorted table of children,
 // a synthetic file is a small class that says what reading and appending it do.
 
+import { E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_IS_DIR, E_NOT_DIR, ERR_DETAIL, ERR_ERRNO, ERR_REASON } from "../generated/protocol";
 import { base64 } from "../text/base64";
 
 export const MODE_RO: i32 = 0; // read-only
 export const MODE_AO: i32 = 1; // append-only, any attached role allowed by the view
-export const MODE_QUEEN_AO: i32 = 2; // append-only, queen only
+export const MODE_QUEEN_AO: i32 = 2; // append-only, queen only (enforced once, by Namespace.append)
 
-/** A refused namespace operation, in the console's error vocabulary (reference §2.3). */
+// What the namespace does around a file's appends, declared by the file (not guessed from its path).
+export const F_JOURNALLED: i32 = 1; // every append attempt becomes an /audit/journal entry
+export const F_TRACED: i32 = 2; // every append attempt is a trace event (cat ns)
+export const F_APPEND_AT_END: i32 = 4; // 9P writes must be at the file's end (or at u64::MAX)
+export const F_CURSOR: i32 = 8; // a read from the start advances a UI ticket's telemetry cursor
+/** A control file: journalled and traced. */
+export const F_CONTROL: i32 = F_JOURNALLED | F_TRACED;
+/** A data file (telemetry): neither journalled nor traced. */
+export const F_DATA: i32 = 0;
+
+/** The role of writes the core makes itself (export ttl expiry, replayed); no session can attach as it. */
+export const SYSTEM_ROLE = "system";
+
+/**
+ * A refused namespace operation: a code from the error vocabulary (host/coh-rtc/protocol.ts)
+ * and the text after the console's `error=`. The code alone decides the console's reason and
+ * detail words, the 9P errno and the gateway's HTTP status, so no surface maps errors itself.
+ */
 export class NsError {
   constructor(
-    public reason: string, // busy | quota | cut | policy
-    public detail: string, // invalid-path | denied | buffer-full | invalid-payload | unsupported
+    public code: i32, // E_* from ../generated/protocol
     public error: string, // the text after error=
   ) {}
+
+  get reason(): string {
+    return ERR_REASON[this.code]; // busy | quota | cut | policy
+  }
+
+  get detail(): string {
+    return ERR_DETAIL[this.code];
+  }
+
+  get errno(): u32 {
+    return ERR_ERRNO[this.code];
+  }
 }
 
-export const ERR_INVALID_PATH = new NsError("policy", "invalid-path", "invalid path");
-export const ERR_DENIED = new NsError("policy", "denied", "EPERM");
-export const ERR_INVALID_PAYLOAD = new NsError("policy", "invalid-payload", "invalid payload");
-export const ERR_NOT_DIR = new NsError("policy", "invalid-path", "not a directory");
-export const ERR_IS_DIR = new NsError("policy", "invalid-path", "is a directory");
+export const ERR_INVALID_PATH = new NsError(E_INVALID_PATH, "invalid path");
+export const ERR_DENIED = new NsError(E_DENIED, "EPERM");
+export const ERR_INVALID_PAYLOAD = new NsError(E_INVALID_PAYLOAD, "invalid payload");
+export const ERR_NOT_DIR = new NsError(E_NOT_DIR, "not a directory");
+export const ERR_IS_DIR = new NsError(E_IS_DIR, "is a directory");
 
-/** Who is asking: the attached role of a console session (or, later, a 9P fid's owner). */
+/** Who is asking: the attached role of a console session or a 9P attach. */
 export class Caller {
   /** `subject` is the worker id (or scope) a worker ticket names; "" for the queen. */
   constructor(
@@ -42,6 +71,13 @@ export class Dir extends Node {
 
   isDir(): bool {
     return true;
+  }
+
+  /** The child directory `name`, created when missing (providers mounting beside each other share it). */
+  sub(name: string): Dir {
+    const found = this.find(name);
+    if (found != null && found.isDir()) return found as Dir;
+    return this.add(new Dir(name));
   }
 
   /** Inserts keeping lexicographic order, so listings never need sorting. */
@@ -68,8 +104,24 @@ export class Dir extends Node {
 }
 
 export abstract class File extends Node {
-  constructor(name: string, public mode: i32) {
+  constructor(name: string, public mode: i32, public flags: i32 = F_CONTROL) {
     super(name);
+  }
+
+  journalled(): bool {
+    return (this.flags & F_JOURNALLED) != 0;
+  }
+
+  traced(): bool {
+    return (this.flags & F_TRACED) != 0;
+  }
+
+  appendAtEndOnly(): bool {
+    return (this.flags & F_APPEND_AT_END) != 0;
+  }
+
+  meteredAsCursor(): bool {
+    return (this.flags & F_CURSOR) != 0;
   }
 
   isDir(): bool {
@@ -122,5 +174,20 @@ export abstract class BinaryFile extends File {
 
   summary(): string {
     return "bytes=" + this.bytes()!.length.toString() + " encoding=b64";
+  }
+}
+
+/**
+ * A read-only file whose lines are one function of its owner: a Dirtab row (`name`, read).
+ * `render` must not capture anything; the owner is passed in, so one function serves every
+ * instance.
+ */
+export class ViewFile<T> extends File {
+  constructor(name: string, private owner: T, private render: (o: T) => string[]) {
+    super(name, MODE_RO);
+  }
+
+  read(): string[] {
+    return this.render(this.owner);
   }
 }

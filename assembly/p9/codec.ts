@@ -3,8 +3,10 @@
 // T-message body is described by a short layout string, so one bounds-checked reader decodes
 // them all: a malformed frame becomes an errno value, never a trap and never a partial message.
 
-import { CONSOLE_FRAME_MAX, NAMESPACE_COMPONENT_MAX, NAMESPACE_WALK_DEPTH } from "../generated/manifest";
-import { validUtf8 } from "../console/utf8";
+import { CONSOLE_FRAME_MAX, NAMESPACE_WALK_DEPTH } from "../generated/manifest";
+import { validUtf8 } from "../text/utf8";
+import { checkComponent, COMPONENT_OK, COMPONENT_TOO_LONG } from "../ninedoor/path";
+import { EINVAL, ENAMETOOLONG, EOPNOTSUPP, EPROTO, p9Layout } from "../generated/protocol";
 
 export const P9_MSIZE_MAX: u32 = <u32>CONSOLE_FRAME_MAX; // 8192
 export const P9_MSIZE_MIN: u32 = 256; // room for the largest fixed reply (Rgetattr, 160 bytes)
@@ -12,100 +14,11 @@ export const P9_HEADER: u32 = 7;
 export const NOTAG: u16 = 0xffff;
 export const NOFID: u32 = 0xffffffff;
 
-// Message types (9P2000.L numbering; the classic ones the original used keep theirs).
-export const T_STATFS: u8 = 8;
-export const R_LERROR: u8 = 7;
-export const T_LOPEN: u8 = 12;
-export const T_LCREATE: u8 = 14;
-export const T_SYMLINK: u8 = 16;
-export const T_MKNOD: u8 = 18;
-export const T_RENAME: u8 = 20;
-export const T_READLINK: u8 = 22;
-export const T_GETATTR: u8 = 24;
-export const T_SETATTR: u8 = 26;
-export const T_XATTRWALK: u8 = 30;
-export const T_XATTRCREATE: u8 = 32;
-export const T_READDIR: u8 = 40;
-export const T_FSYNC: u8 = 50;
-export const T_LOCK: u8 = 52;
-export const T_GETLOCK: u8 = 54;
-export const T_LINK: u8 = 70;
-export const T_MKDIR: u8 = 72;
-export const T_RENAMEAT: u8 = 74;
-export const T_UNLINKAT: u8 = 76;
-export const T_VERSION: u8 = 100;
-export const T_AUTH: u8 = 102;
-export const T_ATTACH: u8 = 104;
-export const R_ERROR: u8 = 107;
-export const T_FLUSH: u8 = 108;
-export const T_WALK: u8 = 110;
-export const T_OPEN: u8 = 112;
-export const T_CREATE: u8 = 114;
-export const T_READ: u8 = 116;
-export const T_WRITE: u8 = 118;
-export const T_CLUNK: u8 = 120;
-export const T_REMOVE: u8 = 122;
-export const T_STAT: u8 = 124;
-export const T_WSTAT: u8 = 126;
-
-// Linux errno values carried by Rlerror.
-export const EPERM: u32 = 1;
-export const ENOENT: u32 = 2;
-export const EIO: u32 = 5;
-export const EAGAIN: u32 = 11;
-export const EBADF: u32 = 9;
-export const EACCES: u32 = 13;
-export const EBUSY: u32 = 16;
-export const ENOTDIR: u32 = 20;
-export const EISDIR: u32 = 21;
-export const EINVAL: u32 = 22;
-export const EMFILE: u32 = 24;
-export const EFBIG: u32 = 27;
-export const EROFS: u32 = 30;
-export const ENAMETOOLONG: u32 = 36;
-export const EPROTO: u32 = 71;
-export const EMSGSIZE: u32 = 90;
-export const EOPNOTSUPP: u32 = 95;
-export const EDQUOT: u32 = 122;
-
-// Body layouts: 1/2/4/8 = integers of that many bytes, s = string, W = walk names
-// (nwname[2] + strings), D = count[4] + that many data bytes, ? = the rest is optional.
-function layout(t: u8): string {
-  switch (t) {
-    case T_VERSION: return "4s";
-    case T_AUTH: return "4ss4";
-    case T_ATTACH: return "44ss?4"; // n_uname: 9P2000.L always sends it, classic clients may not
-    case T_FLUSH: return "2";
-    case T_WALK: return "44W";
-    case T_OPEN: return "41";
-    case T_READ: return "484";
-    case T_WRITE: return "48D";
-    case T_CLUNK: return "4";
-    case T_REMOVE: return "4";
-    case T_STATFS: return "4";
-    case T_LOPEN: return "44";
-    case T_LCREATE: return "4s444";
-    case T_SYMLINK: return "4ss4";
-    case T_MKNOD: return "4s4444";
-    case T_RENAME: return "44s";
-    case T_READLINK: return "4";
-    case T_GETATTR: return "48";
-    case T_SETATTR: return "4444488888";
-    case T_XATTRWALK: return "44s";
-    case T_XATTRCREATE: return "4s84";
-    case T_READDIR: return "484";
-    case T_FSYNC: return "4?4";
-    case T_LOCK: return "414884s";
-    case T_GETLOCK: return "41884s";
-    case T_LINK: return "44s";
-    case T_MKDIR: return "4s44";
-    case T_RENAMEAT: return "4s4s";
-    case T_UNLINKAT: return "4s4";
-    case T_CREATE: return "4s41";
-    case T_STAT: return "4";
-    default: return "";
-  }
-}
+// Message types, errno values, request layouts and classic words come from the protocol spec
+// (host/coh-rtc/protocol.ts, generated into ../generated/protocol.ts), so the host client and
+// this decoder cannot disagree. A layout is 1/2/4/8 = integers of that many bytes, s = string,
+// W = walk names (nwname[2] + strings), D = count[4] + that many data bytes, ? = the rest is
+// optional.
 
 /** One decoded T-message. `err` != 0 means refused; `tag` is valid whenever `hasTag`. */
 export class TMsg {
@@ -144,7 +57,7 @@ export function decodeT(ptr: usize, len: u32): TMsg {
   m.type = load<u8>(ptr + 4);
   m.tag = load<u16>(ptr + 5);
   m.hasTag = true;
-  const lay = layout(m.type);
+  const lay = p9Layout(m.type);
   if (lay.length == 0) {
     m.err = EOPNOTSUPP;
     return m;
@@ -217,11 +130,11 @@ function readStr(ptr: usize, len: u32, at: u32, out: string[]): u32 {
   return 0;
 }
 
-/** A walk component: non-empty, no '/', not "." or "..", at most component_max bytes. */
+/** A walk component, by the namespace's one path rule: EINVAL, ENAMETOOLONG or 0. */
 export function checkName(s: string): u32 {
-  if (s.length == 0 || s == "." || s == ".." || s.indexOf("/") >= 0) return EINVAL;
-  if (String.UTF8.byteLength(s) > NAMESPACE_COMPONENT_MAX) return ENAMETOOLONG;
-  return 0;
+  const e = checkComponent(s);
+  if (e == COMPONENT_TOO_LONG) return ENAMETOOLONG;
+  return e == COMPONENT_OK ? 0 : EINVAL;
 }
 
 // Qid type bits.
@@ -308,14 +221,4 @@ export class Writer {
     store<u32>(this.buf.dataStart, <u32>this.at);
     return this.at;
   }
-}
-
-/** The original's Rerror code for an errno (reference §3.4). */
-export function classicCode(e: u32): string {
-  if (e == EPERM || e == EACCES || e == EROFS) return "Permission";
-  if (e == ENOENT) return "NotFound";
-  if (e == EBUSY || e == EMFILE || e == EAGAIN) return "Busy";
-  if (e == EMSGSIZE || e == EFBIG || e == EDQUOT) return "TooBig";
-  if (e == EBADF) return "Closed";
-  return "Invalid";
 }

@@ -2,46 +2,37 @@
 // the NineDoor namespace. Same role views, scopes, quotas, lifecycle gates and audit records as
 // the console; only the framing differs. Requests are answered in arrival order, one at a time.
 
-import { CONSOLE_TICKET_MAX, TELEMETRY_INGEST_MAX_RECORD_BYTES, TICKET_ROLES } from "../generated/manifest";
+import { TELEMETRY_INGEST_MAX_RECORD_BYTES } from "../generated/manifest";
 import { Namespace } from "../ninedoor/namespace";
-import { Caller, Dir, File, MODE_RO, Node, NsError } from "../ninedoor/node";
-import { OP_LIST, OP_READ, OP_WALK, OP_WRITE, roleAllows, ScopeState, scopeCheck } from "../ninedoor/access";
-import { GATE_WORKER_ATTACH } from "../ninedoor/lifecycle";
-import { KIND_GPU, KIND_HEARTBEAT } from "../ninedoor/workers";
-import { verifyTicket, TICKET_PREFIX } from "../ticket/verify";
-import { FLAG_QUOTAS } from "../ticket/claims";
-import { sha256Hex } from "../crypto/sha256";
-import { now_ms, wall_ms } from "../platform/abi";
-import { pressure } from "../net/stats";
-import { OutQueue } from "../net/out_queue";
-import { CAT_P9, INFO, WARN } from "../trace/trace";
-import { validUtf8 } from "../console/utf8";
+import { Dir, File, MODE_QUEEN_AO, MODE_RO, Node } from "../ninedoor/node";
+import { OP_LIST, OP_READ, OP_WALK, OP_WRITE } from "../ninedoor/access";
 import {
-  classicCode, decodeT, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR,
-  EOPNOTSUPP, EPERM, EPROTO, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE,
-  R_ERROR, R_LERROR, T_ATTACH, T_AUTH, T_CLUNK, T_CREATE, T_FLUSH, T_FSYNC, T_GETATTR, T_GETLOCK, T_LCREATE, T_LINK,
-  T_LOCK, T_LOPEN, T_MKDIR, T_MKNOD, T_OPEN, T_READ, T_READDIR, T_READLINK, T_REMOVE, T_RENAME, T_RENAMEAT,
-  T_SETATTR, T_STAT, T_STATFS, T_SYMLINK, T_UNLINKAT, T_VERSION, T_WALK, T_WRITE, T_XATTRCREATE, T_XATTRWALK, TMsg, Writer,
-} from "./codec";
+  attach, ATTACH_INVALID_ROLE, ATTACH_LIFECYCLE, ATTACH_NOT_FOUND, ATTACH_SUBJECT_MISMATCH, ATTACH_TICKET_REQUIRED, Attachment, AttachResult,
+  Backoff, SECURE9P,
+} from "../ninedoor/session";
+import { pressure } from "../ninedoor/stats";
+import { claimedRole } from "../ticket/verify";
+import { fnv1a, FNV1A_OFFSET } from "../crypto/fnv1a";
+import { wall_ms } from "../platform/abi";
+import { OutQueue } from "../net/out_queue";
+import { validUtf8 } from "../text/utf8";
+import { decodeT, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE, TMsg, Writer } from "./codec";
+import {
+  classicWord, EACCES, EAGAIN, EBADF, EDQUOT, EINVAL, EISDIR, EMFILE, EMSGSIZE, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM,
+  R_ATTACH, R_CLUNK, R_ERROR, R_FLUSH, R_FSYNC, R_GETATTR, R_LERROR, R_READ, R_READDIR, R_STATFS, R_VERSION, R_WALK, R_WRITE,
+  T_ATTACH, T_AUTH, T_CLUNK, T_CREATE, T_FLUSH, T_FSYNC, T_GETATTR, T_GETLOCK, T_LCREATE, T_LINK, T_LOCK, T_LOPEN, T_MKDIR,
+  T_MKNOD, T_OPEN, T_READ, T_READDIR, T_READLINK, T_REMOVE, T_RENAME, T_RENAMEAT, T_SETATTR, T_STAT, T_STATFS, T_SYMLINK,
+  T_UNLINKAT, T_VERSION, T_WALK, T_WRITE, T_XATTRCREATE, T_XATTRWALK,
+} from "../generated/protocol";
 
 export const P9_MAX_FIDS: i32 = 64;
-
-/** What one Tattach established: shared by every fid walked from its root. */
-class Auth {
-  role: string = "";
-  subject: string = "";
-  scopes: ScopeState | null = null;
-  ticketTag: string = "-";
-  bandwidthLeft: u64 = u64.MAX_VALUE;
-  advancesLeft: u32 = u32.MAX_VALUE;
-}
 
 class Fid {
   open: bool = false;
   read: bool = false;
   write: bool = false;
   entries: string[] | null = null; // a directory's listing, taken when it is opened
-  constructor(public path: string, public auth: Auth) {}
+  constructor(public path: string, public auth: Attachment) {}
 }
 
 export class P9Session {
@@ -58,8 +49,7 @@ export class P9Session {
   attached: bool = false; // some Tattach succeeded (the session then counts as authenticated)
   wantsClose: bool = false;
   cut: bool = false; // the peer stopped reading
-  private attachFailures: i32 = 0;
-  private attachRetryAt: u64 = 0;
+  private backoff: Backoff = new Backoff();
   private msg: string = "";
 
   constructor(private ns: Namespace, private out: OutQueue) {}
@@ -122,7 +112,7 @@ export class P9Session {
     if (!this.versioned) return this.fail(m.tag, EINVAL, "version negotiation required before " + (t == T_ATTACH ? "attach" : "use"));
     if (t == T_AUTH) return this.fail(m.tag, EOPNOTSUPP, "no authentication file: the ticket goes in aname");
     if (t == T_ATTACH) return this.attach(m, now);
-    if (t == T_FLUSH) return this.send(this.w.begin(109, m.tag)); // every earlier request is already answered
+    if (t == T_FLUSH) return this.send(this.w.begin(R_FLUSH, m.tag)); // every earlier request is already answered
     if (t == T_WALK) return this.walk(m);
     if (t == T_LOPEN || t == T_OPEN) return this.open(m);
     if (t == T_GETATTR) return this.getattr(m);
@@ -134,16 +124,16 @@ export class P9Session {
       if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
       this.fids.delete(fid); // Tremove clunks the fid even when refused
       if (t == T_REMOVE) return this.fail(m.tag, EPERM, "remove is disabled");
-      return this.send(this.w.begin(121, m.tag));
+      return this.send(this.w.begin(R_CLUNK, m.tag));
     }
     if (t == T_STATFS) {
       if (!this.fids.has(<u32>m.int(0))) return this.fail(m.tag, EBADF, "unknown fid");
-      this.w.begin(9, m.tag).u32(0x01021997).u32(4096).u64(0).u64(0).u64(0).u64(0).u64(0).u64(0);
+      this.w.begin(R_STATFS, m.tag).u32(0x01021997).u32(4096).u64(0).u64(0).u64(0).u64(0).u64(0).u64(0);
       return this.send(this.w.u32(64));
     }
     if (t == T_FSYNC) {
       if (!this.fids.has(<u32>m.int(0))) return this.fail(m.tag, EBADF, "unknown fid");
-      return this.send(this.w.begin(51, m.tag)); // appends are applied synchronously
+      return this.send(this.w.begin(R_FSYNC, m.tag)); // appends are applied synchronously
     }
     if (t == T_SETATTR) return this.fail(m.tag, EPERM, "attributes are fixed; append-only files cannot be truncated");
     if (t == T_LCREATE || t == T_CREATE || t == T_MKDIR || t == T_SYMLINK || t == T_MKNOD || t == T_LINK ||
@@ -163,14 +153,14 @@ export class P9Session {
     this.fids.clear(); // a Tversion aborts everything outstanding
     this.versioned = false;
     if (v != "9P2000.L" && v != "9P2000") {
-      this.w.begin(101, m.tag).u32(this.msize).str("unknown");
+      this.w.begin(R_VERSION, m.tag).u32(this.msize).str("unknown");
       return this.send(this.w);
     }
     if (req < P9_MSIZE_MIN) return this.fail(m.tag, EINVAL, "msize below " + P9_MSIZE_MIN.toString());
     this.msize = req < P9_MSIZE_MAX ? req : P9_MSIZE_MAX;
     this.classic = v == "9P2000";
     this.versioned = true;
-    this.send(this.w.begin(101, m.tag).u32(this.msize).str(v));
+    this.send(this.w.begin(R_VERSION, m.tag).u32(this.msize).str(v));
   }
 
   private attach(m: TMsg, now: u64): void {
@@ -178,8 +168,10 @@ export class P9Session {
     if (<u32>m.int(1) != NOFID) return this.fail(m.tag, EINVAL, "no authentication files: afid must be NOFID");
     if (this.fids.has(fid)) return this.fail(m.tag, EBADF, "fid in use");
     if (this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
-    if (now < this.attachRetryAt) {
-      return this.fail(m.tag, EAGAIN, "throttled delay_ms=" + (this.attachRetryAt - now).toString());
+    const wait = this.backoff.waitMs(now);
+    if (wait > 0) {
+      pressure.count("quota");
+      return this.fail(m.tag, EAGAIN, "throttled delay_ms=" + wait.toString());
     }
     const uname = m.str(0);
     const ticket = m.str(1);
@@ -192,60 +184,31 @@ export class P9Session {
     }
     // Generic clients send an empty uname, or the Linux kernel's default "nobody": the ticket names the role.
     if (role.length == 0 || (role == "nobody" && colon < 0)) role = claimedRole(ticket);
-    role = role.toLowerCase();
-    if (role == "worker") role = "worker-heartbeat";
-    if (!TICKET_ROLES.includes(role)) return this.attachFailed(m, now, EINVAL, "detail=invalid-role", "role=" + role, "invalid role");
-    if (ticket.length == 0 || String.UTF8.byteLength(ticket) > CONSOLE_TICKET_MAX) {
-      // Over 9P there is no console AUTH step: every role, the queen included, needs a ticket.
-      return this.attachFailed(m, now, EACCES, "detail=denied", "role=" + role + " cause=ticket-required", "ticket required");
-    }
-    const r = verifyTicket(ticket, role, wall_ms());
-    if (!r.ok) {
-      return this.attachFailed(m, now, EACCES, "detail=" + r.detail, "role=" + role + " cause=" + r.cause, "ticket " + r.detail);
-    }
-    const subject = r.subject;
-    if (ident.length > 0 && ident != subject) {
-      return this.attachFailed(m, now, EACCES, "detail=denied", "role=" + role + " cause=subject-mismatch", "ticket subject mismatch");
-    }
-    if (role != "queen") {
-      if (!this.ns.lifecycle.gate(GATE_WORKER_ATTACH)) {
-        return this.attachFailed(m, now, EPERM, "detail=lifecycle-denied state=" + this.ns.lifecycle.state, "role=" + role, "lifecycle-denied");
-      }
-      if (role == "worker-heartbeat" || role == "worker-gpu") {
-        const w = this.ns.workers.find(subject);
-        const kind = role == "worker-gpu" ? KIND_GPU : KIND_HEARTBEAT;
-        if (w == null || w.kind != kind) {
-          return this.attachFailed(m, now, ENOENT, "detail=not-found", "role=" + role + " subject=" + subject, "worker " + subject + " not found");
-        }
-      }
-    }
-    const a = new Auth();
-    a.role = role;
-    a.subject = subject;
-    if (r.scopes.length > 0) a.scopes = new ScopeState(r.scopes);
-    if (r.scopes.length > 0 || r.claims!.has(FLAG_QUOTAS)) {
-      a.bandwidthLeft = r.bandwidthBytes == 0 ? u64.MAX_VALUE : r.bandwidthBytes;
-      a.advancesLeft = r.cursorAdvances == 0 ? u32.MAX_VALUE : r.cursorAdvances;
-    }
-    a.ticketTag = sha256Hex(ticket).substring(0, 16);
-    this.attachFailures = 0;
-    this.attachRetryAt = 0;
+    const r = attach(this.ns, SECURE9P, this.backoff, role, ticket, ident, now);
+    const a = r.attachment;
+    if (a == null) return this.attachRefused(m, r); // audited and counted by the session
     this.attached = true;
     this.fids.set(fid, new Fid("/", a));
-    this.ns.queenLog.system("9p attach outcome=allow role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + a.ticketTag);
-    this.ns.trace.emit(INFO, CAT_P9, "attach ok role=" + role + (subject.length > 0 ? " subject=" + subject : "") + " ticket=" + a.ticketTag);
-    this.send(this.w.begin(105, m.tag).qid(this.qidOf("/", this.ns.root)));
+    this.send(this.w.begin(R_ATTACH, m.tag).qid(this.qidOf("/", this.ns.root)));
   }
 
-  private attachFailed(m: TMsg, now: u64, e: u32, detail: string, audit: string, msg: string): void {
-    const shift = this.attachFailures < 8 ? this.attachFailures : 8;
-    this.attachFailures++;
-    this.attachRetryAt = now + ((<u64>250) << (<u64>shift));
-    this.ns.queenLog.system("9p attach outcome=deny " + detail + " " + audit);
-    this.ns.trace.emit(WARN, CAT_P9, "attach refused " + detail + (detail == "detail=invalid-role" ? "" : " " + audit)); // an unknown role is client text
-    pressure.count(detail == "detail=expired" ? "quota" : "policy");
-    this.msg = msg;
-    this.error(m.tag, e);
+  /** The 9P wording of an attach refusal: an errno, and the reason in the message. */
+  private attachRefused(m: TMsg, r: AttachResult): void {
+    let e = EACCES;
+    let msg = "ticket " + r.detail;
+    if (r.code == ATTACH_INVALID_ROLE) {
+      e = EINVAL;
+      msg = "invalid role";
+    } else if (r.code == ATTACH_TICKET_REQUIRED) msg = "ticket required";
+    else if (r.code == ATTACH_SUBJECT_MISMATCH) msg = "ticket subject mismatch";
+    else if (r.code == ATTACH_LIFECYCLE) {
+      e = EPERM;
+      msg = "lifecycle-denied";
+    } else if (r.code == ATTACH_NOT_FOUND) {
+      e = ENOENT;
+      msg = "worker " + r.subject + " not found";
+    }
+    this.fail(m.tag, e, msg);
   }
 
   private walk(m: TMsg): void {
@@ -257,7 +220,7 @@ export class P9Session {
     if (newfid != fid && this.fids.has(newfid)) return this.fail(m.tag, EBADF, "newfid in use");
     if (newfid != fid && this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
     const names = m.names;
-    this.w.begin(111, m.tag).u16(0);
+    this.w.begin(R_WALK, m.tag).u16(0);
     let path = f.path;
     let n = 0;
     for (; n < names.length; n++) {
@@ -323,6 +286,7 @@ export class P9Session {
       const file = node as File;
       if (trunc) return this.fail(m.tag, EPERM, "append-only files cannot be truncated");
       if (wr && file.mode == MODE_RO) return this.fail(m.tag, EACCES, "cannot write read-only file " + f.path);
+      if (wr && file.mode == MODE_QUEEN_AO && f.auth.role != "queen") return this.fail(m.tag, EACCES, "only the queen writes " + f.path);
       if (wr) {
         const e = this.access(f.auth, f.path, OP_WRITE);
         if (e != 0) return this.error(m.tag, e);
@@ -355,7 +319,7 @@ export class P9Session {
       size = raw != null ? <u64>raw.length : <u64>contentBytes(file.read());
     }
     const secs = wall_ms() / 1000;
-    this.w.begin(25, m.tag).u64(0x7ff).qid(q).u32(mode).u32(0).u32(0).u64(node.isDir() ? 2 : 1).u64(0);
+    this.w.begin(R_GETATTR, m.tag).u64(0x7ff).qid(q).u32(mode).u32(0).u32(0).u64(node.isDir() ? 2 : 1).u64(0);
     this.w.u64(size).u64(4096).u64((size + 511) / 512);
     for (let i = 0; i < 4; i++) this.w.u64(secs).u64(0); // atime, mtime, ctime, btime
     this.send(this.w.u64(0).u64(0));
@@ -388,28 +352,10 @@ export class P9Session {
     if (count > room) count = room;
     const from = off < total ? off : total;
     const n = <i32>(total - from < count ? total - from : count);
-    const a = f.auth;
-    if (n > 0 && !this.charge(a, f.path, <u64>n, from == 0)) return this.error(m.tag, EDQUOT);
-    this.w.begin(117, m.tag).u32(<u32>n).bytes(base + <usize>from, n);
+    // A UI ticket pays for the bytes served; a telemetry read from offset 0 advances a cursor.
+    if (n > 0 && !f.auth.charge(f.path, <u64>n, from == 0 && file.meteredAsCursor())) return this.fail(m.tag, EDQUOT, "ELIMIT");
+    this.w.begin(R_READ, m.tag).u32(<u32>n).bytes(base + <usize>from, n);
     this.send(this.w);
-  }
-
-  /** A UI ticket's bandwidth and cursor-advance quotas (the console charges whole reads). */
-  private charge(a: Auth, path: string, bytes: u64, fromStart: bool): bool {
-    if (a.bandwidthLeft == u64.MAX_VALUE && a.advancesLeft == u32.MAX_VALUE) return true;
-    const telemetry = path.endsWith("/telemetry") && fromStart;
-    let why = "";
-    if (telemetry && a.advancesLeft == 0) why = "cursor-advance";
-    else if (bytes > a.bandwidthLeft) why = "bandwidth";
-    if (why.length > 0) {
-      this.ns.queenLog.system("ui-ticket outcome=deny reason=" + why + " role=" + a.role + " ticket=" + a.ticketTag + " path=" + path + " verb=read");
-      pressure.count("quota");
-      this.msg = "ELIMIT";
-      return false;
-    }
-    if (a.bandwidthLeft != u64.MAX_VALUE) a.bandwidthLeft -= bytes;
-    if (telemetry && a.advancesLeft != u32.MAX_VALUE) a.advancesLeft--;
-    return true;
   }
 
   private readdir(m: TMsg): void {
@@ -421,7 +367,7 @@ export class P9Session {
     const off = m.int(1);
     let count = <u32>m.int(2);
     if (count > this.msize - 11) count = this.msize - 11;
-    this.w.begin(41, m.tag).u32(0);
+    this.w.begin(R_READDIR, m.tag).u32(0);
     const start = this.w.at;
     for (let i = <i32>min<u64>(off, <u64>names.length); i < names.length; i++) {
       const path = f.path == "/" ? "/" + names[i] : f.path + "/" + names[i];
@@ -447,7 +393,7 @@ export class P9Session {
     const l = this.ns.lookupFile(f.path);
     if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
     const off = m.int(1);
-    if (strictOffset(f.path)) {
+    if ((l.node as File).appendAtEndOnly()) {
       // Ingest segments take appends only at their end (or at u64::MAX), reference §3.4.
       const end = <u64>contentBytes((l.node as File).read());
       if (off != end && off != u64.MAX_VALUE) return this.fail(m.tag, EINVAL, "append offset rejected");
@@ -459,43 +405,28 @@ export class P9Session {
       if (s.length == 0) continue;
       // The largest record any file takes; each file then applies its own (smaller) bound.
       if (String.UTF8.byteLength(s) > TELEMETRY_INGEST_MAX_RECORD_BYTES) return this.fail(m.tag, EMSGSIZE, "record too big");
-      const err = this.ns.append(f.path, s, new Caller(f.auth.role, f.auth.subject, f.auth.ticketTag));
+      const err = this.ns.append(f.path, s, f.auth.caller());
       if (err != null) {
         pressure.count(err.reason);
         this.msg = err.detail + " " + err.error;
-        return this.error(m.tag, nsErrno(err));
+        return this.error(m.tag, err.errno);
       }
     }
-    this.send(this.w.begin(119, m.tag).u32(<u32>m.dataLen));
+    this.send(this.w.begin(R_WRITE, m.tag).u32(<u32>m.dataLen));
   }
 
-  /** Role view, then ticket scopes (with the console's audit record for scope refusals). */
-  private access(a: Auth, path: string, op: i32): u32 {
-    const real = this.ns.ctl.resolveBinds(path);
-    if (!roleAllows(new Caller(a.role, a.subject), real, op)) {
-      pressure.count("policy");
-      this.msg = "access to " + path + " denied";
-      return EACCES;
-    }
-    const e = scopeCheck(a.scopes, real, op, now_ms());
+  /** The session's role view and ticket scopes, as an errno (0 = allowed); audited and counted by the session. */
+  private access(a: Attachment, path: string, op: i32): u32 {
+    const e = a.access(path, op);
     if (e == null) return 0;
-    const why = e.reason == "quota" ? "rate" : "scope";
-    this.ns.queenLog.system(
-      "ui-ticket outcome=deny reason=" + why + " role=" + a.role + " ticket=" + a.ticketTag + " path=" + path + " verb=" + (op == OP_WRITE ? "write" : "read"),
-    );
-    pressure.count(e.reason);
-    this.msg = "access to " + path + " denied: " + e.error;
+    this.msg = "access to " + path + " denied" + (e.byRole ? "" : ": " + e.error);
     return e.reason == "quota" ? EDQUOT : EACCES;
   }
 
   /** Qid: path = FNV-1a 64 of the bound-resolved path, so it is stable for the life of the node. */
   private qidOf(path: string, node: Node): Qid {
-    const real = this.ns.ctl.resolveBinds(path);
-    let h: u64 = 0xcbf29ce484222325;
-    for (let i = 0; i < real.length; i++) {
-      h ^= <u64>real.charCodeAt(i);
-      h *= 0x100000001b3;
-    }
+    // Real paths are ASCII (every provider's names are), so UTF-8 bytes = UTF-16 units here.
+    const h = fnv1a(FNV1A_OFFSET, this.ns.ctl.resolveBinds(path));
     if (node.isDir()) return new Qid(QT_DIR, 0, h);
     return new Qid((node as File).mode == MODE_RO ? QT_FILE : QT_APPEND, 0, h);
   }
@@ -506,7 +437,7 @@ export class P9Session {
   }
 
   private error(tag: u16, e: u32): void {
-    if (this.classic) this.w.begin(R_ERROR, tag).str(classicCode(e)).str(this.msg.length > 0 ? this.msg : "errno " + e.toString());
+    if (this.classic) this.w.begin(R_ERROR, tag).str(classicWord(e)).str(this.msg.length > 0 ? this.msg : "errno " + e.toString());
     else this.w.begin(R_LERROR, tag).u32(e);
     this.send(this.w);
   }
@@ -532,32 +463,3 @@ function contentBytes(lines: string[]): i32 {
   return n;
 }
 
-function strictOffset(path: string): bool {
-  return path.startsWith("/queen/telemetry/") && path.indexOf("/seg/") > 0;
-}
-
-function nsErrno(e: NsError): u32 {
-  if (e.reason == "quota") return EDQUOT;
-  if (e.reason == "busy") return 16; // EBUSY
-  if (e.detail == "denied") return EACCES;
-  if (e.detail == "invalid-path") return ENOENT;
-  if (e.detail == "lifecycle-denied") return EPERM;
-  return EINVAL;
-}
-
-/** The role a ticket's claims name (claims byte 1), for a Tattach with an empty uname. */
-function claimedRole(ticket: string): string {
-  const at = TICKET_PREFIX.length + 2;
-  if (!ticket.startsWith(TICKET_PREFIX) || ticket.length < at + 2) return "";
-  const hi = hexVal(ticket.charCodeAt(at));
-  const lo = hexVal(ticket.charCodeAt(at + 1));
-  if (hi < 0 || lo < 0) return "";
-  const idx = hi * 16 + lo;
-  return idx < TICKET_ROLES.length ? TICKET_ROLES[idx] : "";
-}
-
-function hexVal(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  return -1;
-}

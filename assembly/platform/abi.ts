@@ -1,7 +1,8 @@
 // Platform ABI, core side: the only way the core reaches the outside world.
 // The contract is docs/PLATFORM_ABI.md; seL4-shim/src/abi.c and host/runtime/abi.ts implement it.
 
-export const ABI_VERSION: u32 = 1;
+// The ABI version and the PLAT_* result codes are part of the protocol spec (host/coh-rtc/protocol.ts).
+export { ABI_VERSION, PLAT_IN_USE, PLAT_NO_RESOURCES, PLAT_OK, PLAT_UNSUPPORTED } from "../generated/protocol";
 
 // Inbound bytes arrive in this one static buffer, so no allocator crosses the boundary.
 export const RX_CAP: u32 = 2048;
@@ -54,12 +55,6 @@ export declare function platAbort(msg: usize, file: usize, line: u32, col: u32):
 
 @external("plat", "power_off")
 export declare function power_off(code: u32): void;
-
-// Result codes shared by stream_listen / dgram_bind / *_send.
-export const PLAT_OK: i32 = 0;
-export const PLAT_UNSUPPORTED: i32 = -1;
-export const PLAT_IN_USE: i32 = -2;
-export const PLAT_NO_RESOURCES: i32 = -3;
 
 /** Writes a string to the serial console as UTF-8. */
 export function serialPrint(s: string): void {

@@ -3,7 +3,7 @@
 // (the role byte selects the MAC key), so every read is bounds-checked and every malformed
 // input ends in an error tag, never a trap.
 
-import { validUtf8 } from "../console/utf8";
+import { validUtf8 } from "../text/utf8";
 
 export const CLAIMS_VERSION: u8 = 1;
 

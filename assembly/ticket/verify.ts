@@ -18,6 +18,8 @@ import {
   TICKET_SECRETS,
 } from "../generated/manifest";
 import { BLAKE3_OUT_LEN, blake3, blake3Keyed, digestEqual } from "../crypto/blake3";
+import { hexVal } from "../text/hex";
+import { ROLE_ALIAS_NAMES, ROLE_ALIAS_ROLES } from "../generated/protocol";
 import {
   Claims,
   ClaimsScope,
@@ -84,13 +86,32 @@ export class TicketResult {
   cursorAdvances: u32 = 0;
 }
 
+/** A role label as a session names it: lower case, an alias (`worker`) read as its role (`worker-heartbeat`). */
+export function canonicalRole(label: string): string {
+  const name = label.toLowerCase();
+  const alias = ROLE_ALIAS_NAMES.indexOf(name);
+  return alias < 0 ? name : ROLE_ALIAS_ROLES[alias];
+}
+
 /** Index of a role label in TICKET_ROLES (`worker` is an alias of `worker-heartbeat`), or -1. */
 export function ticketRoleIndex(label: string): i32 {
-  const name = label == "worker" ? "worker-heartbeat" : label;
+  const alias = ROLE_ALIAS_NAMES.indexOf(label);
+  const name = alias < 0 ? label : ROLE_ALIAS_ROLES[alias];
   for (let i = 0; i < TICKET_ROLES.length; i++) {
     if (TICKET_ROLES[i] == name) return i;
   }
   return -1;
+}
+
+/** The role a ticket's claims name (claims byte 1) before any check, for a 9P Tattach with an empty uname. */
+export function claimedRole(ticket: string): string {
+  const at = PREFIX_LEN + 2;
+  if (!ticket.startsWith(TICKET_PREFIX) || ticket.length < at + 2) return "";
+  const hi = hexVal(ticket.charCodeAt(at));
+  const lo = hexVal(ticket.charCodeAt(at + 1));
+  if (hi < 0 || lo < 0) return "";
+  const idx = hi * 16 + lo;
+  return idx < TICKET_ROLES.length ? TICKET_ROLES[idx] : "";
 }
 
 function refuse(r: TicketResult, reason: string, detail: string, cause: string): TicketResult {
@@ -101,18 +122,11 @@ function refuse(r: TicketResult, reason: string, detail: string, cause: string):
   return r;
 }
 
-/** Lowercase hex digit value, or -1: tickets are minted lowercase and nothing else is accepted. */
-function nibble(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
-  return -1;
-}
-
 /** Decodes text[from, to) (even length, checked by the caller) into `out`. */
 function hexInto(text: string, from: i32, to: i32, out: usize): bool {
   for (let i = from; i < to; i += 2) {
-    const hi = nibble(text.charCodeAt(i));
-    const lo = nibble(text.charCodeAt(i + 1));
+    const hi = hexVal(text.charCodeAt(i));
+    const lo = hexVal(text.charCodeAt(i + 1));
     if ((hi | lo) < 0) return false;
     store<u8>(out + <usize>((i - from) >> 1), <u8>((hi << 4) | lo));
   }

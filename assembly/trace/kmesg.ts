@@ -5,9 +5,8 @@
 // I/O, not messages of the root task.
 
 import { TRACE_KMESG_LINE_BYTES, TRACE_KMESG_LINES } from "../generated/manifest";
-import { File, MODE_RO } from "../ninedoor/node";
 import { serialPrint } from "../platform/abi";
-import { clipBytes, headSummary } from "./trace";
+import { clipBytes } from "../text/clip";
 
 export class Kmesg {
   private lines: string[] = [];
@@ -45,16 +44,4 @@ export const kmesg = new Kmesg();
 export function kprint(line: string): void {
   serialPrint(line + "\r\n");
   kmesg.record(line);
-}
-
-export class KmesgFile extends File {
-  constructor() {
-    super("kmesg", MODE_RO);
-  }
-  read(): string[] {
-    return kmesg.read();
-  }
-  summary(): string {
-    return headSummary(this.read());
-  }
 }

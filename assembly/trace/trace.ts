@@ -1,14 +1,15 @@
 // The governance trace: a bounded ring of structured events that the core's surfaces (console
 // sessions, Secure9P attach, control writes, lifecycle, workers, network bring-up) emit, behind
-// a level + category filter the queen sets through /trace/ctl. The ring belongs to one Namespace,
-// so a replay's scratch namespace traces into its own ring and cannot touch the live filter.
-// Emitting never fails and never changes what the caller does next.
+// a level + category filter the queen sets through /trace/ctl (ninedoor/providers/trace.ts).
+// The ring belongs to one Namespace, so a replay's scratch namespace traces into its own ring
+// and cannot touch the live filter. Emitting never fails and never changes what the caller does
+// next.
 
 import { TRACE_DEFAULT_CATS, TRACE_DEFAULT_LEVEL, TRACE_EVENTS_MAX, TRACE_MSG_MAX } from "../generated/manifest";
-import { J_ARRAY, J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
-import { jsonString } from "../ninedoor/audit";
-import { Caller, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "../ninedoor/node";
+import { TRACE_CATS } from "../generated/protocol";
+import { jsonString } from "../json/string";
 import { now_ms } from "../platform/abi";
+import { clipBytes } from "../text/clip";
 
 // Severity: lower is more severe; an event is kept when its level <= the threshold.
 export const ERROR: i32 = 0;
@@ -17,14 +18,12 @@ export const INFO: i32 = 2;
 export const DEBUG: i32 = 3;
 export const LEVELS: string[] = ["error", "warn", "info", "debug"];
 
-// Categories (host/coh-rtc/schema.ts TRACE_CATS is the same list, in the same order).
-export const CAT_CONSOLE: i32 = 0; // TCP console sessions: open, AUTH, lockout, attach, close
-export const CAT_P9: i32 = 1; // Secure9P attach allowed / refused
-export const CAT_NS: i32 = 2; // control writes: path, outcome, role (never the payload)
-export const CAT_LIFECYCLE: i32 = 3; // transitions and refused commands
-export const CAT_WORKERS: i32 = 4; // spawn, exit (killed, budget, ttl), ring wraps
-export const CAT_NET: i32 = 5; // listen / bind failures at boot
-export const CATS: string[] = ["console", "p9", "ns", "lifecycle", "workers", "net"];
+// Categories come from the protocol spec (bit i of the mask = TRACE_CATS[i]): console (TCP
+// console sessions: open, AUTH, lockout, attach, close), p9 (Secure9P attach allowed / refused),
+// ns (control writes: path, outcome, role, never the payload), lifecycle (transitions and
+// refused commands), workers (spawn, exit, ring wraps), net (listen / bind failures at boot).
+export { CAT_CONSOLE, CAT_LIFECYCLE, CAT_NET, CAT_NS, CAT_P9, CAT_WORKERS } from "../generated/protocol";
+export const CATS: string[] = TRACE_CATS;
 
 class TraceEvent {
   seq: u64 = 0;
@@ -34,25 +33,7 @@ class TraceEvent {
   msg: string = "";
 }
 
-function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
-}
-
-/** Cuts `s` to at most `max` UTF-8 bytes, never inside a character. */
-export function clipBytes(s: string, max: i32): string {
-  if (String.UTF8.byteLength(s) <= max) return s;
-  let n = s.length < max ? s.length : max; // every UTF-16 unit is at least one byte
-  if (n > 0 && (s.charCodeAt(n - 1) & 0xfc00) == 0xd800) n--; // not half a surrogate pair
-  let t = s.substring(0, n);
-  while (String.UTF8.byteLength(t) > max) {
-    n--;
-    if (n > 0 && (s.charCodeAt(n - 1) & 0xfc00) == 0xd800) n--;
-    t = s.substring(0, n);
-  }
-  return t;
-}
-
-function maskOf(csv: string): u32 {
+export function maskOf(csv: string): u32 {
   let m: u32 = 0;
   const names = csv.split(",");
   for (let i = 0; i < names.length; i++) {
@@ -133,86 +114,5 @@ export class Trace {
       "level=" + LEVELS[this.level] + " cats=" + this.catList() + " capacity=" + this.capacity.toString() + " recorded=" +
       this.recorded.toString() + " filtered=" + this.filtered.toString() + " dropped=" + this.dropped.toString()
     );
-  }
-
-  /** `{"set":{"level":…,"cats":[…]}}`: validated whole, then applied whole, or not at all. */
-  configure(line: string): NsError | null {
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad('expected {"set":{...}}');
-    const u = unknownKey(o, ["set"]);
-    if (u.length > 0) return bad("unknown field " + u);
-    const set = o.get("set");
-    if (set == null || set.kind != J_OBJECT) return bad('expected {"set":{...}}');
-    const v = set;
-    const su = unknownKey(v, ["level", "cats"]);
-    if (su.length > 0) return bad("unknown field set." + su);
-    if (v.keys.length == 0) return bad("set must name level and/or cats");
-    let level = this.level;
-    let mask = this.mask;
-    const lv = v.get("level");
-    if (lv != null) {
-      level = lv.kind == J_STRING ? LEVELS.indexOf(lv.s) : -1;
-      if (level < 0) return bad("level must be one of error,warn,info,debug");
-    }
-    const cv = v.get("cats");
-    if (cv != null) {
-      if (cv.kind != J_ARRAY) return bad("cats must be an array of category names");
-      if (cv.vals.length > CATS.length) return bad("cats lists at most " + CATS.length.toString() + " categories");
-      mask = 0;
-      for (let i = 0; i < cv.vals.length; i++) {
-        const item = cv.vals[i];
-        // Names are not echoed back: a client's bytes never reach the reply.
-        const c = item.kind == J_STRING ? CATS.indexOf(item.s) : -1;
-        if (c < 0) return bad("cats[" + i.toString() + "] is not one of " + CATS.join(","));
-        const bit = (<u32>1) << <u32>c;
-        if ((mask & bit) != 0) return bad("cats[" + i.toString() + "] repeats a category");
-        mask |= bit;
-      }
-    }
-    this.level = level;
-    this.mask = mask;
-    return null;
-  }
-}
-
-/** The first lines joined with `|`, stopping once CAT's one-line `data=` is surely full. */
-export function headSummary(lines: string[]): string {
-  let s = "";
-  for (let i = 0; i < lines.length && s.length < 128; i++) s += (i > 0 ? "|" : "") + lines[i];
-  return s;
-}
-
-export class TraceCtl extends File {
-  constructor(private t: Trace) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
-  }
-  append(line: string, who: Caller): NsError | null {
-    return who.role == "queen" ? this.t.configure(line) : ERR_DENIED;
-  }
-}
-
-export class TraceEvents extends File {
-  constructor(private t: Trace) {
-    super("events", MODE_RO);
-  }
-  read(): string[] {
-    return this.t.lines();
-  }
-  summary(): string {
-    return headSummary(this.read());
-  }
-}
-
-export class TraceStatus extends File {
-  constructor(private t: Trace) {
-    super("status", MODE_RO);
-  }
-  read(): string[] {
-    return [this.t.status()];
   }
 }

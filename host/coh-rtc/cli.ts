@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // coh-rtc: compiles configs/root_task.toml into constants for the core (AssemblyScript), the
-// host tools (TypeScript) and the shim (C), plus the resolved manifest JSON and its sha256.
+// host tools (TypeScript) and the shim (C), plus the resolved manifest JSON and its sha256; and
+// the protocol spec (protocol.ts: roles, 9P table, errors, verbs, lifecycle) into the same three.
 //
 //   coh-rtc [manifest] [--check] [--json]
 //     --check   write nothing; exit 1 and name every file that would change
@@ -12,6 +13,7 @@ import { parse } from "smol-toml";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { emitProcTests } from "./proc_tests.js";
+import { checkProtocol, emitProtocolAssembly, emitProtocolC, emitProtocolHost } from "./emit_protocol.js";
 import { docSnippets, emitAssembly, emitC, emitCohPolicy, emitCohshPolicy, emitHost, emitQemuEnv, resolvedJson, sha256, spliceSnippets } from "./emit.js";
 import { validate } from "./schema.js";
 
@@ -40,6 +42,8 @@ export function compile(manifestPath: string, check: boolean, outRoot: string = 
   }
   const { manifest, errors } = validate(raw);
   if (!manifest) return { ok: false, manifest: rel, errors };
+  const spec = checkProtocol();
+  if (spec.length > 0) return { ok: false, manifest: rel, errors: spec.map((message) => ({ path: "host/coh-rtc/protocol.ts", message })) };
   const json = resolvedJson(manifest);
   const sha = sha256(json);
   const committed: Array<[string, string]> = [
@@ -48,6 +52,9 @@ export function compile(manifestPath: string, check: boolean, outRoot: string = 
     ["seL4-shim/generated/manifest.h", emitC(manifest, sha)],
     ["qemu/manifest.env", emitQemuEnv(manifest, sha)],
     ["assembly/generated/proc_tests.ts", emitProcTests(resolve(root, "configs/proc_tests"))],
+    ["assembly/generated/protocol.ts", emitProtocolAssembly()],
+    ["host/generated/protocol.ts", emitProtocolHost()],
+    ["seL4-shim/generated/protocol.h", emitProtocolC()],
   ];
   // Docs carrying generated snippets are outputs too: their regions are rewritten in place.
   const snippets = docSnippets(manifest, sha);

@@ -2,12 +2,12 @@
 // Unknown sections or fields are errors, so a typo can never silently fall back to a default.
 
 export type FieldSpec =
-  | { kind: "int"; min: number; max: number; doc: string }
+  | { kind: "int"; min: number; max: number; doc: string; dflt?: number }
   | { kind: "string"; pattern?: RegExp; maxLen: number; doc: string; secret?: boolean };
 
 export type SectionSpec = Record<string, FieldSpec>;
 
-const int = (min: number, max: number, doc: string): FieldSpec => ({ kind: "int", min, max, doc });
+const int = (min: number, max: number, doc: string, dflt?: number): FieldSpec => ({ kind: "int", min, max, doc, dflt });
 const str = (maxLen: number, doc: string, pattern?: RegExp, secret = false): FieldSpec => ({ kind: "string", maxLen, doc, pattern, secret });
 
 /** Trace categories in the core's order (assembly/trace/trace.ts keeps the same list). */
@@ -15,7 +15,7 @@ export const TRACE_CATS = ["console", "p9", "ns", "lifecycle", "workers", "net"]
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-/** The charset the guest accepts for a window's base_model (assembly/ninedoor/export.ts). */
+/** The charset the guest accepts for a window's base_model (assembly/ninedoor/providers/export.ts). */
 const BASE_MODEL_REF = /^[A-Za-z0-9._:\/@+-]+$/;
 
 export const SCHEMA: Record<string, SectionSpec> = {
@@ -28,6 +28,9 @@ export const SCHEMA: Record<string, SectionSpec> = {
   },
   profile: {
     name: str(32, "target profile", /^[a-z0-9-]+$/),
+  },
+  build: {
+    image_max_bytes: int(65_536, 16 << 20, "largest bootable image (out/cohesix.img) the build accepts; past it the build fails", 524_288),
   },
   event_pump: {
     tick_ms: int(1, 1000, "period of the core's timer tick"),
@@ -52,6 +55,14 @@ export const SCHEMA: Record<string, SectionSpec> = {
     ticket_max: int(32, 1024, "bytes of a ticket argument"),
     json_max: int(32, 4096, "bytes of a SPAWN payload"),
     worker_id_max: int(8, 128, "bytes of a worker id"),
+  },
+  cohsh: {
+    retry_max_attempts: int(1, 20, "connection attempts a host client makes before it gives up", 3),
+    retry_backoff_ms: int(10, 60_000, "first wait between connection attempts (doubles each time)", 200),
+    retry_ceiling_ms: int(100, 600_000, "longest wait between connection attempts", 2000),
+    timeout_ms: int(100, 600_000, "how long a host client waits for one reply", 5000),
+    heartbeat_ms: int(1000, 600_000, "interval of a host client's keepalive PING on an idle session", 15_000),
+    tail_poll_ms: int(50, 60_000, "interval at which `tail`/`log` follow a file", 1000),
   },
   namespace: {
     walk_depth: int(1, 16, "most path components in one lookup"),
@@ -82,6 +93,8 @@ export const SCHEMA: Record<string, SectionSpec> = {
     lease_max: int(1, 4096, "leases (and lease quotas) held at once"),
   },
   export: {
+    policy_max_bytes: int(256, 65_536, "bytes of a bundle's policy.toml that coh peft export reads", 8192),
+    base_model_max_bytes: int(64, 8192, "bytes of a bundle's base_model.ref that coh peft export reads", 1024),
     windows_max: int(1, 16, "export windows (open and closed bundles) held at once under /queen/export"),
     ttl_max_s: int(1, 604_800, "longest ttl_s an export window may ask for"),
     telemetry_max_bytes: int(64, 131_072, "bytes of one bundle's telemetry.cbor (coh peft export reads at most 131072)"),
@@ -223,6 +236,12 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
   const rules = validatePolicyRules(raw.policy_rules, errors);
   for (const [section, spec] of Object.entries(SCHEMA)) {
     const table = raw[section];
+    const allDefault = Object.values(spec).every((f) => f.kind === "int" && f.dflt !== undefined);
+    if (table === undefined && allDefault) {
+      // A section whose every field has a default may be left out.
+      out[section] = Object.fromEntries(Object.entries(spec).map(([k, f]) => [k, (f as { dflt: number }).dflt]));
+      continue;
+    }
     if (table === undefined || table === null || typeof table !== "object" || Array.isArray(table)) {
       errors.push({ path: section, message: `missing section [${section}]` });
       continue;
@@ -234,7 +253,7 @@ export function validate(raw: Record<string, unknown>): { manifest: Manifest | n
     }
     for (const [key, f] of Object.entries(spec)) {
       const path = `${section}.${key}`;
-      const v = t[key];
+      const v = t[key] ?? (f.kind === "int" ? f.dflt : undefined);
       if (v === undefined) {
         errors.push({ path, message: "missing field" });
         continue;
@@ -291,6 +310,10 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const g = m.gateway;
   if ((g.control_sessions as number) + (g.telemetry_sessions as number) > (c.max_sessions as number) - 1) {
     errors.push({ path: "gateway.telemetry_sessions", message: "gateway.control_sessions + gateway.telemetry_sessions must be <= console.max_sessions - 1 (one slot stays free for an operator)" });
+  }
+  const co = m.cohsh;
+  if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {
+    errors.push({ path: "cohsh.retry_backoff_ms", message: "cohsh.retry_backoff_ms must be <= cohsh.retry_ceiling_ms" });
   }
   if (n.console_port === n.tcp_smoke_port) {
     errors.push({ path: "network.tcp_smoke_port", message: "network.tcp_smoke_port must differ from network.console_port" });

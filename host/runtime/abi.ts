@@ -7,8 +7,9 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type NetBackend, type NetSink, NoNetwork } from "./net.js";
+import { ABI_VERSION } from "../generated/protocol.js";
 
-export const ABI_VERSION = 1;
+export { ABI_VERSION };
 
 /** The exports the core provides, as typed functions. */
 export interface CoreExports {

@@ -1,6 +1,8 @@
 // The network half of the Node host's platform ABI. A backend moves bytes between the core and
 // either real sockets (net_sockets.ts) or in-process client ends (net_loopback.ts).
 
+import { PLAT_CODES } from "../generated/protocol.js";
+
 /** Calls into the core; the backend never makes them while the core is running. */
 export interface NetSink {
   accepted(conn: number, port: number, addr: number, rport: number): void;
@@ -21,9 +23,10 @@ export interface NetBackend {
   shutdown(): Promise<void>;
 }
 
-export const PLAT_UNSUPPORTED = -1;
-export const PLAT_IN_USE = -2;
-export const PLAT_NO_RESOURCES = -3;
+// The result codes are the protocol spec's (host/coh-rtc/protocol.ts).
+export const PLAT_UNSUPPORTED: number = PLAT_CODES.PLAT_UNSUPPORTED;
+export const PLAT_IN_USE: number = PLAT_CODES.PLAT_IN_USE;
+export const PLAT_NO_RESOURCES: number = PLAT_CODES.PLAT_NO_RESOURCES;
 
 /** Answers "unsupported" to everything, like a platform without a network. */
 export class NoNetwork implements NetBackend {

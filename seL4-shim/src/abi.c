@@ -18,7 +18,7 @@
 #include "net.h"
 #include "shim.h"
 
-#define ABI_VERSION 1u
+#include "protocol.h" /* ABI_VERSION and PLAT_*, generated from host/coh-rtc/protocol.ts */
 #define SERIAL_RING 4096u      /* serial bytes buffered between FIFO drains and coh_serial_rx */
 #define POLL_MS_NO_UART_IRQ 10 /* if the DTB gives the UART no interrupt, poll it this often */
 

@@ -34,6 +34,7 @@
 #include "netif/ethernet.h"
 
 #include "manifest.h"
+#include "protocol.h" /* PLAT_* result codes, generated from host/coh-rtc/protocol.ts */
 #include "net.h"
 #include "shim.h"
 #include "virtio_net.h"
@@ -47,9 +48,6 @@
 #define N_UDP MEMP_NUM_UDP_PCB
 #define N_CONN COH_NET_MAX_CONNS
 #define N_LINGER MEMP_NUM_TCP_PCB
-#define PLAT_UNSUPPORTED (-1)
-#define PLAT_IN_USE (-2)
-#define PLAT_NO_RESOURCES (-3)
 
 struct conn {
   struct tcp_pcb *pcb; /* NULL once handed back to lwIP (closed) or freed by it (error) */

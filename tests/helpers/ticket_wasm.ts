@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildOnce } from "./build_once.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -55,17 +56,21 @@ export interface TicketWasm {
   verifyBytes(text: Uint8Array, role: string, nowMs: bigint): VerifyOutcome;
 }
 
-/** Compiles the entry to out/test/ticket-<tag>.wasm (a tag per test file: vitest runs files in parallel). */
+/** Compiles the entry once (build_once.ts) and shares it between test files. */
+export function buildTicketWasm(): string {
+  return buildOnce("ticket", "ticket.wasm", ["assembly", "tests/assembly"], "release", (dir) => {
+    const asc = spawnSync(
+      join(ROOT, "node_modules/.bin/asc"),
+      ["--config", "tests/assembly/asconfig.json", "--target", "release", "--outFile", join(dir, "ticket.wasm")],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    if (asc.status !== 0) throw new Error(`asc failed (${asc.status}):\n${asc.stderr}`);
+  });
+}
+
+/** Loads the shared build (`tag` is kept for the callers). */
 export async function loadTicketWasm(tag: string): Promise<TicketWasm> {
-  const outDir = join(ROOT, "out/test");
-  mkdirSync(outDir, { recursive: true });
-  const outFile = join(outDir, `ticket-${tag}.wasm`);
-  const asc = spawnSync(
-    join(ROOT, "node_modules/.bin/asc"),
-    ["--config", "tests/assembly/asconfig.json", "--target", "release", "--outFile", outFile],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (asc.status !== 0) throw new Error(`asc failed (${asc.status}):\n${asc.stderr}`);
+  const outFile = buildTicketWasm();
   const imports = {
     env: {
       abort(_msg: number, _file: number, line: number, col: number): never {

@@ -2,6 +2,7 @@
 // through /queen/ctl. Heartbeat workers append a record every heartbeat interval until a
 // budget (ticks, ops, ttl) runs out; then they disappear and the log says why.
 
+import { E_BUDGET, E_BUFFER_FULL, E_NOT_FOUND } from "../../generated/protocol";
 import {
   SHARDING_LEGACY_WORKER_ALIAS,
   SHARDING_SHARD_BITS,
@@ -9,12 +10,14 @@ import {
   WORKERS_MAX,
   WORKERS_RECORD_MAX,
   WORKERS_RING_BYTES,
-} from "../generated/manifest";
-import { sha256Hex } from "../crypto/sha256";
-import { LogFile } from "./files";
-import { CAT_WORKERS, INFO, Trace } from "../trace/trace";
+} from "../../generated/manifest";
+import { sha256Hex } from "../../crypto/sha256";
+import { LogFile } from "../files";
+import { CAT_WORKERS, INFO, Trace } from "../../trace/trace";
 import { WorkerCount } from "./lifecycle";
-import { Caller, Dir, ERR_DENIED, File, MODE_AO, Node, NsError } from "./node";
+import { Caller, Dir, ERR_DENIED, F_CURSOR, File, MODE_AO, Node, NsError } from "../node";
+import { RoleViews, VIEW_READ, VIEW_WRITE } from "../access";
+import { Provider } from "../devtab";
 
 export const KIND_HEARTBEAT = "heartbeat";
 export const KIND_GPU = "gpu";
@@ -111,8 +114,8 @@ export class WorkerTable extends WorkerCount {
 
   /** Appends one record to a worker's ring, counting it against the ops budget. */
   record(w: Worker, line: string): NsError | null {
-    if (String.UTF8.byteLength(line) > WORKERS_RECORD_MAX) return new NsError("quota", "buffer-full", "record exceeds " + WORKERS_RECORD_MAX.toString() + " bytes");
-    if (w.opsBudget > 0 && w.ops >= w.opsBudget) return new NsError("quota", "budget", "ops budget exhausted");
+    if (String.UTF8.byteLength(line) > WORKERS_RECORD_MAX) return new NsError(E_BUFFER_FULL, "record exceeds " + WORKERS_RECORD_MAX.toString() + " bytes");
+    if (w.opsBudget > 0 && w.ops >= w.opsBudget) return new NsError(E_BUDGET, "ops budget exhausted");
     w.ops++;
     if (w.ring.push(line)) this.log.system("telemetry ring wrap worker=" + w.id + " wraps=" + w.ring.wraps.toString());
     return null;
@@ -141,7 +144,7 @@ export class WorkerTable extends WorkerCount {
 /** /shard/<label>/worker/<id>/telemetry and /worker/<id>/telemetry. */
 export class TelemetryFile extends File {
   constructor(private table: WorkerTable, private w: Worker) {
-    super("telemetry", MODE_AO);
+    super("telemetry", MODE_AO, F_CURSOR); // data, not control: neither journalled nor traced
   }
 
   read(): string[] {
@@ -151,7 +154,7 @@ export class TelemetryFile extends File {
   append(line: string, who: Caller): NsError | null {
     // The queen, or the worker itself (a worker session's subject is its id).
     if (who.role != "queen" && who.subject != this.w.id) return ERR_DENIED;
-    if (this.table.find(this.w.id) == null) return new NsError("policy", "invalid-path", "worker " + this.w.id + " not found");
+    if (this.table.find(this.w.id) == null) return new NsError(E_NOT_FOUND, "worker " + this.w.id + " not found");
     return this.table.record(this.w, line);
   }
 }
@@ -222,3 +225,30 @@ export class ShardDir extends Dir {
 }
 
 export const LEGACY_ALIAS: bool = SHARDING_LEGACY_WORKER_ALIAS != 0;
+
+/** /shard (and the legacy /worker): worker records, their heartbeats and expiry. */
+export class WorkersProvider extends Provider {
+  constructor(private table: WorkerTable) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    root.add(new ShardDir(this.table));
+    if (LEGACY_ALIAS) root.add(new WorkerListDir(this.table, ""));
+    // A worker reads and appends its own telemetry, under either name.
+    const own = ["worker-heartbeat", "worker-gpu"];
+    views.shardOf = shardLabel;
+    views.grant(own, VIEW_READ, "/shard/{shard}/worker/{s}/telemetry");
+    views.grant(own, VIEW_WRITE, "/shard/{shard}/worker/{s}/telemetry");
+    views.grant(own, VIEW_READ, "/worker/{s}/telemetry");
+    views.grant(own, VIEW_WRITE, "/worker/{s}/telemetry");
+  }
+
+  ticks(): bool {
+    return true;
+  }
+
+  tick(now: u64): void {
+    this.table.tick(now);
+  }
+}

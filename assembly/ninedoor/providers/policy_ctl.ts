@@ -5,28 +5,19 @@
 // set is named by the sha256 of its canonical JSON (what /policy/rules prints as "rules"), so an
 // operator applies exactly the text they reviewed, and a damaged or edited line is refused.
 
-import { POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../generated/manifest";
-import { J_ARRAY, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
-import { LogFile } from "./files";
-import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, NsError } from "./node";
+import { POLICY_CTL_MAX_BYTES, POLICY_REVISIONS_MAX, POLICY_RULES_MAX } from "../../generated/manifest";
+import { J_ARRAY, J_OBJECT, J_STRING, JValue, unknownKey } from "../../json/json";
+import { LogFile } from "../files";
+import { BinaryFile, Caller, Dir, File, MODE_RO, NsError, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { bad, CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
 import { Approval, MANIFEST_REVISION, plainId, Policy, Revision, Rule, rulesJson } from "./policy";
-import { CborWriter } from "../cbor/cbor";
-import { sha256Hex } from "../crypto/sha256";
-import { noBlanks, onlyChars } from "../text/charset";
-import { checkPath } from "./path";
-
-function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
-}
-
-function isHex64(s: string): bool {
-  if (s.length != 64) return false;
-  for (let i = 0; i < 64; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-  }
-  return true;
-}
+import { CborWriter } from "../../cbor/cbor";
+import { sha256Hex } from "../../crypto/sha256";
+import { noBlanks, onlyChars } from "../../text/charset";
+import { isLowerHex } from "../../text/hex";
+import { checkPath, PATH_EXACT, PATH_GLOB } from "../path";
 
 /** Rule ids follow the manifest's own rule: 1-64 of [a-z0-9-], starting with a letter or digit. */
 function ruleId(s: string): bool {
@@ -35,7 +26,7 @@ function ruleId(s: string): bool {
 
 /** A target is a namespace path (same bounds as any path, no trailing slash) whose components may be `*`. */
 function ruleTarget(s: string): bool {
-  return !s.endsWith("/") && checkPath(s) == null && noBlanks(s);
+  return checkPath(s, PATH_EXACT | PATH_GLOB) == null && noBlanks(s);
 }
 
 /** Parses the optional "rules" array; sets `error` and returns null on the first bad entry. */
@@ -88,22 +79,16 @@ function parseRules(v: JValue): RulesParse {
 }
 
 /** /policy/ctl: `{"op":"apply","id","sha256"[,"rules"]}` and `{"op":"rollback","id"}`. */
-export class PolicyCtl extends File {
+export class PolicyCtl extends CtlFile {
   constructor(private p: Policy, private log: LogFile) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-
-  read(): string[] {
-    return [];
+    super("ctl");
   }
 
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    if (String.UTF8.byteLength(line) > POLICY_CTL_MAX_BYTES) return new NsError("policy", "invalid-payload", "invalid payload: line exceeds " + POLICY_CTL_MAX_BYTES.toString() + " bytes");
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad("expected a JSON object");
+    if (String.UTF8.byteLength(line) > POLICY_CTL_MAX_BYTES) return bad("line exceeds " + POLICY_CTL_MAX_BYTES.toString() + " bytes");
+    const f = Fields.of(line, []);
+    if (!f.ok) return f.error();
+    const o = f.obj;
     const op = o.get("op");
     if (op == null || op.kind != J_STRING) return bad("op must be apply or rollback");
     if (op.s == "apply") return this.apply(o);
@@ -119,7 +104,7 @@ export class PolicyCtl extends File {
     if (id == null || id.kind != J_STRING || id.s.length == 0 || id.s.length > 64 || !plainId(id.s) || id.s == MANIFEST_REVISION) {
       return bad("id must be 1-64 characters of [A-Za-z0-9._-] (not manifest)");
     }
-    if (sha == null || sha.kind != J_STRING || !isHex64(sha.s)) return bad("sha256 must be 64 lower-case hex digits");
+    if (sha == null || sha.kind != J_STRING || !isLowerHex(sha.s, 64)) return bad("sha256 must be 64 lower-case hex digits");
     for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].id == id.s) return bad("revision " + id.s + " is already held");
 
     let rules: Rule[] = [];
@@ -136,8 +121,8 @@ export class PolicyCtl extends File {
       let known: Revision | null = null;
       for (let i = 0; i < this.p.stack.length; i++) if (this.p.stack[i].sha256 == sha.s) known = this.p.stack[i];
       if (known == null) return bad("no held revision has sha256 " + sha.s.substring(0, 16) + "...; send the rules");
-      rules = known!.rules;
-      digest = known!.sha256;
+      rules = known.rules;
+      digest = known.sha256;
     }
     const base = this.p.stack[0].rules;
     for (let i = 0; i < base.length; i++) {
@@ -174,19 +159,14 @@ export class PolicyCtl extends File {
 }
 
 /** /policy/revisions: the rollback stack, oldest first. */
-export class RevisionsFile extends File {
-  constructor(private p: Policy) {
-    super("revisions", MODE_RO);
+function revisionLines(p: Policy): string[] {
+  const out: string[] = [];
+  const top = p.stack.length - 1;
+  for (let i = 0; i <= top; i++) {
+    const r = p.stack[i];
+    out.push("revision id=" + r.id + " rules=" + r.rules.length.toString() + " sha256=" + r.sha256 + " active=" + (i == top ? "yes" : "no"));
   }
-  read(): string[] {
-    const out: string[] = [];
-    const top = this.p.stack.length - 1;
-    for (let i = 0; i <= top; i++) {
-      const r = this.p.stack[i];
-      out.push("revision id=" + r.id + " rules=" + r.rules.length.toString() + " sha256=" + r.sha256 + " active=" + (i == top ? "yes" : "no"));
-    }
-    return out;
-  }
+  return out;
 }
 
 /** /policy/preflight/req(.cbor): what the approval queue holds, before anything is written. */
@@ -295,5 +275,19 @@ export class PreflightDir extends Dir {
     this.add(new PreflightDiffCbor(p));
     this.add(new PreflightReq(p));
     this.add(new PreflightReqCbor(p));
+  }
+}
+
+/** /policy/ctl, /policy/revisions and /policy/preflight/. */
+export class PolicyCtlProvider extends Provider {
+  constructor(private p: Policy, private log: LogFile) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    const d = dirAt(root, "/policy");
+    d.add(new PolicyCtl(this.p, this.log));
+    d.add(new ViewFile<Policy>("revisions", this.p, revisionLines));
+    d.add(new PreflightDir(this.p));
   }
 }

@@ -2,12 +2,16 @@
 // in /actions/queue; one approval allows exactly one write, a deny or a replay is refused. Every
 // gate decision is recorded in /audit/decisions.
 
-import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../generated/manifest";
-import { sha256Hex } from "../crypto/sha256";
-import { J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
-import { DecisionLog, jsonString } from "./audit";
-import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
-import { onlyChars } from "../text/charset";
+import { E_BUFFER_FULL } from "../../generated/protocol";
+import { POLICY_CTL_MAX_BYTES, POLICY_QUEUE_MAX_ENTRIES, POLICY_REVISIONS_MAX, POLICY_RULE_IDS, POLICY_RULE_TARGETS, POLICY_RULES_MAX } from "../../generated/manifest";
+import { sha256Hex } from "../../crypto/sha256";
+import { jsonString } from "../../json/string";
+import { DecisionLog } from "./audit";
+import { Caller, Dir, File, MODE_RO, Node, NsError, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { bad, CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
+import { onlyChars } from "../../text/charset";
 
 export class Approval {
   state: string = "queued"; // queued | consumed
@@ -91,9 +95,13 @@ export class Policy {
         break;
       }
     }
-    if (found == null || found!.decision != "approve") {
-      if (found != null) found!.state = "consumed"; // a deny answers exactly this write
-      this.decide("policy-gate", "deny", rule, path, found == null ? "-" : found!.id, who);
+    if (found == null) {
+      this.decide("policy-gate", "deny", rule, path, "-", who);
+      return null;
+    }
+    if (found.decision != "approve") {
+      found.state = "consumed"; // a deny answers exactly this write
+      this.decide("policy-gate", "deny", rule, path, found.id, who);
       return null;
     }
     return found;
@@ -114,14 +122,10 @@ export class Policy {
   }
 }
 
-function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
-}
-
 /** /actions/queue: `{"id","target","decision":"approve|deny"}`, strict, unique ids. */
-export class ActionQueue extends File {
+export class ActionQueue extends CtlFile {
   constructor(private p: Policy) {
-    super("queue", MODE_QUEEN_AO);
+    super("queue");
   }
 
   read(): string[] {
@@ -131,20 +135,13 @@ export class ActionQueue extends File {
   }
 
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad("expected a JSON object");
-    const u = unknownKey(o, ["id", "target", "decision"]);
-    if (u.length > 0) return bad("unknown field " + u);
-    const id = o.get("id");
-    const target = o.get("target");
-    const decision = o.get("decision");
-    if (id == null || id.kind != J_STRING || id.s.length == 0 || id.s.length > 64 || !plainId(id.s)) return bad("id must be 1-64 characters of [A-Za-z0-9._-]");
-    if (target == null || target.kind != J_STRING || !target.s.startsWith("/") || target.s.length > 96) return bad("target must be an absolute path");
-    if (decision == null || decision.kind != J_STRING || (decision.s != "approve" && decision.s != "deny")) return bad("decision must be approve or deny");
-    for (let i = 0; i < this.p.approvals.length; i++) if (this.p.approvals[i].id == id.s) return bad("id " + id.s + " already used");
+    const f = Fields.of(line, ["id", "target", "decision"]);
+    const id = f.token("id", 64, "._-");
+    if (id == "queue") f.fail("id must be 1-64 characters of [A-Za-z0-9._-]"); // the queue's own name
+    const target = f.path("target", true, "target must be an absolute path");
+    const decision = f.oneOf("decision", ["approve", "deny"], "decision must be approve or deny");
+    if (!f.ok) return f.error();
+    for (let i = 0; i < this.p.approvals.length; i++) if (this.p.approvals[i].id == id) return bad("id " + id + " already used");
     // Bounded: consumed approvals make room first; a queue full of pending ones refuses.
     if (this.p.approvals.length >= POLICY_QUEUE_MAX_ENTRIES) {
       let dropped = false;
@@ -155,10 +152,10 @@ export class ActionQueue extends File {
           break;
         }
       }
-      if (!dropped) return new NsError("quota", "buffer-full", "approval queue full");
+      if (!dropped) return new NsError(E_BUFFER_FULL, "approval queue full");
     }
-    this.p.approvals.push(new Approval(id.s, target.s, decision.s));
-    this.p.decide("policy-action", decision.s == "approve" ? "allow" : "deny", this.p.ruleFor(target.s), target.s, id.s, who);
+    this.p.approvals.push(new Approval(id, target, decision));
+    this.p.decide("policy-action", decision == "approve" ? "allow" : "deny", this.p.ruleFor(target), target, id, who);
     return null;
   }
 }
@@ -207,26 +204,25 @@ export class ActionsDir extends Dir {
 }
 
 /** /policy/rules: the enforced revision's rules as JSON, with the sha256 /policy/ctl names them by. */
-export class RulesFile extends File {
-  constructor(private p: Policy) {
-    super("rules", MODE_RO);
-  }
-  read(): string[] {
-    const r = this.p.active();
-    const limits =
-      '{"queue_max_entries":' + POLICY_QUEUE_MAX_ENTRIES.toString() + ',"ctl_max_bytes":' + POLICY_CTL_MAX_BYTES.toString() +
-      ',"rules_max":' + POLICY_RULES_MAX.toString() + ',"revisions_max":' + POLICY_REVISIONS_MAX.toString() + "}";
-    return [
-      '{"enabled":' + (r.rules.length > 0 ? "true" : "false") + ',"revision":' + jsonString(r.id) + ',"sha256":"' + r.sha256 + '","limits":' + limits + ',"rules":' + rulesJson(r.rules) + "}",
-    ];
-  }
+function rulesLines(p: Policy): string[] {
+  const r = p.active();
+  const limits =
+    '{"queue_max_entries":' + POLICY_QUEUE_MAX_ENTRIES.toString() + ',"ctl_max_bytes":' + POLICY_CTL_MAX_BYTES.toString() +
+    ',"rules_max":' + POLICY_RULES_MAX.toString() + ',"revisions_max":' + POLICY_REVISIONS_MAX.toString() + "}";
+  return [
+    '{"enabled":' + (r.rules.length > 0 ? "true" : "false") + ',"revision":' + jsonString(r.id) + ',"sha256":"' + r.sha256 + '","limits":' + limits + ',"rules":' + rulesJson(r.rules) + "}",
+  ];
 }
 
-export class DecisionsFile extends File {
+/** /policy/rules, /actions (the queue and one directory per approval), /audit/decisions. */
+export class PolicyProvider extends Provider {
   constructor(private p: Policy) {
-    super("decisions", MODE_RO);
+    super();
   }
-  read(): string[] {
-    return this.p.decisions.lines;
+
+  mount(root: Dir, views: RoleViews): void {
+    dirAt(root, "/policy").add(new ViewFile<Policy>("rules", this.p, rulesLines));
+    root.add(new ActionsDir(this.p));
+    dirAt(root, "/audit").add(new ViewFile<Policy>("decisions", this.p, (p: Policy): string[] => p.decisions.lines));
   }
 }

@@ -2,6 +2,7 @@
 // segments; clients append records within per-record, per-segment and per-device quotas.
 // Records that carry a schema envelope are checked (sequence, offsets) before they are kept.
 
+import { E_BUFFER_FULL, E_INVALID_PAYLOAD, E_LIFECYCLE_DENIED, E_NOT_FOUND } from "../../generated/protocol";
 import {
   TELEMETRY_INGEST_EVICTION_POLICY,
   TELEMETRY_INGEST_MAX_BYTES_PER_SEGMENT,
@@ -9,25 +10,24 @@ import {
   TELEMETRY_INGEST_MAX_RECORD_BYTES,
   TELEMETRY_INGEST_MAX_SEGMENTS_PER_DEVICE,
   TELEMETRY_INGEST_MAX_TOTAL_BYTES_PER_DEVICE,
-} from "../generated/manifest";
-import { J_INT, J_OBJECT, J_STRING, parseJson, unknownKey } from "../json/json";
-import { LogFile } from "./files";
+} from "../../generated/manifest";
+import { J_INT, J_OBJECT, J_STRING, parseJson, unknownKey } from "../../json/json";
+import { LogFile } from "../files";
 import { GATE_TELEMETRY_INGEST, Lifecycle } from "./lifecycle";
-import { Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
-import { ingest } from "./proc";
-import { onlyChars } from "../text/charset";
+import { Caller, Dir, F_APPEND_AT_END, File, MODE_QUEEN_AO, Node, NsError, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { bad, CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
+import { ingest } from "../stats";
+import { onlyChars } from "../../text/charset";
 
 export const MIMES: string[] = ["text/plain", "application/json", "application/x-ndjson", "text/csv", "application/octet-stream"];
 const PUSH_SCHEMA = "cohsh-telemetry-push/v1";
 const REF_SCHEMA = "coh-ref-c/v1";
 
-function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
-}
-
 function tooBig(why: string): NsError {
   ingest.backpressure++;
-  return new NsError("quota", "buffer-full", why);
+  return new NsError(E_BUFFER_FULL, why);
 }
 
 export function validDevice(name: string): bool {
@@ -81,17 +81,11 @@ export class TelemetryStore {
 
   /** `{"new":"segment","mime":…}` on <device>/ctl; the device exists once a line is accepted. */
   ctl(name: string, line: string): NsError | null {
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad("expected a JSON object");
-    const u = unknownKey(o, ["new", "mime"]);
-    if (u.length > 0) return bad("unknown field " + u);
-    const n = o.get("new");
-    const mime = o.get("mime");
-    if (n == null || n.kind != J_STRING || n.s != "segment") return bad("new must be \"segment\"");
-    if (mime == null || mime.kind != J_STRING || !MIMES.includes(mime.s)) return bad("mime must be one of " + MIMES.join(","));
-    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError("policy", "lifecycle-denied", "gate telemetry-ingest closed state=" + this.lifecycle.state);
+    const f = Fields.of(line, ["new", "mime"]);
+    f.oneOf("new", ["segment"], "new must be \"segment\"");
+    const mime = f.oneOf("mime", MIMES, "mime must be one of " + MIMES.join(","));
+    if (!f.ok) return f.error();
+    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError(E_LIFECYCLE_DENIED, "gate telemetry-ingest closed state=" + this.lifecycle.state);
     const found = this.device(name, true);
     if (found == null) return tooBig("device limit " + TELEMETRY_INGEST_MAX_DEVICES.toString() + " reached");
     const dev = found!;
@@ -101,8 +95,8 @@ export class TelemetryStore {
     }
     const id = "seg-" + pad6(dev.nextSeg);
     dev.nextSeg++;
-    dev.segments.push(new Segment(id, mime.s));
-    this.log.system("telemetry segment new device=" + dev.name + " seg=" + id + " mime=" + mime.s);
+    dev.segments.push(new Segment(id, mime));
+    this.log.system("telemetry segment new device=" + dev.name + " seg=" + id + " mime=" + mime);
     return null;
   }
 
@@ -117,7 +111,7 @@ export class TelemetryStore {
     if (n > TELEMETRY_INGEST_MAX_RECORD_BYTES) return tooBig("record exceeds " + TELEMETRY_INGEST_MAX_RECORD_BYTES.toString() + " bytes");
     if (seg.bytes + n + 1 > TELEMETRY_INGEST_MAX_BYTES_PER_SEGMENT) return tooBig("segment quota " + TELEMETRY_INGEST_MAX_BYTES_PER_SEGMENT.toString() + " bytes exceeded");
     if (dev.total() + n + 1 > TELEMETRY_INGEST_MAX_TOTAL_BYTES_PER_DEVICE) return tooBig("device quota " + TELEMETRY_INGEST_MAX_TOTAL_BYTES_PER_DEVICE.toString() + " bytes exceeded");
-    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError("policy", "lifecycle-denied", "gate telemetry-ingest closed state=" + this.lifecycle.state);
+    if (!this.lifecycle.gate(GATE_TELEMETRY_INGEST)) return new NsError(E_LIFECYCLE_DENIED, "gate telemetry-ingest closed state=" + this.lifecycle.state);
     const env = checkEnvelope(seg, line);
     if (env != null) return env;
     seg.lines.push(line);
@@ -179,40 +173,35 @@ function pad6(n: i32): string {
 
 // ---- namespace nodes -------------------------------------------------------------------
 
-class DeviceCtl extends File {
+class DeviceCtl extends CtlFile {
   constructor(private store: TelemetryStore, private dev: string) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
+    super("ctl");
   }
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
     return this.store.ctl(this.dev, line);
   }
 }
 
-class Latest extends File {
-  constructor(private store: TelemetryStore, private dev: string) {
-    super("latest", MODE_RO);
-  }
-  read(): string[] {
-    const d = this.store.device(this.dev, false);
-    if (d == null || d.segments.length == 0) return [];
-    return [d.segments[d.segments.length - 1].id];
-  }
+/** What a device's `latest` file renders: the newest segment's id. */
+class DeviceRef {
+  constructor(public store: TelemetryStore, public name: string) {}
+}
+
+function latest(r: DeviceRef): string[] {
+  const d = r.store.device(r.name, false);
+  if (d == null || d.segments.length == 0) return [];
+  return [d.segments[d.segments.length - 1].id];
 }
 
 class SegmentFile extends File {
   constructor(private store: TelemetryStore, private dev: Device, private seg: Segment) {
-    super(seg.id, MODE_QUEEN_AO);
+    super(seg.id, MODE_QUEEN_AO, F_APPEND_AT_END); // data: neither journalled nor traced; 9P appends at the end only
   }
   read(): string[] {
     return this.seg.lines;
   }
   append(line: string, who: Caller): NsError | null {
-    if (who.role != "queen") return ERR_DENIED;
-    if (this.dev.find(this.seg.id) == null) return new NsError("policy", "invalid-path", "segment evicted");
+    if (this.dev.find(this.seg.id) == null) return new NsError(E_NOT_FOUND, "segment evicted");
     return this.store.append(this.dev, this.seg, line);
   }
 }
@@ -239,7 +228,7 @@ class DeviceDir extends Dir {
   constructor(store: TelemetryStore, name: string) {
     super(name);
     this.children.push(new DeviceCtl(store, name));
-    this.children.push(new Latest(store, name));
+    this.children.push(new ViewFile<DeviceRef>("latest", new DeviceRef(store, name), latest));
     this.children.push(new SegDir(store, name));
   }
 }
@@ -260,5 +249,16 @@ export class TelemetryDir extends Dir {
   }
   find(name: string): Node | null {
     return validDevice(name) ? new DeviceDir(this.store, name) : null;
+  }
+}
+
+/** /queen/telemetry. */
+export class TelemetryProvider extends Provider {
+  constructor(private store: TelemetryStore) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    dirAt(root, "/queen").add(new TelemetryDir(this.store));
   }
 }

@@ -4,30 +4,34 @@
 // read-only. `close`, or the ttl running out on the guest clock, ends the window; the bundle stays
 // until a newer window needs its slot. docs/NAMESPACE.md has the exact formats.
 
+import { E_BUFFER_FULL, E_NOT_FOUND, E_WINDOW_CLOSED } from "../../generated/protocol";
 import {
   CONSOLE_PATH_MAX,
   EXPORT_BASE_MODEL_DEFAULT,
+  EXPORT_BASE_MODEL_MAX_BYTES,
+  EXPORT_POLICY_MAX_BYTES,
   EXPORT_TELEMETRY_MAX_BYTES,
   EXPORT_TTL_MAX_S,
   EXPORT_WINDOWS_MAX,
   MANIFEST_SHA256,
   NAMESPACE_COMPONENT_MAX,
-} from "../generated/manifest";
-import { CBOR_ARRAY, CborWriter, headLen, writeHead } from "../cbor/cbor";
-import { J_INT, J_OBJECT, J_STRING, JValue, parseJson, unknownKey } from "../json/json";
-import { now_ms } from "../platform/abi";
+} from "../../generated/manifest";
+import { CBOR_ARRAY, CborWriter, headLen, writeHead } from "../../cbor/cbor";
+import { now_ms } from "../../platform/abi";
 import { Journal } from "./audit";
-import { LogFile } from "./files";
-import { BinaryFile, Caller, Dir, ERR_DENIED, File, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "./node";
+import { LogFile } from "../files";
+import { BinaryFile, Caller, Dir, ERR_DENIED, Node, NsError, SYSTEM_ROLE, ViewFile } from "../node";
+import { RoleViews } from "../access";
+import { bad, CtlFile, Fields } from "../ctl";
+import { dirAt, Provider } from "../devtab";
 import { TelemetrySink } from "./telemetry";
-import { onlyChars } from "../text/charset";
 
 export const EXPORT_CTL = "/queen/export/ctl";
 export const FRAME_SCHEMA = "telemetry-frame/v1";
 export const POLICY_SCHEMA = "cohesix-export-policy/v1";
-/** The reference bounds `coh peft export` reads bundles with (telemetry's is the manifest's). */
-export const POLICY_MAX_BYTES: i32 = 8192;
-export const BASE_MODEL_MAX_BYTES: i32 = 1024;
+/** The bounds `coh peft export` reads bundles with (the manifest's, stated in policy.toml). */
+export const POLICY_MAX_BYTES: i32 = EXPORT_POLICY_MAX_BYTES;
+export const BASE_MODEL_MAX_BYTES: i32 = EXPORT_BASE_MODEL_MAX_BYTES;
 /**
  * Ids name a directory, so every bundle path must stay within the console's path_max:
  * "/queen/export/lora_jobs/" (24) + id + "/telemetry.cbor" (15). coh-rtc keeps this >= 8.
@@ -35,29 +39,9 @@ export const BASE_MODEL_MAX_BYTES: i32 = 1024;
 export const ID_MAX: i32 = min<i32>(min<i32>(64, NAMESPACE_COMPONENT_MAX), CONSOLE_PATH_MAX - 39);
 export const REASON_MAX: i32 = 64;
 export const BASE_MODEL_MAX: i32 = 128;
-/** The role of journal entries the core writes itself (ttl expiry); no session can attach as it. */
-export const SYSTEM_ROLE = "system";
 export const TTL_EXPIRED = "ttl-expired";
 
 const PREFIX: i32 = 5; // room for the longest array head (0x9a + u32) in front of the records
-
-function bad(why: string): NsError {
-  return new NsError("policy", "invalid-payload", "invalid payload: " + why);
-}
-
-/** 1..max characters of `[A-Za-z0-9._-]` (plus `extra`), not "." or "..". */
-function token(s: string, max: i32, extra: string): bool {
-  return s.length > 0 && s.length <= max && s != "." && s != ".." && onlyChars(s, "._-" + extra);
-}
-
-function strField(o: JValue, k: string, max: i32, extra: string, err: string[]): string {
-  const v = o.get(k);
-  if (v == null || v.kind != J_STRING || !token(v.s, max, extra)) {
-    err.push(k + " must be 1-" + max.toString() + " characters of [A-Za-z0-9._" + extra + "-]");
-    return "";
-  }
-  return v.s;
-}
 
 /** One window and its bundle. telemetry.cbor is kept encoded: records after a PREFIX-byte gap
  * whose tail holds the array head, so reads hand out a view without copying. */
@@ -174,30 +158,24 @@ export class Exports extends TelemetrySink {
 
   /** One ctl line. Everything is checked before anything changes. */
   apply(line: string, who: Caller): NsError | null {
-    if (who.role != "queen" && who.role != SYSTEM_ROLE) return ERR_DENIED;
-    const r = parseJson(line.trim());
-    if (r.value == null) return bad(r.error);
-    const o = r.value!;
-    if (o.kind != J_OBJECT) return bad("expected a JSON object");
-    const opv = o.get("op");
-    if (opv == null || opv.kind != J_STRING || (opv.s != "open" && opv.s != "close")) return bad("op must be open or close");
+    // Only the queen and the core reach here (the file is queen-only, Namespace.append enforces it).
+    const f = Fields.of(line, []);
+    const op = f.oneOf("op", ["open", "close"], "op must be open or close");
+    if (!f.ok) return f.error();
     // The core's own expiry entries replay as closes; nothing else may come from that role.
-    if (who.role == SYSTEM_ROLE && opv.s != "close") return ERR_DENIED;
-    const err: string[] = [];
-    if (opv.s == "open") {
-      const u = unknownKey(o, ["op", "id", "ttl_s", "base_model"]);
-      if (u.length > 0) return bad("unknown field " + u);
-      const id = strField(o, "id", ID_MAX, "", err);
-      const ttl = o.get("ttl_s");
-      if (ttl == null || ttl.kind != J_INT || ttl.n < 1 || ttl.n > <i64>EXPORT_TTL_MAX_S) err.push("ttl_s must be an integer in 1.." + EXPORT_TTL_MAX_S.toString());
-      const base = o.has("base_model") ? strField(o, "base_model", BASE_MODEL_MAX, ":/@+", err) : EXPORT_BASE_MODEL_DEFAULT;
-      if (err.length > 0) return bad(err[0]);
+    if (who.role == SYSTEM_ROLE && op != "close") return ERR_DENIED;
+    if (op == "open") {
+      f.only(["op", "id", "ttl_s", "base_model"], "");
+      const id = f.token("id", ID_MAX, "._-");
+      const ttl = f.int("ttl_s", 1, <i64>EXPORT_TTL_MAX_S);
+      const base = f.has("base_model") ? f.token("base_model", BASE_MODEL_MAX, "._:/@+-") : EXPORT_BASE_MODEL_DEFAULT;
+      if (!f.ok) return f.error();
       const held = this.find(id);
       if (held != null) return bad("window " + id + " already held (state=" + held.state + ")");
       let evict = -1;
       if (this.windows.length >= EXPORT_WINDOWS_MAX) {
         for (let i = 0; i < this.windows.length && evict < 0; i++) if (!this.windows[i].isOpen) evict = i;
-        if (evict < 0) return new NsError("quota", "buffer-full", "export windows full: " + EXPORT_WINDOWS_MAX.toString() + " open");
+        if (evict < 0) return new NsError(E_BUFFER_FULL, "export windows full: " + EXPORT_WINDOWS_MAX.toString() + " open");
       }
       if (evict >= 0) {
         const old = this.windows[evict];
@@ -205,18 +183,17 @@ export class Exports extends TelemetrySink {
         this.log.system("export evict id=" + old.id + " records=" + old.records.toString() + " bytes=" + old.size().toString() + " dropped=" + old.dropped.toString());
       }
       const now = now_ms();
-      this.windows.push(new Bundle(id, ttl!.n, base, now, now + <u64>ttl!.n * 1000));
-      this.log.system("export open id=" + id + " ttl_s=" + ttl!.n.toString() + " base_model=" + base);
+      this.windows.push(new Bundle(id, ttl, base, now, now + <u64>ttl * 1000));
+      this.log.system("export open id=" + id + " ttl_s=" + ttl.toString() + " base_model=" + base);
       return null;
     }
-    const u = unknownKey(o, ["op", "id", "reason"]);
-    if (u.length > 0) return bad("unknown field " + u);
-    const id = strField(o, "id", ID_MAX, "", err);
-    const reason = strField(o, "reason", REASON_MAX, "", err);
-    if (err.length > 0) return bad(err[0]);
+    f.only(["op", "id", "reason"], "");
+    const id = f.token("id", ID_MAX, "._-");
+    const reason = f.token("reason", REASON_MAX, "._-");
+    if (!f.ok) return f.error();
     const b = this.find(id);
-    if (b == null) return new NsError("policy", "not-found", "window " + id + " not held");
-    if (!b.isOpen) return new NsError("policy", "window-closed", "window " + id + " already closed reason=" + b.reason);
+    if (b == null) return new NsError(E_NOT_FOUND, "window " + id + " not held");
+    if (!b.isOpen) return new NsError(E_WINDOW_CLOSED, "window " + id + " already closed reason=" + b.reason);
     this.close(b, reason, now_ms(), "close");
     return null;
   }
@@ -276,24 +253,12 @@ export class Exports extends TelemetrySink {
 
 // ---- namespace nodes -------------------------------------------------------------------
 
-class ExportCtl extends File {
+class ExportCtl extends CtlFile {
   constructor(private x: Exports) {
-    super("ctl", MODE_QUEEN_AO);
-  }
-  read(): string[] {
-    return [];
+    super("ctl");
   }
   append(line: string, who: Caller): NsError | null {
     return this.x.apply(line, who);
-  }
-}
-
-class StatusFile extends File {
-  constructor(private x: Exports) {
-    super("status", MODE_RO);
-  }
-  read(): string[] {
-    return this.x.statusLines();
   }
 }
 
@@ -306,20 +271,11 @@ class TelemetryCbor extends BinaryFile {
   }
 }
 
-class BundleText extends File {
-  constructor(name: string, private b: Bundle) {
-    super(name, MODE_RO);
-  }
-  read(): string[] {
-    return this.name == "policy.toml" ? this.b.policyLines() : this.b.baseModelLines();
-  }
-}
-
 class JobDir extends Dir {
   constructor(b: Bundle) {
     super(b.id);
-    this.children.push(new BundleText("base_model.ref", b));
-    this.children.push(new BundleText("policy.toml", b));
+    this.children.push(new ViewFile<Bundle>("base_model.ref", b, (x: Bundle): string[] => x.baseModelLines()));
+    this.children.push(new ViewFile<Bundle>("policy.toml", b, (x: Bundle): string[] => x.policyLines()));
     this.children.push(new TelemetryCbor(b));
   }
 }
@@ -348,6 +304,25 @@ export class ExportDir extends Dir {
     super("export");
     this.children.push(new ExportCtl(x));
     this.children.push(new JobsDir(x));
-    this.children.push(new StatusFile(x));
+    this.children.push(new ViewFile<Exports>("status", x, (e: Exports): string[] => e.statusLines()));
+  }
+}
+
+/** /queen/export; its windows expire by the guest clock. */
+export class ExportProvider extends Provider {
+  constructor(private x: Exports) {
+    super();
+  }
+
+  mount(root: Dir, views: RoleViews): void {
+    dirAt(root, "/queen").add(new ExportDir(this.x));
+  }
+
+  ticks(): bool {
+    return true;
+  }
+
+  tick(now: u64): void {
+    this.x.tick(now);
   }
 }
