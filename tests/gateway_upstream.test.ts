@@ -1,65 +1,14 @@
 // hive-gateway when the hive misbehaves: nothing listening (503 + Retry-After), a console that
 // goes silent (504 for reads; a write whose ack never came is 503 uncertain:true), a console that
 // drops the connection after a write (503 uncertain:true, never resent), and recovery (the pool
-// re-attaches by itself). The misbehaving consoles are a small stateful fake of the TCP console
-// (framing, AUTH, ATTACH, per-verb behaviour) named FakeConsole, on a real socket.
+// re-attaches by itself). The misbehaving consoles are FakeConsole (tests/helpers/fake_console.ts),
+// a small stateful fake of the TCP console on a real socket.
 
-import { createServer, type Server, type Socket } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeFrame, FrameReader } from "../host/sdk/console/frame.js";
 import type { RunningGateway } from "../host/hive-gateway/gateway.js";
 import { freePort } from "../host/runtime/qemu.js";
+import { FakeConsole } from "./helpers/fake_console.js";
 import { auth, inProcess, resolvedManifest } from "./helpers/gateway.js";
-
-type Mode = "normal" | "silent" | "drop-after-echo";
-
-/** A TCP console that answers AUTH/ATTACH/PING/CAT like the guest, then misbehaves on demand. */
-class FakeConsole {
-  mode: Mode = "normal";
-  received: string[] = [];
-  private server: Server;
-  private socks = new Set<Socket>();
-  port = 0;
-
-  constructor() {
-    this.server = createServer((s) => {
-      this.socks.add(s);
-      s.on("close", () => this.socks.delete(s));
-      s.on("error", () => undefined);
-      const reader = new FrameReader();
-      s.on("data", (d) => {
-        for (const line of reader.push(d)) this.answer(s, line);
-      });
-    });
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", () => r()));
-    const a = this.server.address();
-    this.port = a && typeof a === "object" ? a.port : 0;
-  }
-
-  private answer(s: Socket, line: string): void {
-    const verb = line.split(" ")[0];
-    const send = (...ls: string[]): void => ls.forEach((l) => s.write(encodeFrame(l)));
-    if (verb === "AUTH") return send("OK AUTH");
-    if (verb === "ATTACH") return send("OK ATTACH role=queen");
-    this.received.push(line);
-    if (this.mode === "silent") return;
-    if (verb === "PING") return send("PONG", "OK PING reply=pong");
-    if (verb === "ECHO") {
-      if (this.mode === "drop-after-echo") return void s.destroy();
-      return send(`OK ECHO path=${line.split(" ")[1]} bytes=${line.split(" ").slice(2).join(" ").length}`);
-    }
-    if (verb === "CAT") return send(`OK CAT path=${line.slice(4)} data=fake`, "fake", "END");
-    send(`ERR ${verb} reason=policy detail=unsupported`);
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.socks) s.destroy();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
 
 const echo = (gw: RunningGateway, path: string, line: string) => gw.app.inject({ method: "POST", url: "/v1/fs/echo", headers: { ...auth(), "content-type": "application/json" }, payload: JSON.stringify({ path, line }) });
 const cat = (gw: RunningGateway, path: string) => gw.app.inject({ method: "GET", url: `/v1/fs/cat?path=${path}&max_bytes=4096`, headers: auth() });
