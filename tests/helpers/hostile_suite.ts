@@ -24,13 +24,13 @@ export interface Scale {
   catBoot: number; // CAT /proc/boot requests (trapped after ~12,000)
   lsProc: number; // LS /proc (~31,000)
   catLog: number; // CAT /log/queen.log (~15,000)
-  treadBoot: number; // worker Treads of /proc/boot (~9,300)
+  treadBoot: number; // worker Treads of /proc/boot (~9,300 trapped); one session of the default worker ticket holds 10,000 ops (attach, walk, open included), so 9,990 is the most one session may send
   treadSeg: number; // Tread count=1 of a 20 KB segment (~320)
   uname: number; // 8 KB-uname Tattachs (260 broke LOG)
   wipe: number; // refused attaches and mid-frame closes (256 each wiped the ring)
 }
 
-export const FULL_SCALE: Scale = { catBoot: 13_000, lsProc: 32_000, catLog: 16_000, treadBoot: 10_000, treadSeg: 1_000, uname: 300, wipe: 300 };
+export const FULL_SCALE: Scale = { catBoot: 13_000, lsProc: 32_000, catLog: 16_000, treadBoot: 9_990, treadSeg: 1_000, uname: 300, wipe: 300 };
 
 async function withGuest(boot: () => Promise<Booted>, body: (t: Target) => Promise<void>): Promise<void> {
   const b = await boot();

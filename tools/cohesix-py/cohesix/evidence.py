@@ -163,7 +163,7 @@ def export_evidence_pack(backend: Backend, out_dir: str | Path, bounds: dict[str
             item["bytes"] = len(text.encode())
         except CohesixError as e:
             msg = f"{e} {e.ack or ''}"
-            if any(s in msg for s in ("not found", "invalid-path", "disabled", "does not exist", "404")):
+            if any(s in msg for s in ("not found", "not-found", "no such file", "invalid-path", "disabled", "does not exist", "404")):
                 item.update(status="missing", detail="not-found")
             else:
                 code = next((c for c in ("ELIMIT", "EPERM", "EBUSY", "EINVAL", "ETIMEDOUT") if c in msg), None)

@@ -312,7 +312,7 @@ class CohesixOrchestrator:
         try:
             lines = self.backend.read_lines(path, limit)
         except CohesixError as e:
-            if (e.ack is not None and "invalid-path" in e.ack) or "not found" in str(e):
+            if (e.ack is not None and ("invalid-path" in e.ack or "detail=not-found" in e.ack)) or "not found" in str(e) or "detail=not-found" in str(e):
                 missing.append(path)
                 self.audit.push_line(e.ack or f"ERR CAT path={path} error=not found")
                 return []

@@ -58,6 +58,6 @@ def test_host_tickets_against_this_core(hive: MockBackend) -> None:
     short = HostTicketRequest("t1", "t1.k", "docker.status-check")
     with pytest.raises(CohesixError) as e:
         orch.enqueue_host_tickets([short])
-    assert e.value.ack is not None and e.value.ack.startswith("ERR ECHO reason=policy detail=invalid-path path=/host/tickets/spec")
+    assert e.value.ack is not None and e.value.ack.startswith("ERR ECHO reason=policy detail=not-found path=/host/tickets/spec")
     with pytest.raises(CohesixError, match="at most 128 per append .*Secure9P mount"):
         orch.enqueue_k8s_rbac_tickets([K8sRbacIntent("intent-node-1-cordon", "ops-user", "edge-a", "node-1", "cordon")])

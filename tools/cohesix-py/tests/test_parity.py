@@ -50,7 +50,7 @@ def test_cohesix_parity_control_writes_and_telemetry(tmp_path: Path) -> None:
                       + f"telemetry push {data} --device par-dev\nEXPECT OK\n")
 
     with MockBackend(tmp_path / "a", seed=False) as via_cohsh, MockBackend(tmp_path / "b", seed=False) as via_py:
-        r = subprocess.run(["node", str(REPO / "host/bin/cohsh.mjs"), "--tcp-port", str(via_cohsh.hive.port), "--script", str(script)],
+        r = subprocess.run([str(REPO / "bin/cohsh"), "--tcp-port", str(via_cohsh.hive.port), "--script", str(script)],
                            cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
         assert r.returncode == 0, r.stdout + r.stderr
         cohsh_acks = [x for x in r.stdout.splitlines() if x.startswith(("OK ECHO", "OK TELEMETRY"))]
