@@ -74,6 +74,13 @@ const ROWS: Row[] = [
     payload: '{"op":"close","id":"w1","reason":"again"}',
   },
   { code: "out-of-window", op: "write", path: "/replay/ctl", payload: '{"from":99999}' },
+  {
+    code: "rate-limited",
+    setup: Array.from({ length: MANIFEST.audit.replay_max_per_s }, () => 'ECHO /replay/ctl {"from":0}'),
+    op: "write",
+    path: "/replay/ctl",
+    payload: '{"from":0}',
+  },
 ];
 
 let guest: Guest;
