@@ -75,6 +75,13 @@ const ROWS: Row[] = [
   },
   { code: "expired", op: "read", path: "/proc/boot", not: { console: "a ticket's ttl: tests/session_ticket.test.ts", p9: "tests/session_ticket.test.ts" } },
   { code: "out-of-window", op: "write", path: "/replay/ctl", payload: '{"from":99999}' },
+  {
+    code: "rate-limited",
+    setup: Array.from({ length: MANIFEST.audit.replay_max_per_s }, () => 'ECHO /replay/ctl {"from":0}'),
+    op: "write",
+    path: "/replay/ctl",
+    payload: '{"from":0}',
+  },
 ];
 
 let guest: Guest;
