@@ -15,6 +15,7 @@ export const FLOORS: Record<string, number> = {
   p9: 4,
   ninedoor: 3,
   ticket: 2,
+  cas: 2,
   trace: 2,
   net: 2,
   crypto: 1,
