@@ -168,12 +168,10 @@ describe("cohsh CLI", () => {
     expect(fail.stderr).toContain("FAIL at line 3 (EXPECT OK): response was 'ERR CAT reason=policy detail=invalid-path path=/nope error=invalid path'");
   });
 
-  it("the REPL prints the banner and the prompt, and --role attaches first", async () => {
+  it("piped stdin with --role: attaches first, then runs the lines as a script (no banner, no prompt)", async () => {
     const r = await cohsh(["--transport", "mock", "--role", "queen"], "ping\nquit\n");
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(
-      "Welcome to Cohesix. Type 'help' for commands.\ndetached shell: run 'attach <role>' to connect\nOK ATTACH role=queen\ncoh> PONG\nOK PING reply=pong\nOK QUIT\nclosing session\n",
-    );
+    expect(r.stdout).toBe("OK ATTACH role=queen\nPONG\nOK PING reply=pong\nOK QUIT\nclosing session\n");
   });
 
   it("pool bench: several sessions at once, every record observed, a failure injected and retried", async () => {
@@ -186,7 +184,7 @@ describe("cohsh CLI", () => {
   });
 
   it("test: the guest's three self-tests pass, in the seeds' --json schema; --no-mutate and the timeout cap", async () => {
-    const input = "attach queen\ntest --mode quick --json\ntest --mode full --json\ntest --mode negative --json\ntest --mode full --no-mutate\ntest --timeout 121\nquit\n";
+    const input = "attach queen\ntest --mode quick --json\ntest --mode full --json\ntest --mode negative --json\ntest --mode full --no-mutate\ntest --timeout 121\nEXPECT ERR\nquit\n";
     const r = await cohsh(["--transport", "mock"], input);
     expect(r.code).toBe(0);
     const reports = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { ok: boolean; mode: string; elapsed_ms: number; checks: Array<{ name: string; ok: boolean; detail: string }>; version: string });

@@ -40,6 +40,9 @@ const GOLDEN: Array<[string, number, Fields, string]> = [
   ["Tclunk", 11, { fid: 2 }, "0b000000 78 0b00 02000000"],
   ["Rclunk", 11, {}, "07000000 79 0b00"],
   ["Tremove", 12, { fid: 2 }, "0b000000 7a 0c00 02000000"],
+  // The classic Tcreate and Tstat, which the generated table carries (the guest refuses them).
+  ["Tcreate", 8, { fid: 2, name: "x", perm: 0o644, mode: 1 }, "13000000 72 0800 02000000 0100 78 a4010000 01"],
+  ["Tstat", 13, { fid: 2 }, "0b000000 7c 0d00 02000000"],
   ["Tstatfs", 13, { fid: 1 }, "0b000000 08 0d00 01000000"],
   ["Rstatfs", 13, { type: 0x01021997, bsize: 4096, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n, fsid: 0n, namelen: 64 },
     "43000000 09 0d00 97190201 00100000" + z(48) + "40000000"],

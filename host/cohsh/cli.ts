@@ -1,237 +1,242 @@
-// cohsh: the operator shell for a Cohesix hive (REPL, `--script`, `--check`).
+// cohsh: the operator shell for a Cohesix hive — the coh> prompt on a terminal, a script from
+// --script or piped stdin, `--check`, `--mint-ticket`. Where the hive is (--transport) and what
+// is spoken to it (--protocol) come from host/sdk; this file wires options to them and makes sure
+// nothing cohsh started (a mock core, a QEMU guest, a console lock) outlives it.
 
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import yargs from "yargs";
+import { join } from "node:path";
 import { hideBin } from "yargs/helpers";
 import { MANIFEST } from "../generated/manifest.js";
 import { Session, SessionError } from "../sdk/console/session.js";
-import { mockTransport, qemuTransport, tcpTransport, type Transport } from "../sdk/connect.js";
+import { mockTransport, qemuTransport, restClient, RestUnavailableError, tcpTransport, type Transport } from "../sdk/connect.js";
 import { NsClosed } from "../sdk/ns.js";
 import { NineNamespace } from "../sdk/ns_9p.js";
 import { ConnectError } from "../sdk/pipe.js";
 import { DEFAULT_POLICY, loadPolicy } from "../sdk/policy.js";
-import { mintTicketCli } from "./mint.js";
-import { parseScript, runScript } from "./script.js";
+import { mintTicket, parseRole } from "../sdk/ticket/index.js";
+import { LockError, takeConsoleLock } from "./lock.js";
+import { mintTicketCli, resolveTicketSecret } from "./mint.js";
+import { parseOptions, type CliOptions } from "./options.js";
+import { POOL_SESSIONS } from "./pool.js";
+import { repl } from "./repl.js";
+import { parseScript, runScript, type Statement } from "./script.js";
 import { Shell } from "./shell.js";
+import { loadTrace, replayConnector, TraceError, TraceRecorder } from "./trace.js";
 import { ConsoleWire, NsWire, type Wire } from "./wire.js";
-import { RestWire } from "../sdk/rest/console.js";
 
-const BANNER = ["Welcome to Cohesix. Type 'help' for commands.", "detached shell: run 'attach <role>' to connect"];
-const PROMPT = "coh> ";
+const BANNER = "Welcome to Cohesix. Type 'help' for commands.";
+const DETACHED = "detached shell: run 'attach <role>' to connect";
 
-function envInt(name: string): number | undefined {
-  const v = process.env[name];
-  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+const out = (l: string): void => void process.stdout.write(l + "\n");
+const err = (l: string): void => void process.stderr.write(l + "\n");
+
+/** Everything cohsh started, stopped once whatever ends it (exit, signal, closed stdout). */
+class Lifetime {
+  private stops: Array<() => Promise<void> | void> = [];
+  private stopping: Promise<void> | null = null;
+
+  add(stop: () => Promise<void> | void): void {
+    this.stops.unshift(stop);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const s of this.stops.splice(0)) await Promise.resolve().then(s).catch(() => undefined);
+    })();
+    return this.stopping;
+  }
+
+  /** Signals and a closed stdout (`cohsh … | head`) stop everything, then exit. */
+  guard(): void {
+    const end = (code: number) => (): void => {
+      void this.stop().finally(() => process.exit(code));
+    };
+    process.once("SIGTERM", end(143));
+    process.once("SIGHUP", end(129));
+    process.once("SIGPIPE", end(141));
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") end(141)();
+    });
+  }
+}
+
+function scriptSource(o: CliOptions): { name: string; text: string } | null {
+  if (o.script) return { name: o.script, text: readFileSync(o.script, "utf8") };
+  // Piped stdin is a script: no banner, no prompts, non-zero exit on the first failure.
+  if (!process.stdin.isTTY) return { name: "<stdin>", text: readFileSync(0, "utf8") };
+  return null;
+}
+
+/** A ticket for `attach <role>` typed without one: --ticket for --role, else minted if a secret was named. */
+function ticketProvider(o: CliOptions): (role: string) => string | undefined {
+  return (role) => {
+    const r = parseRole(role);
+    if (r === null) return undefined;
+    if (o.ticket && o.role && parseRole(o.role) === r) return o.ticket;
+    if (o.ticketSecret === undefined && o.ticketConfig === undefined && !process.env.COHSH_TICKET_SECRET && !process.env.COHSH_TICKET_CONFIG) return undefined;
+    const secret = resolveTicketSecret(r, { ticketSecret: o.ticketSecret, ticketConfig: o.ticketConfig }, process.env);
+    if (!secret.ok) return undefined;
+    const t = mintTicket({ role: r, subject: o.ticketSubject, secret: secret.value.secret });
+    return t.ok ? t.value.token : undefined;
+  };
+}
+
+async function openTransport(o: CliOptions, life: Lifetime, log: (l: string) => void, onDiverge: (why: string) => void): Promise<{ transport: Transport | null; recorder: TraceRecorder | null }> {
+  if (o.transport === "rest") return { transport: null, recorder: null };
+  if (o.transport === "mock" && o.replayTrace) {
+    const t = loadTrace(o.replayTrace);
+    if (!t.ok) throw new TraceError(t.error);
+    if (t.value.protocol !== o.protocol) throw new TraceError(`trace file ${o.replayTrace} was recorded with --protocol ${t.value.protocol}`);
+    return { transport: { name: "mock", connector: replayConnector(t.value, onDiverge), endpoint: "mock", describe: `replay of ${o.replayTrace}`, stop: async () => {} }, recorder: null };
+  }
+  let t: Transport;
+  if (o.transport === "mock") t = await mockTransport(o.mockWasm);
+  else if (o.transport === "qemu") {
+    const image = o.qemuImage ?? (o.qemuOutDir ? join(o.qemuOutDir, "cohesix.img") : undefined);
+    t = await qemuTransport({ gic: o.qemuGic, cpu: o.qemuCpu, image, qemuBin: o.qemuBin, extraArgs: o.qemuArgs, log });
+  } else t = tcpTransport(o.tcpHost, o.tcpPort);
+  life.add(() => t.stop());
+  if (process.env.COHSH_CONSOLE_LOCK === "1" && t.name !== "mock") life.add(takeConsoleLock(t.endpoint));
+  if (o.recordTrace) {
+    const rec = new TraceRecorder(o.recordTrace, o.protocol);
+    return { transport: { ...t, connector: rec.wrap(t.connector) }, recorder: rec };
+  }
+  return { transport: t, recorder: null };
 }
 
 async function main(): Promise<number> {
-  const argv = await yargs(hideBin(process.argv))
-    .scriptName("cohsh")
-    .usage("$0 [options]\n\nThe Cohesix operator shell.")
-    .option("rest-url", { type: "string", describe: "--transport rest: hive-gateway URL (env COHSH_REST_URL, COH_REST_URL, HIVE_GATEWAY_URL)" })
-    .option("rest-auth-token", { type: "string", describe: "--transport rest: gateway request token (env COHSH_REST_AUTH_TOKEN, COH_REST_AUTH_TOKEN, HIVE_GATEWAY_REQUEST_AUTH_TOKEN)" })
-    .option("transport", { choices: ["tcp", "mock", "qemu", "9p", "rest"] as const, default: "tcp" as const, describe: "where the console is (9p: Secure9P on --tcp-host/--tcp-port; needs --role and --ticket)" })
-    .option("tcp-host", { type: "string", default: process.env.COHSH_TCP_HOST ?? "127.0.0.1" })
-    .option("tcp-port", { type: "number", default: envInt("COHSH_TCP_PORT") ?? MANIFEST.network.console_port })
-    .option("auth-token", { type: "string", describe: "console AUTH token (env COHSH_AUTH_TOKEN; default: the manifest's)" })
-    .option("role", { type: "string", describe: "attach as this role on start" })
-    .option("ticket", { type: "string", describe: "ticket for --role" })
-    .option("script", { type: "string", describe: "run a .coh script and exit (non-zero on the first failure)" })
-    .option("check", { type: "string", describe: "check a .coh script's syntax and exit" })
-    .option("qemu-gic-version", { choices: [2, 3] as const, default: 3 as 2 | 3 })
-    .option("qemu-cpu", { type: "string", default: "cortex-a57" })
-    .option("qemu-image", { type: "string", describe: "--transport qemu: boot this image instead of out/cohesix.img" })
-    .option("mock-wasm", { type: "string", describe: "--transport mock: run this core instead of out/cohesix.wasm" })
-    .option("policy", { type: "string", describe: "client policy file (env COHSH_POLICY; default out/cohsh_policy.toml)" })
-    .option("retry-max-attempts", { type: "number", describe: "default from the policy (env COHSH_RETRY_MAX_ATTEMPTS)" })
-    .option("retry-backoff-ms", { type: "number", describe: "default from the policy (env COHSH_RETRY_BACKOFF_MS)" })
-    .option("retry-ceiling-ms", { type: "number", describe: "default from the policy (env COHSH_RETRY_CEILING_MS)" })
-    .option("retry-timeout-ms", { type: "number", describe: "reply timeout per command; default from the policy (env COHSH_RETRY_TIMEOUT_MS)" })
-    .option("heartbeat-interval-ms", { type: "number", describe: "idle keepalive; default from the policy (env COHSH_HEARTBEAT_INTERVAL_MS)" })
-    .option("mint-ticket", { type: "boolean", default: false, describe: "print a capability ticket for --role and exit" })
-    .option("ticket-subject", { type: "string", describe: "--mint-ticket: the worker id or scope the ticket names" })
-    .option("ticket-secret", { type: "string", describe: "--mint-ticket: MAC secret (env COHSH_TICKET_SECRET)" })
-    .option("ticket-config", { type: "string", describe: "--mint-ticket: a manifest whose [[tickets]] hold the secret (env COHSH_TICKET_CONFIG)" })
-    .option("json", { type: "boolean", default: false, describe: "--check/--script: print a JSON summary on stdout" })
-    .option("verbose", { alias: "v", type: "boolean", default: false })
-    .strict()
-    .help()
-    .parseAsync();
+  const parsed = await parseOptions(hideBin(process.argv));
+  if (parsed.kind === "help") {
+    out(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    err(`cohsh: ${parsed.message}`);
+    return 2;
+  }
+  const o = parsed.options;
 
-  if (argv["mint-ticket"]) {
-    const r = mintTicketCli({ role: argv.role, ticketSubject: argv["ticket-subject"], ticketSecret: argv["ticket-secret"], ticketConfig: argv["ticket-config"] });
+  if (o.mintTicket) {
+    const r = mintTicketCli({ role: o.role, ticketSubject: o.ticketSubject, ticketSecret: o.ticketSecret, ticketConfig: o.ticketConfig });
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
     return r.code;
   }
 
-  if (argv.check) {
+  if (o.check) {
     try {
-      const stmts = parseScript(readFileSync(argv.check, "utf8"));
-      if (argv.json) process.stdout.write(JSON.stringify({ ok: true, file: argv.check, statements: stmts.length }) + "\n");
-      else process.stdout.write(`${argv.check}: OK (${stmts.length} statements)\n`);
+      const stmts = parseScript(readFileSync(o.check, "utf8"));
+      if (o.json) out(JSON.stringify({ ok: true, file: o.check, statements: stmts.length }));
+      else out(`${o.check}: OK (${stmts.length} statements)`);
       return 0;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      if (argv.json) process.stdout.write(JSON.stringify({ ok: false, file: argv.check, error: msg }) + "\n");
-      else process.stderr.write(`${argv.check}: ${msg}\n`);
+      if (o.json) out(JSON.stringify({ ok: false, file: o.check, error: msg }));
+      else err(`${o.check}: ${msg}`);
       return 2;
     }
   }
 
   // Parse a script before connecting, so a typo never half-runs against a live hive.
-  let script: ReturnType<typeof parseScript> | null = null;
-  if (argv.script) {
-    try {
-      script = parseScript(readFileSync(argv.script, "utf8"));
-    } catch (e) {
-      process.stderr.write(`cohsh: ${argv.script}: ${e instanceof Error ? e.message : String(e)}\n`);
-      return 2;
-    }
+  let script: { name: string; stmts: Statement[] } | null = null;
+  try {
+    const src = scriptSource(o);
+    if (src) script = { name: src.name, stmts: parseScript(src.text) };
+  } catch (e) {
+    err(`cohsh: ${o.script ?? "<stdin>"}: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
   }
 
   // The client policy must be the one this cohsh was generated with (hash-checked).
-  const loaded = loadPolicy(argv.policy ?? process.env.COHSH_POLICY ?? DEFAULT_POLICY);
+  const loaded = loadPolicy(o.policy ?? DEFAULT_POLICY);
   if (!loaded.ok) {
-    process.stderr.write(`cohsh: ${loaded.error}\n`);
+    err(`cohsh: ${loaded.error}`);
     return 2;
   }
   const pol = loaded.policy;
-  const pick = (flag: number | undefined, env: string, fallback: number): number => flag ?? envInt(env) ?? fallback;
-
+  // Record and replay must see the same bytes: no keepalive PINGs in between.
+  const heartbeatMs = o.recordTrace || o.replayTrace ? 0 : (o.heartbeatMs ?? pol.heartbeatMs);
+  const timeoutMs = o.retryTimeoutMs ?? pol.retry.timeoutMs;
+  const authToken = o.authToken ?? MANIFEST.console.auth_token;
   const log = (l: string): void => {
-    if (argv.verbose || !script) process.stderr.write(l + "\n");
+    if (o.verbose || !script) err(l);
   };
-  let transport: Transport;
-  const restUrl = argv["rest-url"] ?? process.env.COHSH_REST_URL ?? process.env.COH_REST_URL ?? process.env.HIVE_GATEWAY_URL;
-  if (argv.transport === "rest" && !restUrl) {
-    process.stderr.write("cohsh: --transport rest needs --rest-url (or COHSH_REST_URL)\n");
-    return 2;
-  }
-  if (argv.transport === "rest") transport = { name: "tcp", connector: () => Promise.reject(new ConnectError("no console pipe over REST")), endpoint: restUrl as string, describe: `rest ${restUrl}`, stop: async () => {} };
-  else if (argv.transport === "mock") transport = await mockTransport(argv["mock-wasm"]);
-  else if (argv.transport === "qemu") transport = await qemuTransport({ gic: argv["qemu-gic-version"], cpu: argv["qemu-cpu"], image: argv["qemu-image"], log });
-  else transport = tcpTransport(argv["tcp-host"], argv["tcp-port"]);
 
-  // A guest cohsh booted must not outlive it, whatever ends cohsh.
-  for (const sig of ["SIGTERM", "SIGHUP"] as const) {
-    process.once(sig, () => {
-      void transport.stop().finally(() => process.exit(143));
-    });
-  }
-
-  const timeoutMs = pick(argv["retry-timeout-ms"], "COHSH_RETRY_TIMEOUT_MS", pol.retry.timeoutMs);
-  const restToken = argv["rest-auth-token"] ?? process.env.COHSH_REST_AUTH_TOKEN ?? process.env.COH_REST_AUTH_TOKEN ?? process.env.HIVE_GATEWAY_REQUEST_AUTH_TOKEN ?? "";
-  // Over REST the gateway answers each wire line with the console's own acknowledgement.
-  const session: Wire =
-    argv.transport === "rest"
-      ? new RestWire({ url: restUrl as string, token: restToken })
-      : argv.transport === "9p"
-      ? new NsWire(new NineNamespace({ connector: transport.connector, timeoutMs, log }))
-      : new ConsoleWire(
-          new Session({
-            connector: transport.connector,
-            name: argv.transport,
-            endpoint: transport.name === "mock" ? undefined : transport.endpoint,
-            authToken: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
-            log,
-            retry: {
-              maxAttempts: pick(argv["retry-max-attempts"], "COHSH_RETRY_MAX_ATTEMPTS", pol.retry.maxAttempts),
-              backoffMs: pick(argv["retry-backoff-ms"], "COHSH_RETRY_BACKOFF_MS", pol.retry.backoffMs),
-              ceilingMs: pick(argv["retry-ceiling-ms"], "COHSH_RETRY_CEILING_MS", pol.retry.ceilingMs),
-            },
-            timeoutMs,
-            heartbeatMs: pick(argv["heartbeat-interval-ms"], "COHSH_HEARTBEAT_INTERVAL_MS", pol.heartbeatMs),
-          }),
-        );
-  const shell = new Shell(session, {
-    connector: transport.connector,
-    token: argv["auth-token"] ?? process.env.COHSH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
-    timeoutMs,
-  });
+  const life = new Lifetime();
+  life.guard();
+  let diverged: string | null = null;
   try {
-    await session.connect();
-    if (!script) for (const l of BANNER) process.stdout.write(l + "\n");
-    if (argv.role) {
-      const r = await shell.run(`attach ${argv.role}${argv.ticket ? " " + argv.ticket : ""}`);
-      for (const l of r.lines) process.stdout.write(l + "\n");
+    const { transport, recorder } = await openTransport(o, life, log, (why) => (diverged ??= why));
+    let wire: Wire;
+    if (o.transport === "rest") wire = new NsWire(await restClient(o.restUrl ?? "", o.restAuthToken));
+    else if (o.protocol === "9p") wire = new NsWire(new NineNamespace({ connector: transport!.connector, timeoutMs, log }));
+    else
+      wire = new ConsoleWire(
+        new Session({
+          connector: transport!.connector,
+          name: transport!.name,
+          endpoint: transport!.name === "mock" ? undefined : transport!.endpoint,
+          authToken,
+          log,
+          retry: {
+            maxAttempts: o.retryMaxAttempts ?? pol.retry.maxAttempts,
+            backoffMs: o.retryBackoffMs ?? pol.retry.backoffMs,
+            ceilingMs: o.retryCeilingMs ?? pol.retry.ceilingMs,
+          },
+          timeoutMs,
+          heartbeatMs,
+        }),
+      );
+    life.add(() => wire.close());
+    const shell = new Shell(wire, {
+      pool: transport ? { connector: transport.connector, token: authToken, timeoutMs, sessions: { control: o.poolControlSessions ?? POOL_SESSIONS.control, telemetry: o.poolTelemetrySessions ?? POOL_SESSIONS.telemetry } } : undefined,
+      ticketFor: ticketProvider(o),
+    });
+
+    await wire.connect();
+    if (!script) out(BANNER);
+    if (o.role) {
+      const r = await shell.run(`attach ${o.role}${o.ticket ? " " + o.ticket : ""}`);
+      r.lines.forEach(out);
       if (!r.ok) return 1;
     }
+    let code = 0;
     if (script) {
-      const result = await runScript(script, shell.runLine, (l) => process.stdout.write(l + "\n"));
-      if (argv.json) process.stdout.write(JSON.stringify({ ok: result.ok, file: argv.script, commands: result.commands, failure: result.failure ?? null }) + "\n");
+      const result = await runScript(script.stmts, shell.runLine, out);
+      if (o.json) out(JSON.stringify({ ok: result.ok, file: script.name, commands: result.commands, failure: result.failure ?? null }));
       if (!result.ok && result.failure) {
-        process.stderr.write(`cohsh: ${argv.script}: FAIL at line ${result.failure.line} (${result.failure.text}): ${result.failure.reason}\n`);
-        return 1;
+        err(`cohsh: ${script.name}: FAIL at line ${result.failure.line} (${result.failure.text}): ${result.failure.reason}`);
+        code = 1;
       }
-      return 0;
+    } else {
+      // The second banner line says what the session is, after any --role attach.
+      out(wire.role ? `attached shell: role=${wire.role}; 'quit' closes the session` : DETACHED);
+      code = await repl(shell, { input: process.stdin, output: process.stdout, note: err, print: out });
     }
-    return await repl(shell);
+    if (diverged) {
+      err(`cohsh: ${diverged}`);
+      code = 1;
+    }
+    if (recorder) {
+      await wire.close();
+      recorder.save();
+    }
+    return code;
   } catch (e) {
-    if (e instanceof SessionError || e instanceof ConnectError || e instanceof NsClosed) {
-      process.stderr.write(`cohsh: ${e.message}\n`);
-      return 1;
+    if (e instanceof SessionError || e instanceof ConnectError || e instanceof NsClosed || e instanceof TraceError || e instanceof LockError || e instanceof RestUnavailableError) {
+      err(`cohsh: ${diverged ?? e.message}`);
+      return e instanceof TraceError || e instanceof RestUnavailableError ? 2 : 1;
     }
     throw e;
   } finally {
-    session.close();
-    await transport.stop();
+    await life.stop();
   }
-}
-
-async function repl(shell: Shell): Promise<number> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: PROMPT, historySize: 200, terminal: process.stdin.isTTY });
-  // Lines are queued and run one at a time: a command may take a while, typing ahead is fine.
-  const queue: string[] = [];
-  let ended = false;
-  let wake: (() => void) | null = null;
-  let follow: AbortController | null = null;
-  rl.on("line", (l) => {
-    // Enter while a tail follows stops the follow; the line itself is not a command.
-    if (follow && !l.trim()) return follow.abort();
-    queue.push(l);
-    wake?.();
-  });
-  rl.on("close", () => {
-    ended = true;
-    wake?.();
-  });
-  rl.on("SIGINT", () => {
-    if (follow) follow.abort();
-    else rl.close();
-  });
-  rl.prompt();
-  for (;;) {
-    const line = queue.shift();
-    if (line === undefined) {
-      if (ended) break;
-      await new Promise<void>((r) => (wake = r));
-      wake = null;
-      continue;
-    }
-    if (line.trim()) {
-      // Only a terminal can stop a follow, so piped input gets one snapshot per tail.
-      follow = process.stdin.isTTY ? new AbortController() : null;
-      try {
-        const r = await shell.run(line, { follow: follow?.signal, print: (l) => process.stdout.write(l + "\n") });
-        for (const l of r.lines) process.stdout.write(l + "\n");
-        if (r.exit) break;
-      } catch (e) {
-        process.stdout.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-      }
-      follow = null;
-    }
-    if (!ended) rl.prompt();
-  }
-  rl.close();
-  return 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`cohsh: ${e instanceof Error ? e.message : String(e)}\n`);
+    err(`cohsh: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   },
 );

@@ -8,7 +8,7 @@ export const MAX_WAIT_MS = 2000;
 
 export type Statement =
   | { kind: "command"; line: number; text: string }
-  | { kind: "expect"; line: number; text: string; mode: "OK" | "ERR" | "SUBSTR" | "NOT" | "LINE"; arg: string }
+  | { kind: "expect"; line: number; text: string; mode: "OK" | "ERR" | "SUBSTR" | "NOT" | "LINE"; arg: string; note?: string }
   | { kind: "wait"; line: number; text: string; ms: number };
 
 export class ScriptError extends Error {
@@ -24,6 +24,12 @@ export class ScriptError extends Error {
 function stripComment(s: string): string {
   const m = /(^|\s)#/.exec(s);
   return (m ? s.slice(0, m.index) : s).trim();
+}
+
+/** The comment after a statement (`EXPECT OK  # why`): said when that EXPECT fails. */
+function trailingComment(s: string): string | undefined {
+  const m = /\s#\s*(.*)$/.exec(s);
+  return m && m[1].trim() ? m[1].trim() : undefined;
 }
 
 export function parseScript(source: string): Statement[] {
@@ -43,10 +49,10 @@ export function parseScript(source: string): Statement[] {
       const arg = text.replace(/^EXPECT\s+\S+\s?/, "");
       if (mode === "OK" || mode === "ERR") {
         if (rest.length > 1) throw new ScriptError(line, `EXPECT ${mode} takes no argument`);
-        out.push({ kind: "expect", line, text, mode, arg: "" });
+        out.push({ kind: "expect", line, text, mode, arg: "", note: trailingComment(raw) });
       } else if (mode === "SUBSTR" || mode === "NOT" || mode === "LINE") {
         if (!arg) throw new ScriptError(line, `EXPECT ${mode} needs a text`);
-        out.push({ kind: "expect", line, text, mode, arg });
+        out.push({ kind: "expect", line, text, mode, arg, note: trailingComment(raw) });
       } else {
         throw new ScriptError(line, `unknown EXPECT form '${mode ?? ""}' (OK, ERR, SUBSTR <text>, NOT <text>, LINE <text>)`);
       }
@@ -103,7 +109,7 @@ export async function runScript(stmts: Statement[], run: RunLine, print: (line: 
     if (s.kind === "expect") {
       const response = last?.response ?? "";
       if (!expectHolds(s.mode, s.arg, response, last?.lines ?? [])) {
-        const reason = s.mode === "LINE" ? `no line contains '${s.arg}'` : `response was '${response}'`;
+        const reason = (s.mode === "LINE" ? `no line contains '${s.arg}'` : `response was '${response}'`) + (s.note ? ` — ${s.note}` : "");
         return { ok: false, commands, failure: { line: s.line, text: s.text, reason } };
       }
       continue;

@@ -9,9 +9,10 @@ import type { Connector } from "../sdk/pipe.js";
 import { bindRequest, killRequest, mountRequest, QUEEN_CTL, spawnRequest } from "../sdk/queen_ctl.js";
 import { PushError, telemetryPush } from "../sdk/telemetry.js";
 import { parseRole } from "../sdk/ticket/index.js";
+import { LIFECYCLE_TRANSITIONS } from "../generated/protocol.js";
 import { commandOf, local, type Outcome } from "./grammar.js";
 import { parsePoolArgs, poolBench } from "./pool.js";
-import { formatReport, parseTestArgs, selfTest } from "./selftest.js";
+import { formatReport, parseTestArgs, selfTest, type SpawnTracker } from "./selftest.js";
 import { ConsoleWire, type Wire } from "./wire.js";
 
 export type { Outcome } from "./grammar.js";
@@ -24,11 +25,11 @@ export const HELP = [
   "cohsh commands:",
   "  attach <role> [ticket]     attach this session (alias: login)",
   "  detach                     close the console session, stay in the shell",
-  "  ping                       liveness check",
+  "  ping                       liveness check (needs an attached session)",
   "  ls <path>                  list a directory",
   "  cat <path>                 show a file",
   "  tail <path>                show a file's lines (interactive: follows until Enter or Ctrl-C)",
-  "  log                        tail /log/queen.log",
+  "  log [N]                    the last N (default and at most 64) records of /log/queen.log; follows like tail",
   "  echo <text> > <path>       append one record",
   "  spawn heartbeat ticks=N [ttl_s=S] [ops=N]",
   "  spawn gpu gpu_id=ID mem_mb=N streams=N ttl_s=S [priority=N] [budget_ttl_s=S] [budget_ops=N]",
@@ -37,8 +38,8 @@ export const HELP = [
   "  mount <service> <path>     mount a named service at <path> (via /queen/ctl)",
   "  lifecycle <cordon|drain|resume|quiesce|reset>",
   "  telemetry push <file> --device <id>   push a .txt/.log/.json/.ndjson/.csv file as a new segment",
-  "  test [--mode quick|full|negative] [--json] [--timeout s] [--no-mutate]   run the guest's self-test",
-  "  pool bench [path=P] [ops=N] [batch=N] [payload_bytes=N] [inject_failures=N] [exhaust=1] [kind=control|telemetry]",
+  "  test [--mode quick|full|negative|smp] [--json] [--timeout s] [--no-mutate]   run the guest's self-test",
+  "  pool bench [path=P] [ops=N] [batch=N] [payload=TEXT] [payload_bytes=N] [delay_ms=N] [inject_failures=N] [inject_bytes=N] [exhaust=1] [kind=control|telemetry]",
   "  help                       this text",
   "  quit                       close the session and exit",
 ];
@@ -51,6 +52,8 @@ export interface RunOptions {
   /** Interactive tail: print new lines every poll until the signal aborts. */
   follow?: AbortSignal;
   print?: (line: string) => void;
+  /** Told once when a follow starts (the REPL says how to stop it). */
+  onFollow?: (what: string) => void;
 }
 
 /** What `pool bench` needs to open sessions of its own. */
@@ -58,17 +61,28 @@ export interface PoolContext {
   connector: Connector;
   token: string;
   timeoutMs: number;
+  /** Sessions per pool kind (--pool-control-sessions, --pool-telemetry-sessions). */
+  sessions?: { control: number; telemetry: number };
+}
+
+export interface ShellOptions {
+  pool?: PoolContext;
+  /** The ticket for an `attach <role>` typed without one (from --ticket, or minted on request). */
+  ticketFor?: (role: string) => string | undefined;
 }
 
 export class Shell {
   private readonly session: Wire;
 
   /** `session`: a console Session, or any Wire (NsWire over 9P or REST). */
-  constructor(
-    session: Session | Wire,
-    private readonly pool?: PoolContext,
-  ) {
+  private readonly pool?: PoolContext;
+  private readonly ticketFor?: (role: string) => string | undefined;
+
+  constructor(session: Session | Wire, opts: ShellOptions | PoolContext = {}) {
     this.session = session instanceof Session ? new ConsoleWire(session) : session;
+    const o: ShellOptions = "connector" in opts ? { pool: opts } : opts;
+    this.pool = o.pool;
+    this.ticketFor = o.ticketFor;
   }
 
   /** The shell's run, bound: what scripts and the self-test are given. */
@@ -93,16 +107,25 @@ export class Shell {
         return { lines: ["OK DETACH"], response: "OK DETACH", ok: true };
       }
       case "ping":
+        // The original's ping reports attachment: an error when detached or given arguments.
+        if (arg) return local("PING", "ping takes no arguments");
+        if (!this.session.role) return local("PING", "not-attached (run 'attach <role>' first)");
         return fromReply(await this.session.request("PING"));
       case "ls":
+        if (!arg) return local("LS", "missing required argument: path");
+        return fromReply(await this.session.request(`LS ${arg}`));
       case "cat":
-        if (!arg) return local(cmd.toUpperCase(), "missing required argument: path");
-        return fromReply(await this.session.request(`${cmd.toUpperCase()} ${arg}`));
+        if (!arg) return local("CAT", "missing required argument: path");
+        return this.cat(arg);
       case "tail":
         if (!arg) return local("TAIL", "missing required argument: path");
         return this.tail(arg, opts);
-      case "log":
-        return this.tail(QUEEN_LOG, opts);
+      case "log": {
+        if (arg && !/^\d{1,9}$/.test(arg)) return local("LOG", "usage: log [N] (N: how many of the newest records)");
+        const n = arg ? Number(arg) : undefined;
+        if (n === 0) return local("LOG", "N must be at least 1");
+        return this.tail(QUEEN_LOG, opts, n);
+      }
       case "echo": {
         const i = arg.lastIndexOf(" > ");
         if (i < 0) return local("ECHO", "usage: echo <text> > <path>");
@@ -129,6 +152,10 @@ export class Shell {
         if (a.length !== 2) return local(cmd.toUpperCase(), cmd === "bind" ? "usage: bind <from> <to>" : "usage: mount <service> <path>");
         const json = cmd === "bind" ? bindRequest(a[0], a[1]) : mountRequest(a[0], a[1]);
         if (!json.ok) return local(cmd.toUpperCase(), json.error);
+        if (cmd === "mount") {
+          const known = await this.services();
+          if (known && !known.includes(a[0])) return local("MOUNT", `unknown service '${a[0]}' (the hive serves: ${known.join(", ")})`);
+        }
         return fromReply(await this.session.request(`ECHO ${QUEEN_CTL} ${json.value}`));
       }
       case "lifecycle":
@@ -151,7 +178,7 @@ export class Shell {
       case "test": {
         const o = parseTestArgs(words.slice(1));
         if (typeof o === "string") return local("TEST", o);
-        const r = await selfTest(this.runLine, o);
+        const r = await selfTest(this.runLine, o, this.spawnTracker());
         const lines = formatReport(r, o.json);
         const ack = r.ok ? `OK TEST mode=${o.mode} checks=${r.checks.length}` : `ERR TEST reason=policy detail=failed mode=${o.mode}`;
         return { lines, response: ack, ok: r.ok };
@@ -160,7 +187,7 @@ export class Shell {
         if (words[1] !== "bench" || !this.pool) return local("POOL", "usage: pool bench k=v ...");
         const o = parsePoolArgs(words.slice(2));
         if (typeof o === "string") return local("POOL", o);
-        const r = await poolBench(o, this.pool.connector, this.pool.token, this.pool.timeoutMs);
+        const r = await poolBench(o, this.pool.connector, this.pool.token, this.pool.timeoutMs, this.pool.sessions);
         const last = r.lines[r.lines.length - 1];
         return { lines: r.lines, response: last, ok: r.ok };
       }
@@ -180,7 +207,33 @@ export class Shell {
     const role = args[0];
     if (parseRole(role) === null) return local("ATTACH", `unknown role '${role}'`);
     if (this.session.role) return local("ATTACH", "already attached; run 'quit' to close the current session");
-    return fromReply(await this.session.attach(role, args[1] ?? ""));
+    return fromReply(await this.session.attach(role, args[1] ?? this.ticketFor?.(role) ?? ""));
+  }
+
+  /** The hive's top-level names (what `mount` may name), or null if it cannot be listed. */
+  private async services(): Promise<string[] | null> {
+    const r = await this.session.request("LS /");
+    return r.ok ? r.lines : null;
+  }
+
+  /** `cat`: the file's lines; for the queen log, whose CAT is a summary only, its records too. */
+  private async cat(path: string): Promise<Outcome> {
+    const r = await this.session.request(`CAT ${path}`);
+    if (!r.ok || path !== QUEEN_LOG || r.lines.length > 0) return fromReply(r);
+    // The guest answers the queen log's CAT with the data= summary and no body (the original's
+    // clients read the summary); the records the seeds show there come from one TAIL.
+    const t = await this.session.request(`TAIL ${path}`);
+    return fromReply(t.ok ? { ...r, lines: t.lines } : r);
+  }
+
+  /** Lets the self-test learn which workers a `spawn` created (`{spawned}`) and remove them after. */
+  private spawnTracker(): SpawnTracker {
+    return {
+      workers: async () => {
+        const r = await this.session.request("LS /worker");
+        return r.ok ? r.lines : [];
+      },
+    };
   }
 
   /** Checks the transition against /proc/lifecycle/state first, as the original cohsh does. */
@@ -197,38 +250,35 @@ export class Shell {
     return fromReply(await this.session.request(`ECHO /queen/lifecycle/ctl ${cmd}`));
   }
 
-  private async tail(path: string, opts: RunOptions): Promise<Outcome> {
+  /** `tail`/`log`: one snapshot (the newest `last` lines when given); at a prompt, then follows. */
+  private async tail(path: string, opts: RunOptions, last?: number): Promise<Outcome> {
+    const cut = (lines: string[]): string[] => (last === undefined ? lines : lines.slice(-last));
     const first = await this.session.request(`TAIL ${path}`);
-    const out = fromReply(first);
+    const out = fromReply(first.ok ? { ...first, lines: cut(first.lines) } : first);
     if (!opts.follow || !first.ok) return out;
     // Follow mode: print the snapshot, then only lines that are new at each poll.
-    opts.print?.(out.lines.join("\n"));
+    for (const l of out.lines) opts.print?.(l);
+    opts.onFollow?.(path);
     let seen = first.lines;
-    const poll = FOLLOW_POLL_MS;
     while (!opts.follow.aborted) {
       await new Promise<void>((res) => {
-        const t = setTimeout(res, poll);
+        const t = setTimeout(res, FOLLOW_POLL_MS);
         opts.follow?.addEventListener("abort", () => {
           clearTimeout(t);
           res();
-        });
+        }, { once: true });
       });
       if (opts.follow.aborted) break;
       const r = await this.session.request(`TAIL ${path}`);
       if (!r.ok) return fromReply(r);
-      const fresh = newLines(seen, r.lines);
-      for (const l of fresh) opts.print?.(l);
+      for (const l of newLines(seen, r.lines)) opts.print?.(l);
       seen = r.lines;
     }
     return { lines: [], response: first.ack, ok: true };
   }
 }
 
-/** Which states each lifecycle command may start from (reference §5). */
-const LIFECYCLE_FROM: Record<string, (s: string) => boolean> = {
-  cordon: (s) => s === "ONLINE" || s === "DEGRADED",
-  drain: (s) => s === "DRAINING",
-  quiesce: (s) => s === "ONLINE" || s === "DEGRADED" || s === "DRAINING",
-  resume: (s) => s !== "ONLINE",
-  reset: (s) => s !== "BOOTING",
-};
+/** Which states each lifecycle command may start from: the generated transition table ("*" = any but its target). */
+const LIFECYCLE_FROM: Record<string, (s: string) => boolean> = Object.fromEntries(
+  LIFECYCLE_TRANSITIONS.map((t) => [t.cmd, (s: string) => (t.from === "*" ? s !== t.to : (t.from as readonly string[]).includes(s))]),
+);

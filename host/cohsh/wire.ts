@@ -2,6 +2,7 @@
 // by any NamespaceClient (9P, REST), which answers them with the console's grammar rendered from
 // typed results (host/sdk/console/grammar.ts), so output and EXPECTs do not depend on the protocol.
 
+import { MANIFEST } from "../generated/manifest.js";
 import { render, type Reply } from "../sdk/console/grammar.js";
 import type { Session } from "../sdk/console/session.js";
 import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
@@ -59,8 +60,29 @@ export interface NsWireTarget extends NamespaceClient {
   readonly isConnected?: boolean;
 }
 
+/** Raw bytes per `b64:` line of a binary file's console view (the guest's B64_CHUNK). */
+const B64_CHUNK = 48;
+
+/**
+ * Whether bytes read over 9P/REST are what the console shows as a binary file (`b64:` lines):
+ * not UTF-8, or control bytes other than tab/CR/LF. The console knows the file's kind; these
+ * protocols hand over bytes, so this is the one place a judgement is made (docs/COHSH.md).
+ */
+export function looksBinary(b: Uint8Array): boolean {
+  for (const x of b) if (x < 0x20 && x !== 0x09 && x !== 0x0a && x !== 0x0d) return true;
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(b);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Any NamespaceClient answering console lines. */
 export class NsWire implements Wire {
+  /** Records this wire appended to the queen log: the console's CAT summary prefers echoed records. */
+  private echoedToLog: string[] = [];
+
   constructor(readonly ns: NsWireTarget) {}
 
   get protocol(): string {
@@ -111,9 +133,20 @@ export class NsWire implements Wire {
         return this.answer("LS", path, async () => render.ls(rest, await this.ns.ls(rest)));
       case "CAT":
         return this.answer("CAT", path, async () => {
-          const lines = await this.ns.read(rest);
-          // The queen log's CAT is a summary only (docs/CONSOLE.md), as on the console.
-          return rest === QUEEN_LOG ? render.cat(rest, lines, false) : render.cat(rest, lines);
+          if (rest === QUEEN_LOG) {
+            // A summary only (docs/CONSOLE.md), built like the guest's: echoed records first.
+            const lines = await this.ns.read(rest);
+            const echoed = lines.filter((l) => this.echoedToLog.includes(l));
+            return render.cat(rest, lines, false, (echoed.length ? echoed : lines).join("|"));
+          }
+          const bytes = await this.ns.readBytes(rest);
+          if (this.ns.caps.binary && looksBinary(bytes)) {
+            const b64: string[] = [];
+            for (let i = 0; i < bytes.length; i += B64_CHUNK) b64.push("b64:" + Buffer.from(bytes.subarray(i, i + B64_CHUNK)).toString("base64"));
+            return render.cat(rest, b64, true, `bytes=${bytes.length} encoding=b64`);
+          }
+          const text = Buffer.from(bytes).toString("utf8");
+          return render.cat(rest, text.length === 0 ? [] : text.replace(/\n$/, "").split("\n"));
         });
       case "TAIL":
         return this.answer("TAIL", path, async () => render.tail(rest, await this.ns.tail(rest)));
@@ -124,7 +157,11 @@ export class NsWire implements Wire {
         const p = i < 0 ? rest : rest.slice(0, i);
         const payload = i < 0 ? "" : rest.slice(i + 1);
         if (!payload) return Promise.resolve({ lines: [], ack: "ERR PARSE reason=policy detail=missing required argument: payload", ok: false });
-        return this.answer("ECHO", p, async () => render.echo(p, (await this.ns.append(p, payload)).bytes));
+        return this.answer("ECHO", p, async () => {
+          const r = await this.ns.append(p, payload);
+          if (p === QUEEN_LOG) this.echoedToLog = [...this.echoedToLog, payload].slice(-MANIFEST.namespace.queen_log_lines);
+          return render.echo(p, r.bytes);
+        });
       }
     }
     return Promise.resolve({ lines: [], ack: `ERR ${verb} reason=policy detail=unsupported over ${this.protocol}`, ok: false });

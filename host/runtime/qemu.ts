@@ -40,6 +40,10 @@ export interface QemuOptions {
   noNet?: boolean;
   /** Another image than out/cohesix.img. */
   image?: string;
+  /** Another QEMU binary than qemu-system-aarch64 (run.sh's COH_QEMU). */
+  qemuBin?: string;
+  /** Extra QEMU arguments (after run.sh's `--`). */
+  extraArgs?: string[];
 }
 
 export interface HostPorts {
@@ -75,10 +79,11 @@ export class QemuGuest {
     const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
     if (opts.noNet) args.push("--no-net");
     if (opts.image) args.push("--image", opts.image);
+    if (opts.extraArgs?.length) args.push("--", ...opts.extraArgs);
     const spawnedAt = process.hrtime.bigint();
     const proc = spawn(resolve(ROOT, "qemu/run.sh"), args, {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, COH_TCP_PORT: String(ports.tcp), COH_UDP_PORT: String(ports.udp), COH_SMOKE_PORT: String(ports.smoke) },
+      env: { ...process.env, ...(opts.qemuBin ? { COH_QEMU: opts.qemuBin } : {}), COH_TCP_PORT: String(ports.tcp), COH_UDP_PORT: String(ports.udp), COH_SMOKE_PORT: String(ports.smoke) },
     });
     return new QemuGuest(proc, ports, spawnedAt);
   }

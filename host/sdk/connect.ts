@@ -63,6 +63,10 @@ export interface QemuTransportOptions {
   cpu?: string;
   /** Another image than out/cohesix.img (e.g. a build/variant.mjs build). */
   image?: string;
+  /** Another QEMU binary (default qemu-system-aarch64). */
+  qemuBin?: string;
+  /** Extra QEMU arguments, appended after run.sh's own. */
+  extraArgs?: string[];
   readyTimeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -105,7 +109,7 @@ export function watchPid(pid: number): { pid: number; dismiss(): void } {
 
 /** Boots qemu/run.sh on free host ports, waits for the ready line; QEMU never outlives this process. */
 export async function qemuTransport(opts: QemuTransportOptions = {}): Promise<Transport & { qemu: QemuGuest; watchdogPid: number }> {
-  const q = await QemuGuest.start({ gic: opts.gic, cpu: opts.cpu, image: opts.image });
+  const q = await QemuGuest.start({ gic: opts.gic, cpu: opts.cpu, image: opts.image, qemuBin: opts.qemuBin, extraArgs: opts.extraArgs });
   const dog = q.proc.pid !== undefined ? watchPid(q.proc.pid) : null;
   const stop = async (): Promise<void> => {
     await q.stop();
@@ -117,7 +121,7 @@ export async function qemuTransport(opts: QemuTransportOptions = {}): Promise<Tr
     await stop();
     throw e;
   }
-  opts.log?.(`[cohsh][qemu] guest ready, console on 127.0.0.1:${q.ports.tcp}`);
+  opts.log?.(`[cohsh][qemu] guest ready (qemu pid ${q.proc.pid ?? "?"}, watchdog pid ${dog?.pid ?? "?"}), console on 127.0.0.1:${q.ports.tcp}`);
   const endpoint = `127.0.0.1:${q.ports.tcp}`;
   return { name: "qemu", qemu: q, watchdogPid: dog?.pid ?? -1, connector: () => tcpPipe("127.0.0.1", q.ports.tcp), endpoint, describe: `qemu (console ${endpoint})`, stop };
 }

@@ -5,6 +5,8 @@
 // Error style of the SDK: at I/O boundaries (these methods) a refusal by the hive is thrown as
 // an NsRefusal and a broken connection as NsClosed; pure codecs return Result values instead.
 
+import { ERRORS } from "../generated/protocol.js";
+
 export interface NsCaps {
   /** Which protocol carries the calls. */
   protocol: "console" | "9p" | "rest";
@@ -70,15 +72,16 @@ export class NsTimeout extends NsClosed {
   override readonly name = "NsTimeout";
 }
 
-// Hand mapping until coh-rtc's generated error vocabulary (host/generated/protocol.ts) lands;
-// the gateway answers 429 (+ Retry-After) for busy/quota as docs/CONSOLE.md describes.
+// The gateway's status for a refusal: the generated error vocabulary by console detail or errno
+// (429 for busy/quota, with Retry-After at the gateway), then by reason.
 function httpStatusOf(reason: string, detail: string): number {
+  const row = ERRORS.find((e) => e.detail !== "" && e.detail === detail) ?? ERRORS.find((e) => e.errno === detail);
+  if (row) return row.http;
   if (reason === "busy" || reason === "quota") return 429;
   if (reason === "unsupported") return 501;
-  if (detail === "not-found" || detail === "ENOENT") return 404;
-  if (detail === "unauthenticated" || detail === "not-attached" || detail === "ticket-required") return 401;
+  if (detail === "unauthenticated" || detail.startsWith("not-attached") || detail === "ticket-required") return 401;
   if (reason === "invalid-transition") return 409;
-  if (detail.startsWith("invalid") || detail.startsWith("missing") || detail === "EINVAL") return 400;
+  if (detail.startsWith("missing")) return 400;
   return 403;
 }
 

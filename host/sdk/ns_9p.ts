@@ -3,6 +3,7 @@
 // A dropped connection is re-opened and re-attached on the next call, as the console session does.
 
 import { MANIFEST } from "../generated/manifest.js";
+import { ERRORS } from "../generated/protocol.js";
 import { checkRecord, followByPolling, NsClosed, NsRefusal, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "./ns.js";
 import { FOLLOW_POLL_MS } from "./ns_console.js";
 import { P9ClosedError, P9Client, P9Error, P9TimeoutError } from "./p9/client.js";
@@ -147,6 +148,9 @@ export class NineNamespace implements NamespaceClient {
 
 /** A 9P refusal as an NsRefusal: the errno name as the detail, the console reason it stands for. */
 export function refusal(op: string, e: P9Error, path?: string): NsRefusal {
-  const reason = e.code === "EDQUOT" || e.code === "EMSGSIZE" || e.code === "TooBig" ? "quota" : e.code === "EMFILE" || e.code === "EAGAIN" ? "busy" : "policy";
+  // The error vocabulary gives each errno's console reason (EDQUOT quota, EBUSY busy, …); a
+  // classic Rerror carries its word, TooBig being the quota one.
+  const row = ERRORS.find((x) => x.errno === e.code);
+  const reason = row ? row.reason : e.code === "EMSGSIZE" || e.code === "TooBig" ? "quota" : e.code === "EMFILE" || e.code === "EAGAIN" || e.code === "Busy" ? "busy" : "policy";
   return new NsRefusal({ op, reason, detail: e.code, path, errno: e.errno || undefined, errnoName: e.code });
 }

@@ -11,8 +11,8 @@ import { checkRecord, followByPolling, NsClosed, NsTimeout, type AppendResult, t
 /** The file whose CAT carries only a `data=` summary (docs/CONSOLE.md); read() tails it instead. */
 const QUEEN_LOG = "/log/queen.log";
 
-/** How often follow() re-polls (the original cohsh's tail cadence). */
-export const FOLLOW_POLL_MS = 1000;
+/** How often follow() re-polls (the manifest's cohsh.tail_poll_ms, the original's cadence). */
+export const FOLLOW_POLL_MS: number = MANIFEST.cohsh.tail_poll_ms;
 
 /** The session's transport errors in the SDK's words (a refusal by the server stays a refusal). */
 async function io<T>(f: () => Promise<T>): Promise<T> {

@@ -1,7 +1,9 @@
 // `/queen/ctl` request builders (reference §2.6): the JSON lines the guest's queen_ctl.ts reads
 // (strict: unknown fields refused). Pure: each builder returns a Result, never throws.
-// The shapes are hand-kept until coh-rtc emits them (host/generated/protocol.ts).
+// Integer bounds come from the generated spec (QUEEN_CTL_BOUNDS), so a value the guest would
+// refuse is refused here first, with the same range.
 
+import { QUEEN_CTL_BOUNDS } from "../generated/protocol.js";
 import type { Result } from "./ticket/index.js";
 
 export const QUEEN_CTL = "/queen/ctl";
@@ -26,8 +28,12 @@ function keyValues(words: string[], allowed: string[]): Record<string, string> |
 
 function uint(v: string | undefined, name: string): number | string {
   if (v === undefined) return `missing ${name}=`;
-  if (!/^\d{1,9}$/.test(v)) return `${name} must be a non-negative integer, got '${v}'`;
-  return Number(v);
+  if (!/^\d{1,10}$/.test(v)) return `${name} must be a non-negative integer, got '${v}'`;
+  const field = name.replace(/^budget_/, "") as keyof typeof QUEEN_CTL_BOUNDS;
+  const bound = QUEEN_CTL_BOUNDS[field] as readonly [number, number] | undefined;
+  const n = Number(v);
+  if (bound && (n < bound[0] || n > bound[1])) return `${name} must be ${bound[0]}..${bound[1]}, got ${n}`;
+  return n;
 }
 
 /** `spawn heartbeat|gpu k=v…` words to the /queen/ctl JSON line. */

@@ -2,33 +2,10 @@
 // (the watchdog holds a pipe only the parent writes; its closing stops QEMU by pid).
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { expect, it } from "vitest";
 import { ROOT } from "../helpers/serial.js";
-
-/** Alive and not a zombie (a reparented QEMU may wait a moment to be reaped). */
-export function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-export async function gone(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!running(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return !running(pid);
-}
+import { gone, running } from "./pids.js";
 
 it("SIGKILL of the process that booted QEMU still stops QEMU", async () => {
   // One process (no tsx wrapper in between), so the SIGKILL hits the process that owns QEMU.

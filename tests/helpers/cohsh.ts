@@ -41,10 +41,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The real `cohsh` launcher (host/bin/cohsh.mjs), as an operator would run it. */
-export function cohsh(args: string[], input = "", timeoutMs = 30_000): Promise<CliResult> {
+/** The real `cohsh` launcher (./bin/cohsh), as an operator would run it. */
+export function cohsh(args: string[], input = "", timeoutMs = 30_000, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [resolve(ROOT, "host/bin/cohsh.mjs"), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(resolve(ROOT, "bin/cohsh"), args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -3,6 +3,7 @@
 // is not on the console (cohsh over 9P or REST) still prints what the console would.
 // Browser-safe: no Node imports.
 
+import { CAT_SUMMARY_MAX, STREAMED_LABELS } from "../../generated/protocol.js";
 import { NsRefusal } from "../ns.js";
 
 /** One console reply: payload lines, then the acknowledgement; for streamed verbs the body. */
@@ -14,12 +15,11 @@ export interface Reply {
   ok: boolean;
 }
 
-// Verbs whose OK is followed by payload lines and a closing END. Hand copy of the guest's verb
-// table until coh-rtc emits it (host/generated/protocol.ts, the `streamed` column).
-export const STREAMED: ReadonlySet<string> = new Set(["LOG", "TAIL", "CAT", "LS"]);
+/** Ack labels whose OK is followed by payload lines and a closing END (the generated verb table). */
+export const STREAMED: ReadonlySet<string> = new Set<string>(STREAMED_LABELS);
 
-/** Bytes the guest keeps of a CAT's `data=` detail (assembly/console/commands.ts). */
-export const CAT_DETAIL_MAX = 128;
+/** Bytes the guest keeps of a CAT's `path=… data=` summary. */
+export const CAT_DETAIL_MAX: number = CAT_SUMMARY_MAX;
 
 /** The wire lines of a reply, in server order. */
 export function replyLines(r: Reply): string[] {

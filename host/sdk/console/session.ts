@@ -36,8 +36,9 @@ export class SessionError extends Error {
   }
 }
 
-export const DEFAULT_RETRY = { maxAttempts: 3, backoffMs: 200, ceilingMs: 2000 };
-export const DEFAULT_HEARTBEAT_MS = 15_000;
+// The manifest's [cohsh] defaults (also in out/cohsh_policy.toml, which cohsh loads hash-pinned).
+export const DEFAULT_RETRY = { maxAttempts: MANIFEST.cohsh.retry_max_attempts, backoffMs: MANIFEST.cohsh.retry_backoff_ms, ceilingMs: MANIFEST.cohsh.retry_ceiling_ms };
+export const DEFAULT_HEARTBEAT_MS: number = MANIFEST.cohsh.heartbeat_ms;
 
 export class Session {
   private client: ConsoleClient | null = null;
@@ -113,7 +114,7 @@ export class Session {
   }
 
   private timeout(): number {
-    return this.opts.timeoutMs ?? 5000;
+    return this.opts.timeoutMs ?? MANIFEST.cohsh.timeout_ms;
   }
 
   private attachLine(role: string, ticket: string): string {

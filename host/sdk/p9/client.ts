@@ -2,16 +2,14 @@
 // attach, walk, open, read, write, readdir, getattr, clunk, statfs. Replies are matched by tag;
 // a refusal becomes a P9Error carrying the errno (Rlerror) or the classic code and message (Rerror).
 
+import { ERRNO_NAMES as GENERATED_ERRNO_NAMES } from "../../generated/protocol.js";
 import { FrameLengthError, LengthPrefixReader, type BytePipe } from "../pipe.js";
 import { decode, encode, type Dirent, type Fields, type Message, NOFID, parseDirents, type Qid } from "./codec.js";
 
 export * from "./codec.js";
 
-// Hand copy until coh-rtc emits the errno names (host/generated/protocol.ts).
-export const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 16: "EBUSY", 20: "ENOTDIR", 21: "EISDIR",
-  22: "EINVAL", 24: "EMFILE", 30: "EROFS", 36: "ENAMETOOLONG", 71: "EPROTO", 90: "EMSGSIZE", 95: "EOPNOTSUPP", 122: "EDQUOT",
-};
+/** Linux errno value → name (generated from the protocol spec the guest answers with). */
+export const ERRNO_NAMES: Readonly<Record<number, string>> = GENERATED_ERRNO_NAMES as unknown as Readonly<Record<number, string>>;
 
 export class P9Error extends Error {
   override readonly name = "P9Error";

@@ -2,6 +2,8 @@
 // each message type lists its fields, and one encoder/decoder handles all of them both ways.
 // Frame: size[4] type[1] tag[2] body, little-endian, size counting the whole frame.
 
+import { P9_MESSAGES } from "../../generated/protocol.js";
+
 export interface Qid {
   type: number;
   version: number;
@@ -9,62 +11,16 @@ export interface Qid {
 }
 
 type Kind = "u8" | "u16" | "u32" | "u64" | "s" | "qid" | "qids" | "names" | "data";
-type Field = [string, Kind];
+/** [name, kind] or [name, kind, "optional"]: an optional field may be absent at the end of a frame. */
+type Field = readonly [string, Kind] | readonly [string, Kind, "optional"];
 
 export const QT_DIR = 0x80;
 export const QT_APPEND = 0x40;
 export const NOTAG = 0xffff;
 export const NOFID = 0xffffffff;
 
-// name, type number, fields
-const TABLE: Array<[string, number, Field[]]> = [
-  ["Rlerror", 7, [["ecode", "u32"]]],
-  ["Tstatfs", 8, [["fid", "u32"]]],
-  ["Rstatfs", 9, [["type", "u32"], ["bsize", "u32"], ["blocks", "u64"], ["bfree", "u64"], ["bavail", "u64"], ["files", "u64"], ["ffree", "u64"], ["fsid", "u64"], ["namelen", "u32"]]],
-  ["Tlopen", 12, [["fid", "u32"], ["flags", "u32"]]],
-  ["Rlopen", 13, [["qid", "qid"], ["iounit", "u32"]]],
-  ["Tlcreate", 14, [["fid", "u32"], ["name", "s"], ["flags", "u32"], ["mode", "u32"], ["gid", "u32"]]],
-  ["Rlcreate", 15, [["qid", "qid"], ["iounit", "u32"]]],
-  ["Tsymlink", 16, [["fid", "u32"], ["name", "s"], ["symtgt", "s"], ["gid", "u32"]]],
-  ["Tmknod", 18, [["dfid", "u32"], ["name", "s"], ["mode", "u32"], ["major", "u32"], ["minor", "u32"], ["gid", "u32"]]],
-  ["Trename", 20, [["fid", "u32"], ["dfid", "u32"], ["name", "s"]]],
-  ["Treadlink", 22, [["fid", "u32"]]],
-  ["Tgetattr", 24, [["fid", "u32"], ["mask", "u64"]]],
-  ["Rgetattr", 25, [["valid", "u64"], ["qid", "qid"], ["mode", "u32"], ["uid", "u32"], ["gid", "u32"], ["nlink", "u64"], ["rdev", "u64"], ["size", "u64"], ["blksize", "u64"], ["blocks", "u64"],
-    ["atime_sec", "u64"], ["atime_nsec", "u64"], ["mtime_sec", "u64"], ["mtime_nsec", "u64"], ["ctime_sec", "u64"], ["ctime_nsec", "u64"], ["btime_sec", "u64"], ["btime_nsec", "u64"], ["gen", "u64"], ["data_version", "u64"]]],
-  ["Tsetattr", 26, [["fid", "u32"], ["valid", "u32"], ["mode", "u32"], ["uid", "u32"], ["gid", "u32"], ["size", "u64"], ["atime_sec", "u64"], ["atime_nsec", "u64"], ["mtime_sec", "u64"], ["mtime_nsec", "u64"]]],
-  ["Txattrwalk", 30, [["fid", "u32"], ["newfid", "u32"], ["name", "s"]]],
-  ["Txattrcreate", 32, [["fid", "u32"], ["name", "s"], ["attr_size", "u64"], ["flags", "u32"]]],
-  ["Treaddir", 40, [["fid", "u32"], ["offset", "u64"], ["count", "u32"]]],
-  ["Rreaddir", 41, [["data", "data"]]],
-  ["Tfsync", 50, [["fid", "u32"], ["datasync", "u32"]]],
-  ["Rfsync", 51, []],
-  ["Tlock", 52, [["fid", "u32"], ["type", "u8"], ["flags", "u32"], ["start", "u64"], ["length", "u64"], ["proc_id", "u32"], ["client_id", "s"]]],
-  ["Tgetlock", 54, [["fid", "u32"], ["type", "u8"], ["start", "u64"], ["length", "u64"], ["proc_id", "u32"], ["client_id", "s"]]],
-  ["Tlink", 70, [["dfid", "u32"], ["fid", "u32"], ["name", "s"]]],
-  ["Tmkdir", 72, [["dfid", "u32"], ["name", "s"], ["mode", "u32"], ["gid", "u32"]]],
-  ["Trenameat", 74, [["olddirfid", "u32"], ["oldname", "s"], ["newdirfid", "u32"], ["newname", "s"]]],
-  ["Tunlinkat", 76, [["dirfd", "u32"], ["name", "s"], ["flags", "u32"]]],
-  ["Tversion", 100, [["msize", "u32"], ["version", "s"]]],
-  ["Rversion", 101, [["msize", "u32"], ["version", "s"]]],
-  ["Tauth", 102, [["afid", "u32"], ["uname", "s"], ["aname", "s"], ["n_uname", "u32"]]],
-  ["Tattach", 104, [["fid", "u32"], ["afid", "u32"], ["uname", "s"], ["aname", "s"], ["n_uname", "u32"]]],
-  ["Rattach", 105, [["qid", "qid"]]],
-  ["Rerror", 107, [["code", "s"], ["message", "s"]]],
-  ["Tflush", 108, [["oldtag", "u16"]]],
-  ["Rflush", 109, []],
-  ["Twalk", 110, [["fid", "u32"], ["newfid", "u32"], ["names", "names"]]],
-  ["Rwalk", 111, [["qids", "qids"]]],
-  ["Topen", 112, [["fid", "u32"], ["mode", "u8"]]],
-  ["Ropen", 113, [["qid", "qid"], ["iounit", "u32"]]],
-  ["Tread", 116, [["fid", "u32"], ["offset", "u64"], ["count", "u32"]]],
-  ["Rread", 117, [["data", "data"]]],
-  ["Twrite", 118, [["fid", "u32"], ["offset", "u64"], ["data", "data"]]],
-  ["Rwrite", 119, [["count", "u32"]]],
-  ["Tclunk", 120, [["fid", "u32"]]],
-  ["Rclunk", 121, []],
-  ["Tremove", 122, [["fid", "u32"]]],
-];
+// name, type number, fields: the generated spec (host/coh-rtc/protocol.ts), shared with the guest.
+const TABLE: ReadonlyArray<readonly [string, number, ReadonlyArray<Field>]> = P9_MESSAGES as unknown as ReadonlyArray<readonly [string, number, ReadonlyArray<Field>]>;
 
 export const TYPES: Record<string, number> = Object.fromEntries(TABLE.map(([n, t]) => [n, t]));
 const BY_TYPE = new Map(TABLE.map(([n, t, f]) => [t, { name: n, fields: f }]));
@@ -100,7 +56,8 @@ export function encode(name: string, tag: number, fields: Fields = {}): Uint8Arr
     return Buffer.concat([int(2, body.length), body]);
   };
   const qid = (q: Qid): Buffer => Buffer.concat([int(1, q.type), int(4, q.version), int(8, q.path)]);
-  for (const [fname, kind] of row[2]) {
+  for (const [fname, kind, opt] of row[2]) {
+    if (opt === "optional" && fields[fname] === undefined) continue;
     const v = fields[fname] ?? (kind === "s" ? "" : kind === "names" || kind === "qids" ? [] : kind === "data" ? new Uint8Array(0) : 0);
     if (kind === "u8") parts.push(int(1, v));
     else if (kind === "u16") parts.push(int(2, v));
@@ -159,7 +116,8 @@ export function decode(frame: Uint8Array): Message {
   };
   const qid = (): Qid => ({ type: u(1), version: u(4), path: u64() });
   const fields: Fields = {};
-  for (const [fname, kind] of row.fields) {
+  for (const [fname, kind, opt] of row.fields) {
+    if (opt === "optional" && at === b.length) continue;
     if (kind === "u8") fields[fname] = u(1);
     else if (kind === "u16") fields[fname] = u(2);
     else if (kind === "u32") fields[fname] = u(4);

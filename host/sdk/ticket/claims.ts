@@ -2,12 +2,14 @@
 // Same layout as the core's decoder (assembly/ticket/claims.ts) and the original's; all
 // integers little-endian. u64 fields are bigint so no value is rounded.
 
+import { ROLE_ALIASES, TICKET_ROLES as GENERATED_ROLES } from "../../generated/protocol.js";
+
 export const CLAIMS_VERSION = 1;
 export const CLAIMS_STR_MAX = 255;
 export const CLAIMS_SCOPES_MAX = 16;
 
-/** Roles in claims order: the role byte indexes this list. */
-export const TICKET_ROLES = ["queen", "worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"] as const;
+/** Roles in claims order: the role byte indexes this list (generated from the protocol spec). */
+export const TICKET_ROLES = GENERATED_ROLES;
 export type TicketRole = (typeof TICKET_ROLES)[number];
 
 const FLAG_TICKS = 0x01;
@@ -71,9 +73,9 @@ const err = (kind: ClaimsErrorKind, message: string): { ok: false; error: Claims
   error: { kind, message },
 });
 
-/** The canonical role for a label (`worker` is the original's alias of `worker-heartbeat`). */
+/** The canonical role for a label (aliases such as the original's `worker` from the spec). */
 export function parseRole(label: string): TicketRole | null {
-  const name = label === "worker" ? "worker-heartbeat" : label;
+  const name = (ROLE_ALIASES as Readonly<Record<string, string>>)[label] ?? label;
   return (TICKET_ROLES as readonly string[]).includes(name) ? (name as TicketRole) : null;
 }
 
