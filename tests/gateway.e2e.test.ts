@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, QemuGuest, READY } from "../host/runtime/qemu.js";
 import { cohsh } from "./helpers/cohsh.js";
+import { spawnUnderPty } from "./helpers/pty_relay.js";
 import { spawnGateway, TOKEN, type GatewayProcess } from "./helpers/gateway.js";
 import { ROOT } from "./helpers/serial.js";
 
@@ -30,12 +31,12 @@ function sh(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | nu
   });
 }
 
-/** An interactive cohsh over REST fed line by line; waits for output rather than sleeping. */
+/** An interactive cohsh over REST at a real terminal (pty relay), fed line by line; waits for output rather than sleeping. */
 class LiveCohsh {
   private out = "";
   private proc: ChildProcess;
   constructor(url: string) {
-    this.proc = spawn(process.execPath, [`${ROOT}/host/bin/cohsh.mjs`, "--transport", "rest", "--rest-url", url, "--rest-auth-token", TOKEN, "--role", "queen"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = spawnUnderPty(`${ROOT}/bin/cohsh`, ["--transport", "rest", "--rest-url", url, "--rest-auth-token", TOKEN, "--role", "queen"], ROOT);
     this.proc.stdout?.on("data", (d: Buffer) => (this.out += d.toString()));
     this.proc.stderr?.on("data", (d: Buffer) => (this.out += d.toString()));
   }

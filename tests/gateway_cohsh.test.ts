@@ -1,4 +1,4 @@
-// cohsh over REST (the shell on RestWire, through hive-gateway) prints the same transcripts as
+// cohsh over REST (the shell on the SDK's REST client, as `--transport rest` runs it, through hive-gateway) prints the same transcripts as
 // over the TCP console, script by script, each from a fresh hive on both sides. The one
 // difference is hive state, not grammar: /log/queen.log records the gateway's own sessions
 // attaching (`console attach outcome=allow …`) where the console run records cohsh's one attach.
@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseScript, runScript } from "../host/cohsh/script.js";
 import { Shell } from "../host/cohsh/shell.js";
-import { RestWire } from "../host/sdk/rest/console.js";
+import { NsWire } from "../host/cohsh/wire.js";
+import { restClient } from "../host/sdk/connect.js";
 import { Guest } from "../host/runtime/guest.js";
 import { loopbackConnector, runCohFile } from "./helpers/cohsh.js";
 import { inProcess, TOKEN } from "./helpers/gateway.js";
@@ -26,7 +27,7 @@ describe("cohsh --transport rest: transcripts equal the console's", () => {
       const [gw, guest] = await Promise.all([inProcess(["--mock"]), Guest.start()]);
       try {
         const viaConsole = await runCohFile(file, loopbackConnector(guest));
-        const wire = new RestWire({ url: gw.url, token: TOKEN });
+        const wire = new NsWire(await restClient(gw.url, TOKEN));
         const lines: string[] = [];
         const result = await runScript(parseScript(readFileSync(resolve(ROOT, file), "utf8")), new Shell(wire).runLine, (l) => lines.push(l));
         expect(viaConsole.result, "console").toMatchObject({ ok: true });

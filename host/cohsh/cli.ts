@@ -60,10 +60,16 @@ class Lifetime {
   }
 }
 
-function scriptSource(o: CliOptions): { name: string; text: string } | null {
+async function scriptSource(o: CliOptions): Promise<{ name: string; text: string } | null> {
   if (o.script) return { name: o.script, text: readFileSync(o.script, "utf8") };
-  // Piped stdin is a script: no banner, no prompts, non-zero exit on the first failure.
-  if (!process.stdin.isTTY) return { name: "<stdin>", text: readFileSync(0, "utf8") };
+  // Piped stdin is a script: no banner, no prompts, non-zero exit on the first failure. Read as a
+  // stream, not readFileSync(0): a parent that spawned us with a non-blocking pipe would make a
+  // synchronous read fail with EAGAIN.
+  if (!process.stdin.isTTY) {
+    const parts: Buffer[] = [];
+    for await (const c of process.stdin) parts.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
+    return { name: "<stdin>", text: Buffer.concat(parts).toString("utf8") };
+  }
   return null;
 }
 
@@ -140,7 +146,7 @@ async function main(): Promise<number> {
   // Parse a script before connecting, so a typo never half-runs against a live hive.
   let script: { name: string; stmts: Statement[] } | null = null;
   try {
-    const src = scriptSource(o);
+    const src = await scriptSource(o);
     if (src) script = { name: src.name, stmts: parseScript(src.text) };
   } catch (e) {
     err(`cohsh: ${o.script ?? "<stdin>"}: ${e instanceof Error ? e.message : String(e)}`);

@@ -5,7 +5,7 @@
 import { MANIFEST } from "../generated/manifest.js";
 import { render, type Reply } from "../sdk/console/grammar.js";
 import type { Session } from "../sdk/console/session.js";
-import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
+import { NsClosed, NsRefusal, NsTimeout, type NamespaceClient } from "../sdk/ns.js";
 import { ConsoleNamespace } from "../sdk/ns_console.js";
 
 export interface Wire {
@@ -172,6 +172,13 @@ export class NsWire implements Wire {
       return await f();
     } catch (e) {
       if (e instanceof NsRefusal) return render.refused(verb, e);
+      // Over REST every command is its own request: a gateway that is down (or slow) fails this
+      // one command, in the console's grammar, and the shell carries on. A lost TCP or 9P
+      // connection still throws, so the shell's reconnect policy runs.
+      if (this.protocol === "rest" && e instanceof NsClosed) {
+        const detail = e instanceof NsTimeout ? "reason=timeout detail=gateway-timeout" : "reason=cut detail=gateway-unreachable";
+        return { lines: [], ack: `ERR ${verb} ${detail} error=${e.message}`, ok: false };
+      }
       throw e;
     }
   }

@@ -10,22 +10,9 @@ import type { Authority, Caller } from "./auth.js";
 import type { GatewayManifest } from "./manifest.js";
 import { UpstreamError, type UpstreamReply } from "./upstream.js";
 
-export interface GatewayResponse {
-  status: "OK" | "ERR";
-  verb: string;
-  path: string;
-  end: true;
-  lines?: string[];
-  bytes?: number;
-  ack?: string;
-  seg_id?: string;
-  encoding?: "base64";
-  data?: string;
-  error?: string;
-  uncertain?: boolean;
-  reason?: string;
-  detail?: string;
-}
+// The wire shape is the SDK's (host/sdk/rest is its client): one declaration for both ends.
+import type { GatewayBody } from "../sdk/rest/client.js";
+export type GatewayResponse = GatewayBody;
 
 export class Hive {
   readonly cache: ReadCache<UpstreamReply>;

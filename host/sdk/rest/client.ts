@@ -201,7 +201,8 @@ export class RestNamespaceClient implements NamespaceClient {
 
   private async body(op: string, route: string, path: string): Promise<GatewayBody> {
     // attach is this client's handshake: before it, refuse as the console does.
-    if (this.attached === null) throw new NsRefusal({ op, reason: "policy", detail: "unauthenticated", path, httpStatus: 401 });
+    // No path in it: the console's own words for an unattached session carry none.
+    if (this.attached === null) throw new NsRefusal({ op, reason: "policy", detail: "unauthenticated", httpStatus: 401 });
     const r = await this.http.get(route);
     if (r.status !== 200 || !r.body) throw refusal(r, op, path);
     return r.body;
@@ -232,7 +233,7 @@ export class RestNamespaceClient implements NamespaceClient {
   }
 
   async append(path: string, record: string): Promise<AppendResult> {
-    if (this.attached === null) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "unauthenticated", path, httpStatus: 401 });
+    if (this.attached === null) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "unauthenticated", httpStatus: 401 });
     checkRecord(record, this.caps.maxRecord, path);
     const r = await this.http.post("/v1/fs/echo", { path, line: record });
     if (r.status !== 200 || !r.body) throw refusal(r, "ECHO", path);

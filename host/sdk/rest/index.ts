@@ -4,7 +4,6 @@ import type { NamespaceClient } from "../ns.js";
 import { RestNamespaceClient } from "./client.js";
 
 export { RestClient, RestNamespaceClient, RestRefusal, refusal, type Exchange, type GatewayBody, type RestOptions } from "./client.js";
-export { RestWire } from "./console.js";
 
 /** A NamespaceClient over hive-gateway at `url`, authenticating with the request `token`. */
 export async function restClient(url: string, token?: string): Promise<NamespaceClient> {
