@@ -33,6 +33,10 @@ class Fid {
   read: bool = false;
   write: bool = false;
   entries: string[] | null = null; // a directory's listing, taken when it is opened
+  // A line file's encoding, taken by a read from offset 0 (or past the end of the last one) and
+  // served by offset after that: one rendering per pass, not one per Tread, and one version of
+  // the file for the whole pass. Freed with the fid; at most one file's view per fid.
+  snap: ArrayBuffer | null = null;
   constructor(public path: string, public auth: Attachment) {}
 }
 
@@ -379,7 +383,14 @@ export class P9Session {
       base = raw.dataStart;
       total = <u64>raw.length;
     } else {
-      const body = String.UTF8.encode(content(file.read()), false);
+      const at = m.int(1);
+      let body = f.snap;
+      // Render again at offset 0 (a new pass) and past the snapshot's end (the file may have
+      // grown: `tail -f` over v9fs reads on from where it was).
+      if (body == null || at == 0 || at >= <u64>body.byteLength) {
+        body = String.UTF8.encode(content(file.read()), false);
+        f.snap = body;
+      }
       base = changetype<usize>(body);
       total = <u64>body.byteLength;
     }
