@@ -42,8 +42,13 @@ describe("root console verbs", () => {
   it("help lists every verb", async () => {
     const out = await after("help\r");
     expect(out.startsWith("help" + NL + "Commands:" + NL)).toBe(true);
-    for (const v of ["help", "bi", "caps", "mem", "ping", "quit", "test"]) expect(out).toContain(NL + v + " - ");
+    for (const v of ["help", "bi", "caps", "mem", "ping", "smp", "quit", "test"]) expect(out).toContain(NL + v + " - ");
     expect(out.endsWith(PROMPT)).toBe(true);
+  });
+
+  it("smp says what runs where: one CPU online, one event loop, no isolation; an argument is refused", async () => {
+    expect(await after("smp\r")).toBe("smp" + NL + "smp cpus_online=1 scheduler=event-loop isolation=none note=secondary CPUs are not started" + NL + PROMPT);
+    expect(await after("smp all\r")).toBe("smp all" + NL + "ERR PARSE reason=policy detail=unexpected argument" + NL + PROMPT);
   });
 
   it("ping answers pong, case-insensitively and with spaces around", async () => {

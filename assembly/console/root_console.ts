@@ -14,6 +14,7 @@ export const PROMPT = "cohesix> ";
 const NL = "\r\n";
 
 const HELP: string[] = DIAGNOSTIC_HELP.concat([
+  "smp - Show SMP scheduler/CPU info",
   "quit - Exit the console session (not on the root console)",
   "test - Run self-tests (host-only: use 'cohsh test')",
 ]);
@@ -65,6 +66,9 @@ export class RootConsole {
     if (parts[1].length > 0) return parseError("unexpected argument") + NL;
     if (verb == "help") return HELP.join(NL) + NL;
     if (verb == "ping") return "pong" + NL;
+    // The shim starts only the boot CPU and runs the core as one event loop: say so plainly
+    // rather than refuse (cohsh `test --mode smp` reports the same and checks what applies).
+    if (verb == "smp") return "smp cpus_online=1 scheduler=event-loop isolation=none note=secondary CPUs are not started" + NL;
     if (verb == "quit") return "quit not supported on root console" + NL;
     if (verb == "test") return "test not supported on root console" + NL;
     if (verb == "bi" || verb == "caps" || verb == "mem") {
@@ -78,5 +82,5 @@ export class RootConsole {
 }
 
 function isRootVerb(v: string): bool {
-  return v == "help" || v == "bi" || v == "caps" || v == "mem" || v == "ping" || v == "quit" || v == "test";
+  return v == "help" || v == "bi" || v == "caps" || v == "mem" || v == "ping" || v == "smp" || v == "quit" || v == "test";
 }
