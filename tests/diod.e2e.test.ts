@@ -7,8 +7,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QemuGuest } from "../host/runtime/qemu.js";
-import { ConsoleClient } from "../host/sdk/console/client.js";
-import { tcpPipe } from "../host/sdk/pipe.js";
+import { queenAt } from "./helpers/console.js";
 import { manifestTicket } from "./helpers/tickets.js";
 
 const SBIN = "/usr/sbin";
@@ -68,9 +67,7 @@ describe("diod's userland 9P2000.L clients (diodls, diodcat) against the QEMU gu
   });
 
   it("a worker ticket reads its own view and is refused the queen's control file", async () => {
-    const c = new ConsoleClient(await tcpPipe("127.0.0.1", q.ports.tcp));
-    expect((await c.request("AUTH changeme")).ok).toBe(true);
-    expect((await c.request("ATTACH queen")).ok).toBe(true);
+    const c = await queenAt(q.ports.tcp);
     expect((await c.request('ECHO /queen/ctl {"spawn":"heartbeat","ticks":0}')).ok).toBe(true);
     const id = (await c.request("LS /worker")).lines.at(-1) ?? "";
     c.close();

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { QemuGuest } from "../host/runtime/qemu.js";
 import { runLinuxClient } from "./helpers/linux9p.js";
-import { ConsoleClient } from "../host/sdk/console/client.js";
-import { tcpPipe } from "../host/sdk/pipe.js";
+import { queenAt } from "./helpers/console.js";
 import { manifestTicket } from "./helpers/tickets.js";
 
 const token = (role: keyof typeof MANIFEST.tickets, subject?: string): string => manifestTicket(role, subject);
@@ -48,17 +47,13 @@ describe("Linux v9fs mounts the guest", () => {
     expect(mkdir.rc).not.toBe(0);
     expect(umount.rc).toBe(0);
     // The same record is visible over the console.
-    const c = new ConsoleClient(await tcpPipe("127.0.0.1", q.ports.tcp));
-    expect((await c.request("AUTH changeme")).ok).toBe(true);
-    expect((await c.request("ATTACH queen")).ok).toBe(true);
+    const c = await queenAt(q.ports.tcp);
     expect((await c.request("LOG")).lines).toContain("hello-from-linux");
     c.close();
   }, 120_000);
 
   it("a worker sees only its view: the queen's files are refused", async () => {
-    const c = new ConsoleClient(await tcpPipe("127.0.0.1", q.ports.tcp));
-    await c.request("AUTH changeme");
-    await c.request("ATTACH queen");
+    const c = await queenAt(q.ports.tcp);
     expect((await c.request('ECHO /queen/ctl {"spawn":"heartbeat","ticks":0}')).ok).toBe(true);
     const id = (await c.request("LS /worker")).lines.at(-1) ?? "worker-1";
     c.close();

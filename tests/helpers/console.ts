@@ -2,6 +2,8 @@
 
 import { ConsoleClient } from "../../host/sdk/console/client.js";
 import { loopbackPipe } from "../../host/sdk/connect.js";
+import { tcpPipe } from "../../host/sdk/pipe.js";
+import { MANIFEST } from "../../host/generated/manifest.js";
 import type { Guest } from "../../host/runtime/guest.js";
 
 export const CONSOLE_PORT = 31337;
@@ -29,6 +31,16 @@ export async function authed(guest: Guest, token = "changeme"): Promise<ConsoleC
 
 export async function queen(guest: Guest): Promise<ConsoleClient> {
   const c = await authed(guest);
+  const r = await c.request("ATTACH queen");
+  if (r.ack !== "OK ATTACH role=queen") throw new Error(`ATTACH failed: ${r.ack}`);
+  return c;
+}
+
+/** A queen console session over real TCP (a QEMU guest's forwarded port): AUTH with the manifest's token, ATTACH queen. */
+export async function queenAt(port: number, host = "127.0.0.1"): Promise<ConsoleClient> {
+  const c = new ConsoleClient(await tcpPipe(host, port));
+  const a = await c.request("AUTH " + MANIFEST.console.auth_token);
+  if (a.ack !== "OK AUTH") throw new Error(`AUTH failed: ${a.ack}`);
   const r = await c.request("ATTACH queen");
   if (r.ack !== "OK ATTACH role=queen") throw new Error(`ATTACH failed: ${r.ack}`);
   return c;
