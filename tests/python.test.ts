@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../host/coh-rtc/cli.js";
 import { QemuGuest } from "../host/runtime/qemu.js";
 import { ROOT } from "./helpers/serial.js";
+import { inProcess, TOKEN } from "./helpers/gateway.js";
 
 const PKG = resolve(ROOT, "tools/cohesix-py");
 
@@ -103,5 +104,47 @@ describe("cohesix-py against the QEMU guest over TCP", () => {
     expect(rep.proc_snapshot.lease_active.some((l) => l.startsWith(`mixed-lease-1-${rep.run_id} subject=queen resource=gpu0 priority=6`))).toBe(true);
     const audit = readFileSync(join(out, "mixed-closed-loop-ai-factory/audit.txt"), "utf8").split("\n");
     expect(audit.filter((l) => l.startsWith("OK ECHO path=")).length).toBe(3 + 2 + 1 + 1);
+  });
+});
+
+// RestBackend against the real hive-gateway (--mock core in this process), not the pytest fake.
+const REST_PROBE = String.raw`
+import json, sys
+from cohesix.backends.rest import RestBackend
+from cohesix.errors import CohesixError
+b = RestBackend(sys.argv[1], auth_token="env:HIVE_GATEWAY_REQUEST_AUTH_TOKEN")
+out = {"ls": b.list_dir("/"), "boot": b.read_lines("/proc/boot", 4096)[0], "bounds": sorted(b.bounds().keys())}
+b.write_append("/log/queen.log", "from-cohesix-py")
+out["log"] = b.tail_lines("/log/queen.log", 4096)[-1]
+try:
+    b.read_lines("/proc/nothing-here", 64)
+    out["missing"] = "no error"
+except CohesixError as e:
+    out["missing"] = str(e)
+bad = RestBackend(sys.argv[1], auth_token="wrong-token")
+try:
+    bad.list_dir("/")
+    out["badtoken"] = "no error"
+except CohesixError as e:
+    out["badtoken"] = str(e)
+print(json.dumps(out))
+`;
+
+describe("cohesix-py RestBackend against hive-gateway", () => {
+  it("lists, reads, appends and tails through the real gateway; a missing file and a wrong token are clear errors", { timeout: 60_000 }, async () => {
+    const gw = await inProcess(["--mock"]);
+    try {
+      const r = await run("python3", ["-c", REST_PROBE, gw.url], 50_000, { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN });
+      expect(r.code, r.out).toBe(0);
+      const o = JSON.parse(r.out.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+      expect(o.ls).toEqual(expect.arrayContaining(["proc", "log", "queen"]));
+      expect(o.boot).toBe("Cohesix boot: root-task online");
+      expect(o.bounds).toEqual(expect.arrayContaining(["manifest_sha256"]));
+      expect(o.log).toBe("from-cohesix-py");
+      expect(String(o.missing)).toMatch(/not-found|404/);
+      expect(String(o.badtoken)).toMatch(/401/);
+    } finally {
+      await gw.stop();
+    }
   });
 });
