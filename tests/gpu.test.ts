@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
-import { envelope, infoJson, MOCK_GPUS, TELEMETRY_SCHEMA_JSON, wirePayload, type Catalogue, type GpuInfo } from "../host/gpu-bridge-host/snapshot.js";
+import { envelope, infoJson, MOCK_GPUS, TELEMETRY_SCHEMA_JSON, wirePayload, type Catalogue, type GpuInfo } from "../host/sdk/gpu/snapshot.js";
 import { O_RDONLY, O_WRONLY, O_APPEND } from "../host/sdk/p9/client.js";
 import { queen } from "./helpers/console.js";
 import { nineSession } from "./helpers/p9.js";

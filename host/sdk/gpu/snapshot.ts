@@ -3,7 +3,7 @@
 // functions: the guest (assembly/ninedoor/gpu_snapshot.ts) parses what these produce.
 
 import { createHash } from "node:crypto";
-import { MANIFEST } from "../generated/manifest.js";
+import { MANIFEST } from "../../generated/manifest.js";
 
 export interface GpuInfo {
   id: string;
