@@ -185,6 +185,11 @@ export const SCHEMA: Record<string, SectionSpec> = {
     status_line_max: int(128, 4096, "bytes of one /gpu/<id>/status line (a gpu-breadcrumb/v1 line is at most 512)"),
     publish_idle_ms: int(100, 600_000, "a publish whose lines stop this long may be taken over by another session's begin"),
     job_step_ms: int(1, 60_000, "time between a simulated job's QUEUED, RUNNING and OK lines"),
+    breadcrumb_command_max: int(16, 1024, "bytes of the command coh run writes into a gpu-breadcrumb/v1 line (cut on UTF-8 boundaries)", 256),
+    peft_adapter_max_bytes: int(1024, 1 << 30, "bytes of adapter.safetensors coh peft import copies", 67_108_864),
+    peft_lora_max_bytes: int(64, 1 << 24, "bytes of lora.json coh peft import copies", 65_536),
+    peft_metrics_max_bytes: int(64, 1 << 24, "bytes of metrics.json coh peft import copies", 65_536),
+    peft_state_max_bytes: int(64, 65_536, "bytes of the registry's active_state.toml", 4096),
   },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),

@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "dcb52d93fba9aecc16eba2019cde577911db308d9f9053619aa30ff73e3f57aa"
+MANIFEST_SHA256: Final[str] = "5731e3b69b7c241d6e9d13355705fe8150a51427e16551158f557b65f48d85bb"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "8c63e0a007ce76cab8011e5c5c15f3581e2261d12b505768975996ee0a201b38"
+COHSH_POLICY_SHA256: Final[str] = "4567e77956d25ca1e7447b24f7b540186b8ed925c06cb9ef15d3b4a2b49e7794"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -134,6 +134,11 @@ GPU_STATUS_BYTES: Final[int] = 32768
 GPU_STATUS_LINE_MAX: Final[int] = 512
 GPU_PUBLISH_IDLE_MS: Final[int] = 30000
 GPU_JOB_STEP_MS: Final[int] = 100
+GPU_BREADCRUMB_COMMAND_MAX: Final[int] = 256
+GPU_PEFT_ADAPTER_MAX_BYTES: Final[int] = 67108864
+GPU_PEFT_LORA_MAX_BYTES: Final[int] = 65536
+GPU_PEFT_METRICS_MAX_BYTES: Final[int] = 65536
+GPU_PEFT_STATE_MAX_BYTES: Final[int] = 4096
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -318,6 +323,11 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "status_line_max": 512,
         "publish_idle_ms": 30000,
         "job_step_ms": 100,
+        "breadcrumb_command_max": 256,
+        "peft_adapter_max_bytes": 67108864,
+        "peft_lora_max_bytes": 65536,
+        "peft_metrics_max_bytes": 65536,
+        "peft_state_max_bytes": 4096,
     },
     "network": {
         "ip": "10.0.2.15",
