@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName("coh")
     .usage("$0 <command> [options]\n\nThe Cohesix host CLI (docs/GPU.md).")
-    .parserConfiguration({ "populate--": true, "camel-case-expansion": false })
+    .parserConfiguration({ "populate--": true, "camel-case-expansion": false, "duplicate-arguments-array": false })
     .option("role", { type: "string", default: "queen", describe: "attach as this role" })
     .option("ticket", { type: "string", describe: "ticket for --role (env:NAME / file:/abs allowed)" })
     .option("policy", { type: "string", describe: "pinned coh policy [env COH_POLICY; default out/coh_policy.toml]" })
