@@ -36,10 +36,13 @@ interface Ran {
 function coh(args: string[], opts: { env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void; until?: RegExp } = {}): Promise<Ran> {
   return new Promise((res) => {
     const p = spawn(join(ROOT, "bin/coh"), ["--port", String(port), ...args], { cwd: ROOT, env: { ...process.env, ...opts.env } });
-    let stdout = "", stderr = "";
+    let stdout = "", stderr = "", fired = false;
     p.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
-      if (opts.until && opts.until.test(stdout) && p.pid) opts.onSpawn?.(p.pid);
+      if (!fired && opts.until && opts.until.test(stdout) && p.pid) {
+        fired = true;
+        opts.onSpawn?.(p.pid);
+      }
     });
     p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const t = setTimeout(() => p.kill("SIGKILL"), 60_000);
@@ -128,7 +131,7 @@ describe("gpu lease and run", () => {
 
     // SIGTERM to coh reaches the command; coh exits 128 + 15 and the EXIT breadcrumb says ERR.
     const killed = await coh(["run", "--gpu", "GPU-1", "--", "sh", "-c", "echo started; sleep 30"], { until: /started/, onSpawn: (pid) => process.kill(pid, "SIGTERM") });
-    expect(killed.code).toBe(143);
+    expect(killed.code, killed.stdout + killed.stderr).toBe(143);
     expect(killed.stdout).toMatch(/ERR RUN reason=command terminated by signal\n$/);
     const last = await queen((ns) => ns.read("/gpu/GPU-1/status"));
     expect(last.at(-1)).toBe('{"schema":"gpu-breadcrumb/v1","event":"EXIT","command":"sh -c echo started; sleep 30","status":"ERR"}');

@@ -36,7 +36,7 @@ function action(verb: string, h: Handler): (a: Record<string, unknown>) => Promi
     } catch (e) {
       error = e instanceof NsRefusal ? (e.line ?? e.message) : e instanceof Error ? e.message : String(e);
       const ec = (e as { exitCode?: number }).exitCode;
-      code = typeof ec === "number" && ec !== 0 ? ec : 1;
+      code = e instanceof UsageError ? 2 : typeof ec === "number" && ec !== 0 ? ec : 1;
     } finally {
       await ctx?.close();
     }

@@ -2,7 +2,7 @@
 // START line goes to /gpu/<id>/status, the command runs with this terminal's stdio (SIGINT and
 // SIGTERM forwarded to it), an EXIT line follows, and coh exits with the command's code.
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { bound, CohError, policyString, type Ctx } from "./context.js";
 import { clipError, procLease, RECEIPT_SCHEMA, writeReceipt } from "./receipt.js";
@@ -56,21 +56,44 @@ export function breadcrumb(schema: string, event: "START" | "EXIT", argv: string
   return make(cmd);
 }
 
-function runChild(argv: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }> {
+/**
+ * Signals for the command: held from the start of the run (a signal before the command exists is
+ * delivered to it as soon as it does) until coh has written the EXIT breadcrumb, so coh itself is
+ * never stopped half way.
+ */
+class Relay {
+  private child: ChildProcess | null = null;
+  private pending: NodeJS.Signals[] = [];
+  private readonly onInt = (): void => this.deliver("SIGINT");
+  private readonly onTerm = (): void => this.deliver("SIGTERM");
+
+  constructor() {
+    process.on("SIGINT", this.onInt);
+    process.on("SIGTERM", this.onTerm);
+  }
+
+  private deliver(s: NodeJS.Signals): void {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(s);
+    else if (!this.child) this.pending.push(s);
+  }
+
+  attach(c: ChildProcess): void {
+    this.child = c;
+    for (const s of this.pending.splice(0)) c.kill(s);
+  }
+
+  close(): void {
+    process.off("SIGINT", this.onInt);
+    process.off("SIGTERM", this.onTerm);
+  }
+}
+
+function runChild(argv: string[], relay: Relay): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }> {
   return new Promise((res) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: "inherit" });
-    const forward = (s: NodeJS.Signals) => () => child.kill(s);
-    const onInt = forward("SIGINT");
-    const onTerm = forward("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-    const done = (r: { code: number | null; signal: NodeJS.Signals | null; spawnError?: string }): void => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      res(r);
-    };
-    child.once("error", (e) => done({ code: null, signal: null, spawnError: e.message }));
-    child.once("exit", (code, signal) => done({ code, signal }));
+    relay.attach(child);
+    child.once("error", (e) => res({ code: null, signal: null, spawnError: e.message }));
+    child.once("exit", (code, signal) => res({ code, signal }));
   });
 }
 
@@ -85,11 +108,12 @@ export async function run(ctx: Ctx, gpu: string, argv: string[], receiptOut?: st
   const ns = await ctx.ns();
   const lineMax = Math.min(bound(ctx.policy, "run", "breadcrumb_max_line_bytes"), ns.caps.maxRecord);
   const cmdMax = bound(ctx.policy, "run", "breadcrumb_max_command_bytes");
+  const relay = new Relay();
   try {
     activeLease(ctx, gpu, await ctx.cat(`/gpu/${gpu}/lease`, bound(ctx.policy, "run", "lease_max_bytes")));
     acks.push(`OK CAT path=/gpu/${gpu}/lease`);
     acks.push(await ctx.echo(status, breadcrumb(schema, "START", argv, "RUNNING", undefined, lineMax, cmdMax)));
-    const r = await runChild(argv);
+    const r = await runChild(argv, relay);
     const code = r.code ?? undefined;
     const ok = r.code === 0;
     acks.push(await ctx.echo(status, breadcrumb(schema, "EXIT", argv, ok ? "OK" : "ERR", code, lineMax, cmdMax)));
@@ -108,6 +132,7 @@ export async function run(ctx: Ctx, gpu: string, argv: string[], receiptOut?: st
     (e as { exitCode?: number }).exitCode = exit;
     throw e;
   } finally {
+    relay.close();
     if (receiptOut) {
       const receipt: Record<string, unknown> = { schema: RECEIPT_SCHEMA, kind: "run", manifest_sha256: ctx.manifestSha256, gpu_id: gpu, command: argv, status: error ? "err" : "ok" };
       if (error) receipt.error = clipError(error);
