@@ -10,40 +10,27 @@
 // are parsed; a second session's publish while one is being received is refused busy.
 
 import {
-  GPU_ACTIVE_MAX_BYTES, GPU_BRIDGE_MAX_BYTES, GPU_CTL_LOG_BYTES, GPU_ENABLE, GPU_JOB_ENABLE, GPU_JOB_STEP_MS, GPU_LEASE_LOG_BYTES,
-  GPU_MOCK_SEED, GPU_MODEL_ID_MAX, GPU_PUBLISH_IDLE_MS, GPU_STATUS_BYTES, GPU_STATUS_LINE_MAX,
+  GPU_ACTIVE_MAX_BYTES, GPU_CTL_LOG_BYTES, GPU_ENABLE, GPU_JOB_ENABLE, GPU_JOB_STEP_MS, GPU_LEASE_LOG_BYTES,
+  GPU_MOCK_SEED, GPU_MODEL_ID_MAX, GPU_STATUS_BYTES, GPU_STATUS_LINE_MAX,
 } from "../../generated/manifest";
-import { E_BUSY, E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_LIFECYCLE_DENIED, E_NOT_FOUND, QUEEN_CTL_PRIORITY_MAX } from "../../generated/protocol";
-import { sha256 } from "../../crypto/sha256";
+import { E_BUSY, E_DENIED, E_INVALID_PATH, E_LIFECYCLE_DENIED, E_NOT_FOUND, QUEEN_CTL_PRIORITY_MAX } from "../../generated/protocol";
 import { J_ARRAY, J_INT, J_STRING, JValue } from "../../json/json";
 import { jsonString } from "../../json/string";
 import { now_ms } from "../../platform/abi";
 import { base64Decode } from "../../text/base64";
-import { logField } from "../../text/field";
 import { isLowerHex } from "../../text/hex";
 import { RoleViews, VIEW_LIST, VIEW_READ, VIEW_WRITE, ViewVar } from "../access";
 import { bad, Fields } from "../ctl";
 import { Provider } from "../devtab";
 import { LogFile } from "../files";
-import { parseSnapshot, Snapshot, SnapModel, validId } from "../gpu_snapshot";
+import { Snapshot, SnapModel, validId } from "../gpu_snapshot";
+import { Bridge, isDigits, sha256Of } from "../gpu_bridge";
 import { Caller, Dir, F_CONTROL, F_DATA, File, MODE_AO, MODE_QUEEN_AO, MODE_RO, Node, NsError } from "../node";
-import { GATE_HOST_PUBLISH, GATE_NEW_WORK, GATE_WORKER_JOB, Lifecycle } from "./lifecycle";
+import { GATE_NEW_WORK, GATE_WORKER_JOB, Lifecycle } from "./lifecycle";
 import { LeaseSource } from "./lease";
 import { TelemetryRing, Worker, WorkerExit, WorkerTable } from "./workers";
 
 const LEASE_SCHEMA = "gpu-lease/v1";
-
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? "0" : "") + (<u32>b[i]).toString(16);
-  return s;
-}
-
-function sha256Of(b: Uint8Array): string {
-  const d = new Uint8Array(32);
-  sha256(b.dataStart, <usize>b.length, d.dataStart);
-  return hex(d);
-}
 
 /** The original's pretty info JSON (4-space indent, no trailing newline). */
 export function infoJson(id: string, name: string, memMb: i64, sm: i64, driver: string, runtime: string): string {
@@ -81,20 +68,6 @@ export class Gpu {
   }
 }
 
-/** The publish channel's state: one session's snapshot at a time. */
-class Bridge {
-  status: string = "state=idle";
-  header: string[] = []; // the last publish's begin line (and end, once installed): what reading ctl shows
-  receiving: bool = false;
-  owner: u32 = 0;
-  lastAt: u64 = 0;
-  want: i32 = 0;
-  sha: string = "";
-  buf: Uint8Array = new Uint8Array(0);
-  used: i32 = 0;
-  chunks: i32 = 0;
-}
-
 /** The model: GPUs, leases, the published catalogue and the bridge. */
 export class GpuTable {
   gpus: Gpu[] = [];
@@ -102,9 +75,10 @@ export class GpuTable {
   active: TelemetryRing = new TelemetryRing(GPU_ACTIVE_MAX_BYTES);
   schema: string = "";
   published: bool = false;
-  bridge: Bridge = new Bridge();
+  bridge: Bridge;
 
   constructor(private log: LogFile, private workers: WorkerTable, private lifecycle: Lifecycle) {
+    this.bridge = new Bridge(log, lifecycle);
     workers.exits.push(new GpuExits(this));
     if (GPU_ENABLE != 0 && GPU_MOCK_SEED != 0) {
       // The reference's mock inventory, as the seeds have QEMU dev runs show before any bridge.
@@ -259,99 +233,13 @@ export class GpuTable {
 
   // ---- /gpu/bridge/ctl -------------------------------------------------------------------
 
-  private setStatus(s: string): void {
-    this.bridge.status = s.length > 512 ? s.substring(0, 512) : s;
-  }
-
-  private failPublish(reason: string, detail: string): NsError {
-    const b = this.bridge;
-    b.receiving = false;
-    b.owner = 0;
-    b.buf = new Uint8Array(0);
-    this.setStatus("state=err reason=" + reason + (detail.length > 0 ? " detail=" + logField(detail, 256) : ""));
-    this.log.system("gpu bridge publish outcome=err reason=" + reason);
-    return new NsError(E_INVALID_PAYLOAD, "invalid payload: " + reason + (detail.length > 0 ? " (" + detail + ")" : ""));
-  }
-
   publish(line: string, who: Caller): NsError | null {
-    if (!this.lifecycle.gate(GATE_HOST_PUBLISH)) return new NsError(E_LIFECYCLE_DENIED, "gate host-publish closed state=" + this.lifecycle.state);
-    const b = this.bridge;
-    const now = now_ms();
-    const s = line.trim();
-    // Single writer: another session's lines while a snapshot is being received are refused and
-    // change nothing (the original interleaved them) — unless that receive has stalled.
-    if (b.receiving && who.session != b.owner && now - b.lastAt < <u64>GPU_PUBLISH_IDLE_MS) {
-      return new NsError(E_BUSY, "publish in progress by another session; retry when /gpu/bridge/status leaves receiving");
+    const r = this.bridge.line(line, who);
+    if (r.error != null) return r.error;
+    if (r.snap != null) {
+      this.install(r.snap!);
+      this.bridge.installed(r.snap!.nodes.length, r.snap!.models.length);
     }
-    if (s.startsWith("begin")) return this.begin(s, who, now);
-    if (s.startsWith("b64:")) {
-      if (!b.receiving || b.owner != who.session) return this.failPublish("b64-before-begin", "");
-      b.lastAt = now;
-      const chunk = s.substring(4);
-      const n = chunk.length;
-      if (b.used + n > b.buf.length) return this.failPublish("too-long", "more base64 than bytes=" + b.want.toString() + " needs");
-      for (let i = 0; i < n; i++) {
-        const c = chunk.charCodeAt(i);
-        const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2b || c == 0x2f || c == 0x3d;
-        if (!ok) return this.failPublish("bad-base64", "");
-        b.buf[b.used + i] = <u8>c;
-      }
-      b.used += n;
-      b.chunks++;
-      return null;
-    }
-    if (s == "end") {
-      if (!b.receiving || b.owner != who.session) return this.failPublish("end-before-begin", "");
-      return this.end();
-    }
-    return this.failPublish("unknown-line", "expected begin, b64: or end");
-  }
-
-  private begin(s: string, who: Caller, now: u64): NsError | null {
-    const b = this.bridge;
-    const words = s.split(" ");
-    let bytes: i64 = -1;
-    let sha = "";
-    if (words[0] != "begin") return this.failPublish("unknown-line", "expected begin, b64: or end");
-    for (let i = 1; i < words.length; i++) {
-      const w = words[i];
-      if (w.length == 0) continue;
-      if (w.startsWith("bytes=") && bytes < 0 && isDigits(w.substring(6))) bytes = I64.parseInt(w.substring(6));
-      else if (w.startsWith("sha256=") && sha.length == 0) sha = w.substring(7);
-      else return this.failPublish("bad-begin", "unknown or repeated field " + w);
-    }
-    if (bytes <= 0) return this.failPublish("bad-begin", "bytes= must be a positive integer");
-    if (bytes > GPU_BRIDGE_MAX_BYTES) return this.failPublish("too-large", "bytes=" + bytes.toString() + " exceeds " + GPU_BRIDGE_MAX_BYTES.toString());
-    if (!isLowerHex(sha, 64)) return this.failPublish("bad-begin", "sha256= must be 64 lower-case hex digits");
-    b.receiving = true;
-    b.owner = who.session;
-    b.lastAt = now;
-    b.want = <i32>bytes;
-    b.sha = sha;
-    b.buf = new Uint8Array(<i32>(((bytes + 2) / 3) * 4));
-    b.used = 0;
-    b.chunks = 0;
-    b.header = [s];
-    this.setStatus("state=receiving bytes=" + bytes.toString());
-    return null;
-  }
-
-  private end(): NsError | null {
-    const b = this.bridge;
-    const raw = base64DecodeSlice(b.buf, b.used);
-    if (raw == null) return this.failPublish("bad-base64", "");
-    if (raw.length != b.want) return this.failPublish("length-mismatch", "decoded " + raw.length.toString() + " bytes, begin said " + b.want.toString());
-    const sha = sha256Of(raw);
-    if (sha != b.sha) return this.failPublish("sha256-mismatch", "got " + sha);
-    const r = parseSnapshot(raw);
-    if (r.snap == null) return this.failPublish(r.error, r.detail);
-    this.install(r.snap!);
-    b.receiving = false;
-    b.owner = 0;
-    b.buf = new Uint8Array(0);
-    b.header.push("end");
-    this.setStatus("state=ok bytes=" + b.want.toString() + " sha256=" + sha);
-    this.log.system("gpu bridge publish outcome=ok bytes=" + b.want.toString() + " gpus=" + r.snap!.nodes.length.toString() + " models=" + r.snap!.models.length.toString());
     return null;
   }
 
@@ -428,17 +316,6 @@ export class GpuTable {
       }
     }
   }
-}
-
-function isDigits(s: string): bool {
-  if (s.length == 0 || s.length > 18) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x30 || s.charCodeAt(i) > 0x39) return false;
-  return true;
-}
-
-function base64DecodeSlice(buf: Uint8Array, n: i32): Uint8Array | null {
-  const s = String.UTF8.decodeUnsafe(buf.dataStart, <usize>n, false);
-  return base64Decode(s);
 }
 
 /** `k`: an array of three integers >= 1. */
