@@ -82,6 +82,13 @@ const ROWS: Row[] = [
     path: "/replay/ctl",
     payload: '{"from":0}',
   },
+  {
+    code: "busy",
+    setup: ['ECHO /queen/ctl {"spawn":"gpu","lease":{"gpu_id":"GPU-0","mem_mb":1,"streams":1,"ttl_s":60}}'],
+    op: "write",
+    path: "/queen/ctl",
+    payload: '{"spawn":"gpu","lease":{"gpu_id":"GPU-0","mem_mb":1,"streams":1,"ttl_s":60}}',
+  },
 ];
 
 let guest: Guest;

@@ -206,6 +206,16 @@ const PATHS = [
   "/trace/events",
   "/trace/status",
   "/kmesg",
+  // /gpu (providers/gpu.ts): worker-2 leases GPU-0, so worker-gpu sees GPU-0's files and no other
+  "/gpu",
+  "/gpu/GPU-0/info",
+  "/gpu/GPU-0/ctl",
+  "/gpu/GPU-0/lease",
+  "/gpu/GPU-0/status",
+  "/gpu/GPU-1/info",
+  "/gpu/GPU-1/status",
+  "/gpu/bridge/ctl",
+  "/gpu/bridge/status",
 ];
 
 /** The expected answer, from reference §3.3 (not from the implementation). */
@@ -226,7 +236,15 @@ const READ_ONLY = [
   "/trace/events",
   "/trace/status",
   "/kmesg",
+  "/gpu/GPU-0/info",
+  "/gpu/GPU-0/lease",
+  "/gpu/GPU-1/info",
+  "/gpu/bridge/status",
 ];
+
+/** worker-gpu's own GPU (the one worker-2's lease names): read all of it, append to ctl and status. */
+const GPU_OWN_READ = ["/gpu/GPU-0/info", "/gpu/GPU-0/ctl", "/gpu/GPU-0/lease", "/gpu/GPU-0/status"];
+const GPU_OWN_WRITE = ["/gpu/GPU-0/ctl", "/gpu/GPU-0/status"];
 
 function expected(role: string, path: string, op: Op): boolean {
   if (op === "write" && READ_ONLY.includes(path)) return false; // the file's mode, for every role
@@ -234,9 +252,11 @@ function expected(role: string, path: string, op: Op): boolean {
   const own = role === "worker-heartbeat" ? "worker-1" : role === "worker-gpu" ? "worker-2" : null;
   if (own) {
     const ownPaths = role === "worker-heartbeat" ? ["/shard/13/worker/worker-1/telemetry", "/worker/worker-1/telemetry"] : ["/shard/1c/worker/worker-2/telemetry", "/worker/worker-2/telemetry"];
-    if (op === "write") return ownPaths.includes(path);
+    const gpuRead = role === "worker-gpu" ? GPU_OWN_READ : [];
+    const gpuWrite = role === "worker-gpu" ? GPU_OWN_WRITE : [];
+    if (op === "write") return ownPaths.includes(path) || gpuWrite.includes(path);
     if (op === "list") return path === "/proc" || path === "/log";
-    return path === "/proc/boot" || path === "/log/queen.log" || ownPaths.includes(path);
+    return path === "/proc/boot" || path === "/log/queen.log" || ownPaths.includes(path) || gpuRead.includes(path);
   }
   // worker-bus / worker-lora: the boot text and the log, and their own sidecar scope (absent here)
   if (op === "read") return path === "/proc/boot" || path === "/log/queen.log";
@@ -283,7 +303,7 @@ describe("role x path x operation matrix (console)", () => {
 // ---- the same matrix over Secure9P ----------------------------------------------------------
 
 /** The directories among PATHS: 9P lists them (Treaddir); files are read (Tread) and written (Twrite). */
-const DIRS = ["/", "/proc", "/log", "/queen", "/shard", "/shard/13/worker", "/worker", "/policy"];
+const DIRS = ["/", "/proc", "/log", "/queen", "/shard", "/shard/13/worker", "/worker", "/policy", "/gpu"];
 
 /**
  * What 9P answered: denied is EACCES (role view, scope, the file's mode or the policy gate,

@@ -157,11 +157,12 @@ export const E_WINDOW_CLOSED: i32 = 13; // the export window is already closed
 export const E_EXPIRED: i32 = 14; // the session's ticket ran past its ttl: the session is detached; attach again with a fresh ticket
 export const E_OUT_OF_WINDOW: i32 = 15; // a replay cursor outside the journal's retention window
 export const E_RATE_LIMITED: i32 = 16; // a costly request (a replay) came sooner than its manifest rate allows; retry later
-export const ERR_CODE: string[] = ["invalid-path", "not-found", "is-dir", "not-dir", "denied", "scope", "rate", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "expired", "out-of-window", "rate-limited"];
-export const ERR_REASON: string[] = ["policy", "policy", "policy", "policy", "policy", "policy", "quota", "policy", "quota", "quota", "quota", "busy", "policy", "policy", "quota", "policy", "busy"];
-export const ERR_DETAIL: string[] = ["invalid-path", "not-found", "invalid-path", "invalid-path", "denied", "", "", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "expired", "out-of-window", "rate-limited"];
-export const ERR_ERRNO: StaticArray<u32> = [22, 2, 21, 20, 13, 13, 122, 22, 122, 122, 122, 16, 1, 22, 13, 22, 11];
-export const ERR_HTTP: StaticArray<i32> = [400, 404, 400, 400, 403, 403, 429, 400, 429, 429, 429, 503, 409, 409, 401, 416, 429];
+export const E_BUSY: i32 = 17; // the resource is held by someone else (a leased GPU, another session's publish in progress)
+export const ERR_CODE: string[] = ["invalid-path", "not-found", "is-dir", "not-dir", "denied", "scope", "rate", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "expired", "out-of-window", "rate-limited", "busy"];
+export const ERR_REASON: string[] = ["policy", "policy", "policy", "policy", "policy", "policy", "quota", "policy", "quota", "quota", "quota", "busy", "policy", "policy", "quota", "policy", "busy", "busy"];
+export const ERR_DETAIL: string[] = ["invalid-path", "not-found", "invalid-path", "invalid-path", "denied", "", "", "invalid-payload", "buffer-full", "budget", "lease-quota", "worker-limit", "lifecycle-denied", "window-closed", "expired", "out-of-window", "rate-limited", "busy"];
+export const ERR_ERRNO: StaticArray<u32> = [22, 2, 21, 20, 13, 13, 122, 22, 122, 122, 122, 16, 1, 22, 13, 22, 11, 16];
+export const ERR_HTTP: StaticArray<i32> = [400, 404, 400, 400, 403, 403, 429, 400, 429, 429, 429, 503, 409, 409, 401, 416, 429, 429];
 
 // Console verbs, in HELP order.
 export const NEED_NONE: i32 = 0;

@@ -59,6 +59,12 @@ export function roleBits(names: string[]): u32 {
   return m;
 }
 
+/** A `{name}` in a view path whose value depends on the subject (the GPU a worker leases); "" = none. */
+export abstract class ViewVar {
+  constructor(public key: string) {}
+  abstract value(subject: string): string;
+}
+
 class ViewEntry {
   constructor(public roles: u32, public kind: i32, public path: string) {}
 }
@@ -72,6 +78,8 @@ export class RoleViews {
   entries: ViewEntry[] = [];
   /** Expands `{shard}` (set by the provider that owns shard labels). */
   shardOf: (id: string) => string = noShard;
+  /** Further `{name}`s, declared by the providers that own them. */
+  vars: ViewVar[] = [];
 
   grant(roles: string[], kind: i32, path: string): void {
     this.entries.push(new ViewEntry(roleBits(roles), kind, path));
@@ -81,6 +89,13 @@ export class RoleViews {
     if (path.indexOf("{") < 0) return path;
     let p = path.replaceAll("{s}", subject);
     if (p.indexOf("{shard}") >= 0) p = p.replaceAll("{shard}", this.shardOf(subject));
+    for (let i = 0; i < this.vars.length; i++) {
+      const v = this.vars[i];
+      if (p.indexOf(v.key) < 0) continue;
+      const value = v.value(subject);
+      if (value.length == 0) return ""; // the subject has none: the entry grants nothing
+      p = p.replaceAll(v.key, value);
+    }
     return p;
   }
 
@@ -94,6 +109,7 @@ export class RoleViews {
       const e = this.entries[i];
       if ((e.roles & bit) == 0) continue;
       const p = this.expand(e.path, who.subject);
+      if (p.length == 0) continue;
       if (op == OP_WRITE) {
         if (e.kind == VIEW_WRITE && under(path, p)) return true;
       } else if (op == OP_LIST) {

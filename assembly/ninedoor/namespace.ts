@@ -25,6 +25,7 @@ import { SidecarViews } from "./providers/sidecars";
 import { TelemetryProvider, TelemetryStore } from "./providers/telemetry";
 import { TraceProvider } from "./providers/trace";
 import { Updates, UpdatesProvider } from "./providers/updates";
+import { GpuLeaseLines, GpuProvider, GpuTable } from "./providers/gpu";
 import { WorkersProvider, WorkerTable } from "./providers/workers";
 import { CAT_NS, INFO, Trace, WARN } from "../trace/trace";
 
@@ -47,6 +48,7 @@ export class Namespace {
   leases: Leases = new Leases(this.queenLog);
   exports: Exports = new Exports(this.queenLog, this.journal);
   updates: Updates = new Updates(this.queenLog);
+  gpus: GpuTable = new GpuTable(this.queenLog, this.workers, this.lifecycle);
 
   views: RoleViews = new RoleViews();
   devtab: Devtab = new Devtab([]); // replaced by the table below
@@ -54,6 +56,8 @@ export class Namespace {
   constructor(bootLines: string[], now: u64) {
     this.lifecycle.state = LIFECYCLE_INITIAL_STATE;
     this.telemetry.sink = this.exports;
+    this.ctl.gpus = this.gpus;
+    this.leases.sources.push(new GpuLeaseLines(this.gpus));
     // The provider table: every mount of the tree, in one place (order does not matter:
     // directories keep their children sorted). Providers that keep time are ticked.
     this.devtab = new Devtab([
@@ -74,6 +78,7 @@ export class Namespace {
       new KmesgProvider(),
       new SidecarViews(),
       new UpdatesProvider(this.updates),
+      new GpuProvider(this.gpus),
     ]);
     this.devtab.mount(this.root, this.views);
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);
@@ -95,6 +100,8 @@ export class Namespace {
       if (!node.isDir()) return new Lookup(null, ERR_NOT_FOUND);
       const next = (node as Dir).find(name);
       if (next == null) return new Lookup(null, ERR_NOT_FOUND);
+      const gone = next.unavailable();
+      if (gone != null) return new Lookup(null, gone);
       node = next;
     }
     return new Lookup(node, null);

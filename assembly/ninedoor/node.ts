@@ -60,12 +60,18 @@ export class Caller {
     public role: string,
     public subject: string = "",
     public ticket: string = "-", // short hash of the session's ticket, for the audit journal
+    public session: u32 = 0, // the attachment's number (0 = the core): single-writer channels tell sessions apart by it
   ) {}
 }
 
 export abstract class Node {
   constructor(public name: string) {}
   abstract isDir(): bool;
+
+  /** Why a lookup that reaches this node must fail for now (/gpu/models before a publish), or null. */
+  unavailable(): NsError | null {
+    return null;
+  }
 }
 
 export class Dir extends Node {

@@ -83,6 +83,13 @@ export class Refusal {
   constructor(public byRole: bool, public reason: string, public error: string) {}
 }
 
+let attachments: u32 = 0;
+
+function nextAttachmentId(): u32 {
+  attachments++;
+  return attachments;
+}
+
 /** What one successful attach established; a console session has one, a 9P session one per Tattach. */
 export class Attachment {
   role: string = "";
@@ -101,6 +108,8 @@ export class Attachment {
   attachedAt: u64 = 0;
   detached: bool = false; // the ticket ran out: every later request is refused
   surface: string = "";
+
+  id: u32 = nextAttachmentId();
 
   constructor(private ns: Namespace) {}
 
@@ -125,7 +134,7 @@ export class Attachment {
   }
 
   caller(): Caller {
-    return new Caller(this.role, this.subject, this.ticketTag);
+    return new Caller(this.role, this.subject, this.ticketTag, this.id);
   }
 
   /** True when reads are charged (a UI ticket with a bandwidth or cursor quota). */

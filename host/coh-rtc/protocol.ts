@@ -139,6 +139,7 @@ export const ERRORS: readonly ErrorSpec[] = [
   { code: "expired", reason: "quota", detail: "expired", errno: "EACCES", http: 401, doc: "the session's ticket ran past its ttl: the session is detached; attach again with a fresh ticket" },
   { code: "out-of-window", reason: "policy", detail: "out-of-window", errno: "EINVAL", http: 416, doc: "a replay cursor outside the journal's retention window" },
   { code: "rate-limited", reason: "busy", detail: "rate-limited", errno: "EAGAIN", http: 429, doc: "a costly request (a replay) came sooner than its manifest rate allows; retry later" },
+  { code: "busy", reason: "busy", detail: "busy", errno: "EBUSY", http: 429, doc: "the resource is held by someone else (a leased GPU, another session's publish in progress)" },
 ];
 
 // ---- the console verbs ---------------------------------------------------------------------

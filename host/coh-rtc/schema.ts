@@ -166,6 +166,31 @@ export const SCHEMA: Record<string, SectionSpec> = {
     allow_reinstall: int(0, 1, "accept an epoch not above the highest accepted one (1) or refuse it (0: rollback protection)"),
     signing_public_keys: str(259, "Ed25519 public keys that may sign manifests: 1..4 comma-separated 64-hex keys (rotation: any one verifies); never a private key", /^[0-9a-f]{64}(,[0-9a-f]{64}){0,3}$/),
   },
+  gpu: {
+    enable: int(0, 1, "serve /gpu (GPU nodes, leases and the model view published by gpu-bridge-host, docs/GPU.md)"),
+    mock_seed: int(0, 1, "before the first publish, seed the mock GPU-0/GPU-1 nodes (QEMU dev runs without a bridge)"),
+    job_enable: int(0, 1, "serve /gpu/<id>/job: the simulated QUEUED/RUNNING/OK job lifecycle for mock demos"),
+    bridge_max_bytes: int(1024, 1 << 20, "decoded bytes of one gpu-bridge-snapshot/v1 publish (begin bytes=)"),
+    gpus_max: int(1, 64, "GPU nodes one snapshot may carry"),
+    models_max: int(0, 256, "models one snapshot may carry"),
+    gpu_id_max: int(1, 64, "bytes of a GPU id (a path component)"),
+    model_id_max: int(1, 255, "bytes of a model id (a path component: at most namespace.component_max)"),
+    info_max_bytes: int(128, 16_384, "bytes of one /gpu/<id>/info JSON"),
+    manifest_max_bytes: int(256, 65_536, "bytes of one /gpu/models/available/<m>/manifest.toml"),
+    schema_max_bytes: int(256, 65_536, "bytes of /gpu/telemetry/schema.json"),
+    active_max_bytes: int(64, 65_536, "bytes /gpu/models/active keeps (oldest pointers dropped first)"),
+    ctl_log_bytes: int(128, 65_536, "bytes /gpu/<id>/ctl keeps (oldest commands dropped first)"),
+    lease_log_bytes: int(256, 65_536, "bytes /gpu/<id>/lease keeps (oldest lines dropped first; coh run reads at most 1024)"),
+    status_bytes: int(512, 1 << 20, "bytes /gpu/<id>/status keeps (oldest lines dropped first)"),
+    status_line_max: int(128, 4096, "bytes of one /gpu/<id>/status line (a gpu-breadcrumb/v1 line is at most 512)"),
+    publish_idle_ms: int(100, 600_000, "a publish whose lines stop this long may be taken over by another session's begin"),
+    job_step_ms: int(1, 60_000, "time between a simulated job's QUEUED, RUNNING and OK lines"),
+    breadcrumb_command_max: int(16, 1024, "bytes of the command coh run writes into a gpu-breadcrumb/v1 line (cut on UTF-8 boundaries)", 256),
+    peft_adapter_max_bytes: int(1024, 1 << 30, "bytes of adapter.safetensors coh peft import copies", 67_108_864),
+    peft_lora_max_bytes: int(64, 1 << 24, "bytes of lora.json coh peft import copies", 65_536),
+    peft_metrics_max_bytes: int(64, 1 << 24, "bytes of metrics.json coh peft import copies", 65_536),
+    peft_state_max_bytes: int(64, 65_536, "bytes of the registry's active_state.toml", 4096),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -340,6 +365,16 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   // A manifest of chunks_max digests: ~80 bytes of fixed items, 34 per digest, 66 for the signature.
   if ((cas.manifest_bytes_max as number) < 150 + 34 * (cas.chunks_max as number)) {
     errors.push({ path: "cas.manifest_bytes_max", message: `cas.manifest_bytes_max must be >= ${150 + 34 * (cas.chunks_max as number)} to hold a manifest of cas.chunks_max digests` });
+  }
+  const gp = m.gpu;
+  if ((gp.model_id_max as number) > (m.namespace.component_max as number) || (gp.model_id_max as number) + 36 > (c.path_max as number)) {
+    errors.push({ path: "gpu.model_id_max", message: "gpu.model_id_max must be <= namespace.component_max and leave /gpu/models/available/<id>/manifest.toml within console.path_max (path_max - 36)" });
+  }
+  if ((gp.gpu_id_max as number) > (m.namespace.component_max as number) || (gp.gpu_id_max as number) > (c.worker_id_max as number)) {
+    errors.push({ path: "gpu.gpu_id_max", message: "gpu.gpu_id_max must be <= namespace.component_max and console.worker_id_max" });
+  }
+  if ((gp.status_line_max as number) > (gp.status_bytes as number)) {
+    errors.push({ path: "gpu.status_line_max", message: "gpu.status_line_max must be <= gpu.status_bytes (a line must fit its log)" });
   }
   const co = m.cohsh;
   if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {

@@ -171,6 +171,7 @@ export const ERRORS = [
   {"code":"expired","reason":"quota","detail":"expired","errno":"EACCES","errnoValue":13,"http":401,"doc":"the session's ticket ran past its ttl: the session is detached; attach again with a fresh ticket"},
   {"code":"out-of-window","reason":"policy","detail":"out-of-window","errno":"EINVAL","errnoValue":22,"http":416,"doc":"a replay cursor outside the journal's retention window"},
   {"code":"rate-limited","reason":"busy","detail":"rate-limited","errno":"EAGAIN","errnoValue":11,"http":429,"doc":"a costly request (a replay) came sooner than its manifest rate allows; retry later"},
+  {"code":"busy","reason":"busy","detail":"busy","errno":"EBUSY","errnoValue":16,"http":429,"doc":"the resource is held by someone else (a leased GPU, another session's publish in progress)"},
 ] as const;
 
 /** Console verbs: ack label, what the session needs, whether a stream follows, help. */

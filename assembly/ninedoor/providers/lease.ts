@@ -21,8 +21,15 @@ class Quota {
   constructor(public subject: string, public resource: string, public maxActive: i64, public maxPreemptions: i64) {}
 }
 
+/** Leases held elsewhere (GPU leases of worker-gpu spawns), shown beside these in /proc/lease. */
+export abstract class LeaseSource {
+  /** `/proc/lease/active` lines: `<id> subject=… resource=… priority=… expires_ms=…`. */
+  abstract leaseLines(): string[];
+}
+
 export class Leases extends WorkerCount {
   active_: Lease[] = [];
+  sources: LeaseSource[] = [];
   quotas: Quota[] = [];
   expired: u64 = 0;
   preempted: u64 = 0;
@@ -144,11 +151,17 @@ export class LeaseProvider extends Provider {
         const x = l.active_[i];
         out.push(x.id + " subject=" + x.subject + " resource=" + x.resource + " priority=" + x.priority.toString() + " expires_ms=" + x.expiresAt.toString());
       }
+      for (let i = 0; i < l.sources.length; i++) {
+        const more = l.sources[i].leaseLines();
+        for (let j = 0; j < more.length; j++) out.push(more[j]);
+      }
       return out;
     }));
-    p.add(new ViewFile<Leases>("summary", this.l, (l: Leases): string[] => [
-      "active=" + l.active_.length.toString() + " expired=" + l.expired.toString() + " preempted=" + l.preempted.toString(),
-    ]));
+    p.add(new ViewFile<Leases>("summary", this.l, (l: Leases): string[] => {
+      let n = l.active_.length;
+      for (let i = 0; i < l.sources.length; i++) n += l.sources[i].leaseLines().length;
+      return ["active=" + n.toString() + " expired=" + l.expired.toString() + " preempted=" + l.preempted.toString()];
+    }));
   }
 
   ticks(): bool {

@@ -15,6 +15,8 @@ import { RoleViews } from "../access";
 import { dirAt, Provider } from "../devtab";
 import { checkPath, PATH_EXACT } from "../path";
 import { KIND_GPU, KIND_HEARTBEAT, WorkerTable } from "./workers";
+import { GpuTable } from "./gpu";
+import { GPU_GPU_ID_MAX, WORKERS_MAX } from "../../generated/manifest";
 
 export const MAX_BINDS: i32 = QUEEN_CTL_MAX_BINDS;
 
@@ -30,6 +32,7 @@ export class QueenCtl extends CtlFile {
   binds: Bind[] = [];
   mounts: Mount[] = [];
   journal: string[] = [];
+  gpus: GpuTable | null = null; // set by the namespace: a gpu spawn takes a lease on one of its GPUs
 
   constructor(
     private log: LogFile,
@@ -68,17 +71,21 @@ export class QueenCtl extends CtlFile {
     let ticks: i64 = 0;
     let ttl: i64 = 0;
     let detail = "";
+    let gpu = "";
+    let mem: i64 = 0, streams: i64 = 0, prio: i64 = 0, leaseTtl: i64 = 0;
     if (kind.s == KIND_HEARTBEAT) {
       f.only(["spawn", "ticks", "budget"], "");
       ticks = f.need("ticks").int("ticks", 0, QUEEN_CTL_TICKS_MAX);
     } else if (kind.s == KIND_GPU) {
       f.only(["spawn", "lease", "budget"], "");
       const lease = f.object("lease", ["gpu_id", "mem_mb", "streams", "ttl_s", "priority"], true);
-      const gpu = lease.str("gpu_id");
-      const mem = lease.need("mem_mb").int("mem_mb", 0, QUEEN_CTL_MEM_MB_MAX);
-      const streams = lease.need("streams").int("streams", 0, QUEEN_CTL_STREAMS_MAX);
-      ttl = lease.need("ttl_s").int("ttl_s", 0, QUEEN_CTL_TTL_S_MAX);
-      const prio = lease.optInt("priority", 0, QUEEN_CTL_PRIORITY_MAX, 0);
+      gpu = lease.need("gpu_id").token("gpu_id", GPU_GPU_ID_MAX, "._:-");
+      // A lease holds something: memory, streams and a ttl of at least 1 (the reference's rule).
+      mem = lease.need("mem_mb").int("mem_mb", 1, QUEEN_CTL_MEM_MB_MAX);
+      streams = lease.need("streams").int("streams", 1, QUEEN_CTL_STREAMS_MAX);
+      ttl = lease.need("ttl_s").int("ttl_s", 1, QUEEN_CTL_TTL_S_MAX);
+      leaseTtl = ttl;
+      prio = lease.optInt("priority", 0, QUEEN_CTL_PRIORITY_MAX, 0);
       detail = "gpu_id=" + gpu + " mem_mb=" + mem.toString() + " streams=" + streams.toString() + " priority=" + prio.toString();
     } else {
       return bad("spawn must be heartbeat or gpu");
@@ -91,8 +98,16 @@ export class QueenCtl extends CtlFile {
     if (!this.lifecycle.gate(GATE_NEW_WORK)) {
       return new NsError(E_LIFECYCLE_DENIED, "gate new-work closed state=" + this.lifecycle.state);
     }
+    // Every refusal comes before the worker is made: never a worker without its lease.
+    if (kind.s == KIND_GPU) {
+      if (this.gpus == null) return new NsError(E_NOT_FOUND, "gpu " + gpu + " not found");
+      const held = this.gpus!.check(gpu, mem);
+      if (held != null) return held;
+    }
+    if (this.workers.active() >= WORKERS_MAX) return new NsError(E_WORKER_LIMIT, "worker limit reached");
     const w = this.workers.spawn(kind.s, <u64>ticks, <u64>ops, <u64>ttl, detail, now_ms());
     if (w == null) return new NsError(E_WORKER_LIMIT, "worker limit reached");
+    if (kind.s == KIND_GPU) this.gpus!.grant(gpu, w, mem, streams, leaseTtl, prio);
     return null;
   }
 

@@ -1,5 +1,5 @@
-// The sidecar mounts of the next wave (/host from host-sidecar-bridge, /gpu from gpu-bridge-host,
-// /bus and /lora from their workers): no files yet, but the role views their workers hold are
+// The sidecar mounts of the next wave (/host from host-sidecar-bridge, /bus and /lora from their
+// workers; /gpu is providers/gpu.ts): no files yet, but the role views their workers hold are
 // part of the reference (§3.3), so they are declared here until each provider arrives and takes
 // its own entries with it.
 
@@ -12,8 +12,6 @@ export class SidecarViews extends Provider {
     const workers = ["worker-heartbeat", "worker-gpu", "worker-bus", "worker-lora"];
     views.grant(workers, VIEW_READ, "/host");
     views.grant(workers, VIEW_LIST_TREE, "/host");
-    views.grant(["worker-gpu"], VIEW_READ, "/gpu/{s}");
-    views.grant(["worker-gpu"], VIEW_WRITE, "/gpu/{s}/job");
     views.grant(["worker-bus"], VIEW_READ, "/bus/{s}");
     views.grant(["worker-bus"], VIEW_LIST_TREE, "/bus/{s}");
     views.grant(["worker-bus"], VIEW_WRITE, "/bus/{s}");

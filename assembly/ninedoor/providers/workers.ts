@@ -58,8 +58,14 @@ export function shardLabel(id: string): string {
   return (v < 16 ? "0" : "") + v.toString(16);
 }
 
+/** Told of every worker that goes (killed, budget or ttl spent): a GPU lease ends with its worker. */
+export abstract class WorkerExit {
+  abstract exited(w: Worker, reason: string): void;
+}
+
 export class WorkerTable extends WorkerCount {
   list: Worker[] = [];
+  exits: WorkerExit[] = [];
   private nextId: i32 = 1;
 
   constructor(private log: LogFile, private trace: Trace) {
@@ -89,7 +95,9 @@ export class WorkerTable extends WorkerCount {
   remove(id: string, reason: string): bool {
     for (let i = 0; i < this.list.length; i++) {
       if (this.list[i].id == id) {
+        const w = this.list[i];
         this.list.splice(i, 1);
+        for (let j = 0; j < this.exits.length; j++) this.exits[j].exited(w, reason);
         this.log.system("worker exit id=" + id + " reason=" + reason);
         this.trace.emit(INFO, CAT_WORKERS, "exit id=" + id + " reason=" + reason);
         return true;

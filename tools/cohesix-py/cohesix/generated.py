@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "b7f0690db59c0f68c4c3e676955674d33d6856c3c8768d213a1dba3d635a367e"
+MANIFEST_SHA256: Final[str] = "5731e3b69b7c241d6e9d13355705fe8150a51427e16551158f557b65f48d85bb"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "bc459139bf9ab681b3f6a5382116697d63ad4cd31f949130f1e7a5e44f2b0215"
+COHSH_POLICY_SHA256: Final[str] = "4567e77956d25ca1e7447b24f7b540186b8ed925c06cb9ef15d3b4a2b49e7794"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -116,6 +116,29 @@ CAS_QUARANTINE_MAX: Final[int] = 8
 CAS_DELTA_ENABLE: Final[int] = 1
 CAS_ALLOW_REINSTALL: Final[int] = 0
 CAS_SIGNING_PUBLIC_KEYS: Final[str] = "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6"
+GPU_ENABLE: Final[int] = 1
+GPU_MOCK_SEED: Final[int] = 1
+GPU_JOB_ENABLE: Final[int] = 1
+GPU_BRIDGE_MAX_BYTES: Final[int] = 131072
+GPU_GPUS_MAX: Final[int] = 16
+GPU_MODELS_MAX: Final[int] = 64
+GPU_GPU_ID_MAX: Final[int] = 32
+GPU_MODEL_ID_MAX: Final[int] = 60
+GPU_INFO_MAX_BYTES: Final[int] = 1024
+GPU_MANIFEST_MAX_BYTES: Final[int] = 8192
+GPU_SCHEMA_MAX_BYTES: Final[int] = 4096
+GPU_ACTIVE_MAX_BYTES: Final[int] = 4096
+GPU_CTL_LOG_BYTES: Final[int] = 1024
+GPU_LEASE_LOG_BYTES: Final[int] = 1024
+GPU_STATUS_BYTES: Final[int] = 32768
+GPU_STATUS_LINE_MAX: Final[int] = 512
+GPU_PUBLISH_IDLE_MS: Final[int] = 30000
+GPU_JOB_STEP_MS: Final[int] = 100
+GPU_BREADCRUMB_COMMAND_MAX: Final[int] = 256
+GPU_PEFT_ADAPTER_MAX_BYTES: Final[int] = 67108864
+GPU_PEFT_LORA_MAX_BYTES: Final[int] = 65536
+GPU_PEFT_METRICS_MAX_BYTES: Final[int] = 65536
+GPU_PEFT_STATE_MAX_BYTES: Final[int] = 4096
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -280,6 +303,31 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "delta_enable": 1,
         "allow_reinstall": 0,
         "signing_public_keys": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6",
+    },
+    "gpu": {
+        "enable": 1,
+        "mock_seed": 1,
+        "job_enable": 1,
+        "bridge_max_bytes": 131072,
+        "gpus_max": 16,
+        "models_max": 64,
+        "gpu_id_max": 32,
+        "model_id_max": 60,
+        "info_max_bytes": 1024,
+        "manifest_max_bytes": 8192,
+        "schema_max_bytes": 4096,
+        "active_max_bytes": 4096,
+        "ctl_log_bytes": 1024,
+        "lease_log_bytes": 1024,
+        "status_bytes": 32768,
+        "status_line_max": 512,
+        "publish_idle_ms": 30000,
+        "job_step_ms": 100,
+        "breadcrumb_command_max": 256,
+        "peft_adapter_max_bytes": 67108864,
+        "peft_lora_max_bytes": 65536,
+        "peft_metrics_max_bytes": 65536,
+        "peft_state_max_bytes": 4096,
     },
     "network": {
         "ip": "10.0.2.15",
