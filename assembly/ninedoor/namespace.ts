@@ -11,6 +11,7 @@ import { Caller, Dir, ERR_DENIED, ERR_IS_DIR, ERR_NOT_FOUND, F_CONTROL, F_JOURNA
 import { checkPath } from "./path";
 import { AuditProvider, Journal } from "./providers/audit";
 import { ExportProvider, Exports } from "./providers/export";
+import { Host, HostProvider } from "./providers/host";
 import { KmesgProvider } from "./providers/kmesg";
 import { LeaseProvider, Leases } from "./providers/lease";
 import { Lifecycle, LifecycleProvider, Outstanding } from "./providers/lifecycle";
@@ -47,6 +48,7 @@ export class Namespace {
   leases: Leases = new Leases(this.queenLog);
   exports: Exports = new Exports(this.queenLog, this.journal);
   updates: Updates = new Updates(this.queenLog);
+  host: Host = new Host(this.queenLog, this.lifecycle);
 
   views: RoleViews = new RoleViews();
   devtab: Devtab = new Devtab([]); // replaced by the table below
@@ -74,6 +76,7 @@ export class Namespace {
       new KmesgProvider(),
       new SidecarViews(),
       new UpdatesProvider(this.updates),
+      new HostProvider(this.host),
     ]);
     this.devtab.mount(this.root, this.views);
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);

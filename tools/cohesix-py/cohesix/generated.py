@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "b7f0690db59c0f68c4c3e676955674d33d6856c3c8768d213a1dba3d635a367e"
+MANIFEST_SHA256: Final[str] = "ac049fbdf8357afafcaf1e291bb63333e577cffeae45f45db5c06eeafe472bda"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "bc459139bf9ab681b3f6a5382116697d63ad4cd31f949130f1e7a5e44f2b0215"
+COHSH_POLICY_SHA256: Final[str] = "8b5f7e2fb2436615fce3f2318cff48c121d181f03c20dc2ced9afb0848404d10"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -116,6 +116,31 @@ CAS_QUARANTINE_MAX: Final[int] = 8
 CAS_DELTA_ENABLE: Final[int] = 1
 CAS_ALLOW_REINSTALL: Final[int] = 0
 CAS_SIGNING_PUBLIC_KEYS: Final[str] = "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6"
+HOST_ENABLE: Final[int] = 1
+HOST_MOUNT_AT: Final[str] = "/host"
+HOST_SYSTEMD_UNITS: Final[str] = "cohesix-agent.service,ssh.service"
+HOST_K8S_NODES: Final[str] = "node-1"
+HOST_NVIDIA_GPUS: Final[str] = "0"
+HOST_UNITS_MAX: Final[int] = 16
+HOST_NODES_MAX: Final[int] = 16
+HOST_GPUS_MAX: Final[int] = 8
+HOST_STATUS_LINE_MAX: Final[int] = 255
+HOST_SINK_LINE_MAX: Final[int] = 64
+HOST_SINKS_TO_TICKETS: Final[int] = 1
+HOST_TICKETS_ENABLE: Final[int] = 1
+HOST_TICKET_LINE_MAX: Final[int] = 2048
+HOST_RESULT_LINE_MAX: Final[int] = 224
+HOST_TICKET_LINES_MAX: Final[int] = 2048
+HOST_TICKET_BYTES_MAX: Final[int] = 262144
+HOST_SNAPSHOT_LINES: Final[int] = 64
+HOST_TICKET_ACTIONS: Final[str] = "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,docker.stop,k8s.cordon,k8s.drain,k8s.lease.sync,gpu.lease.grant,gpu.lease.renew,gpu.lease.release,peft.export,peft.import,peft.activate,peft.rollback"
+HOST_ACTION_DEADLINE_MS: Final[int] = 30000
+HOST_JOURNAL_MAX_ENTRIES: Final[int] = 4096
+HOST_AGENT_POLL_MS: Final[int] = 1000
+HOST_NVIDIA_POLL_MS: Final[int] = 1000
+HOST_SYSTEMD_POLL_MS: Final[int] = 2000
+HOST_DOCKER_POLL_MS: Final[int] = 2000
+HOST_K8S_POLL_MS: Final[int] = 5000
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -280,6 +305,33 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "delta_enable": 1,
         "allow_reinstall": 0,
         "signing_public_keys": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6",
+    },
+    "host": {
+        "enable": 1,
+        "mount_at": "/host",
+        "systemd_units": "cohesix-agent.service,ssh.service",
+        "k8s_nodes": "node-1",
+        "nvidia_gpus": "0",
+        "units_max": 16,
+        "nodes_max": 16,
+        "gpus_max": 8,
+        "status_line_max": 255,
+        "sink_line_max": 64,
+        "sinks_to_tickets": 1,
+        "tickets_enable": 1,
+        "ticket_line_max": 2048,
+        "result_line_max": 224,
+        "ticket_lines_max": 2048,
+        "ticket_bytes_max": 262144,
+        "snapshot_lines": 64,
+        "ticket_actions": "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,docker.stop,k8s.cordon,k8s.drain,k8s.lease.sync,gpu.lease.grant,gpu.lease.renew,gpu.lease.release,peft.export,peft.import,peft.activate,peft.rollback",
+        "action_deadline_ms": 30000,
+        "journal_max_entries": 4096,
+        "agent_poll_ms": 1000,
+        "nvidia_poll_ms": 1000,
+        "systemd_poll_ms": 2000,
+        "docker_poll_ms": 2000,
+        "k8s_poll_ms": 5000,
     },
     "network": {
         "ip": "10.0.2.15",
