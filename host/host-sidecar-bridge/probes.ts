@@ -3,8 +3,10 @@
 // with the error sanitised, so one absent provider (no Docker here, no GPU there) never stops the
 // others. The commands are looked up on PATH, which is how the tests put stateful fakes in front.
 
-import { execFile } from "node:child_process";
 import { MANIFEST } from "../generated/manifest.js";
+import { commandRunner, parseProps, type Runner } from "../sdk/exec.js";
+
+export type { Runner } from "../sdk/exec.js";
 
 export const PROVIDERS = ["systemd", "k8s", "docker", "nvidia"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -24,26 +26,10 @@ export interface Topology {
   gpus: string[];
 }
 
-export interface RunResult {
-  ok: boolean;
-  stdout: string;
-  error: string;
-}
-
-export type Runner = (cmd: string, args: string[]) => Promise<RunResult>;
-
 const PROBE_TIMEOUT_MS = 10_000;
 
 /** Runs a command from PATH with a deadline; never rejects. */
-export const runCommand: Runner = (cmd, args) =>
-  new Promise((res) => {
-    execFile(cmd, args, { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20, encoding: "utf8" }, (err, stdout, stderr) => {
-      if (!err) return res({ ok: true, stdout, error: "" });
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? `${cmd} not found` : stderr.trim() || err.message;
-      res({ ok: false, stdout, error: why });
-    });
-  });
+export const runCommand: Runner = commandRunner(PROBE_TIMEOUT_MS);
 
 /** The reference's sanitiser: keep [A-Za-z0-9-_.:/,], whitespace → `_`, drop the rest; empty → unknown. */
 export function sanitise(s: string): string {
@@ -89,15 +75,6 @@ export async function probeSystemd(units: string[], run: Runner = runCommand): P
     out.push({ provider: "systemd", rel: `systemd/${u}/status`, line: boundLine(line) });
   }
   return out;
-}
-
-export function parseProps(text: string): Record<string, string> {
-  const p: Record<string, string> = {};
-  for (const l of text.split("\n")) {
-    const i = l.indexOf("=");
-    if (i > 0) p[l.slice(0, i).trim()] = l.slice(i + 1).trim();
-  }
-  return p;
 }
 
 /** `kubectl get nodes --no-headers` (one call): `state=<status> role=<roles> version=<last>` per node. */

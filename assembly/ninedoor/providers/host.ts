@@ -177,12 +177,29 @@ function checkSpec(line: string, mount: string): NsError | null {
   const o = f.obj;
   const t = o.get("target");
   if (t != null) {
-    if (t.kind != J_STRING || String.UTF8.byteLength(t.s) > 255 || checkPath(t.s, PATH_EXACT) != null || !t.s.startsWith(mount + "/")) f.fail("target must be a path under " + mount + " of at most 255 bytes");
+    if (t.kind != J_STRING || String.UTF8.byteLength(t.s) > 255 || checkPath(t.s, PATH_EXACT) != null) f.fail("target must be a namespace path of at most 255 bytes");
   }
   const a = o.get("args");
   if (a != null && a.kind != J_OBJECT && a.kind != J_NULL) f.fail("args must be an object");
   if (o.has("expires_unix_ms")) f.int("expires_unix_ms", 1, i64.MAX_VALUE);
+  if (f.ok) {
+    // Its shortest terminal receipt must fit a receipt line, or the ticket could never be answered.
+    const n = receiptBytes(o);
+    if (n > HOST_RESULT_LINE_MAX) f.fail("its receipt would be " + n.toString() + " bytes, more than result_line_max " + HOST_RESULT_LINE_MAX.toString() + " (shorten id, idempotency_key or action)");
+  }
   return f.error();
+}
+
+/** Bytes of the ticket's `succeeded` receipt without a message (the fields host-ticket-agent echoes). */
+function receiptBytes(o: JValue): i32 {
+  let s = '{"schema":"host-ticket-result/v1","id":' + jsonString(str(o, "id")) + ',"idempotency_key":' + jsonString(str(o, "idempotency_key")) + ',"action":' + jsonString(str(o, "action")) + ',"state":"succeeded"';
+  const echoed = ["writer_epoch", "source_hive", "target_hive", "relay_hop", "relay_correlation_id", "receipt_mode"];
+  for (let i = 0; i < echoed.length; i++) {
+    const v = o.get(echoed[i]);
+    if (v == null) continue;
+    s += ',"' + echoed[i] + '":' + (v.kind == J_STRING ? jsonString(v.s) : v.n.toString());
+  }
+  return String.UTF8.byteLength(s + "}");
 }
 
 function checkResult(line: string, which: i32): NsError | null {
