@@ -196,7 +196,8 @@ describe("tickets", () => {
     ["token starting with -", spec("-a"), /id must be 1-128 characters/],
     ["token of 129", spec("i".repeat(129)), /id must be 1-128 characters/],
     ["target not a path", spec("a", "k", ',"target":"host/x"'), /target must be a namespace path/],
-    ["a receipt that could not fit", spec("i".repeat(100), "k".repeat(100)), /its receipt would be 2\d\d bytes, more than result_line_max 224/],
+    ["a receipt that could not fit", spec("i".repeat(75), "k".repeat(65)), /its receipt would be 2\d\d bytes, more than result_line_max 224/],
+    ["a writer_epoch receipt past echo_max", spec("i".repeat(40), "k", ',"writer_epoch":1'), /more than the writer_epoch receipt bound 128/],
     ["args not an object", spec("a", "k", ',"args":[1]'), /args must be an object/],
     ["expires 0", spec("a", "k", ',"expires_unix_ms":0'), /expires_unix_ms must be an integer/],
     ["relay_hop 33", spec("a", "k", ',"relay_hop":33'), /relay_hop must be an integer in 1..32/],
@@ -214,14 +215,19 @@ describe("tickets", () => {
     });
   }
 
-  it("a token of 128 is accepted when its receipt fits; every optional field is accepted", async () => {
-    expect(await echo(`${M}/tickets/spec`, `{"schema":"host-ticket/v1","id":"${"i".repeat(128)}","idempotency_key":"k","action":"a"}`)).toMatch(/^OK/);
+  it("the receipt bound decides a long token: an id of 127 fits (receipt 224 bytes), 128 does not (225)", async () => {
+    const t = (n: number): string => `{"schema":"host-ticket/v1","id":"${"i".repeat(n)}","idempotency_key":"k","action":"a"}`;
+    expect(await echo(`${M}/tickets/spec`, t(127))).toMatch(/^OK/);
+    expect(await echo(`${M}/tickets/spec`, t(128))).toMatch(/its receipt would be 225 bytes, more than result_line_max 224/);
+    expect(await cat(`${M}/tickets/spec`)).toEqual([t(127)]);
   });
 
   it("every optional field is accepted", async () => {
-    const line = `{"writer_epoch":3,"schema":"host-ticket/v1","id":"${"i".repeat(40)}","idempotency_key":"k:1.a_b-c","action":"systemd.restart","target":"${M}/systemd/ssh.service/restart","args":{"unit":"ssh.service"},"expires_unix_ms":1800000060000,"source_hive":"hive-a","target_hive":"hive-b","relay_hop":32,"relay_correlation_id":"x:y","receipt_mode":"none"}`;
+    const epoch = '{"writer_epoch":3,"schema":"host-ticket/v1","id":"e1","idempotency_key":"k","action":"k8s.cordon"}';
+    expect(await nineAppend(`${M}/tickets/spec`, epoch)).toBe("ok");
+    const line = `{"schema":"host-ticket/v1","id":"i","idempotency_key":"k:1.a","action":"k8s.drain","target":"${M}/k8s/node/node-1/drain","args":{"unit":"ssh.service"},"expires_unix_ms":1800000060000,"source_hive":"hive-a","target_hive":"hive-b","relay_hop":32,"relay_correlation_id":"x:y","receipt_mode":"none"}`;
     expect(await nineAppend(`${M}/tickets/spec`, line)).toBe("ok");
-    expect(await cat(`${M}/tickets/spec`)).toEqual([line]);
+    expect(await cat(`${M}/tickets/spec`)).toEqual([epoch, line]);
   });
 
   it(`spec lines: ${H.ticket_line_max} bytes accepted over 9P, one more refused`, async () => {

@@ -11,7 +11,7 @@
 // refused line changes nothing.
 
 import {
-  HOST_ENABLE, HOST_GPUS_MAX, HOST_K8S_NODES, HOST_MOUNT_AT, HOST_NODES_MAX, HOST_NVIDIA_GPUS, HOST_RESULT_LINE_MAX,
+  CONSOLE_ECHO_MAX, HOST_ENABLE, HOST_GPUS_MAX, HOST_K8S_NODES, HOST_MOUNT_AT, HOST_NODES_MAX, HOST_NVIDIA_GPUS, HOST_RESULT_LINE_MAX,
   HOST_SINKS_TO_TICKETS, HOST_SINK_LINE_MAX, HOST_SNAPSHOT_LINES, HOST_STATUS_LINE_MAX, HOST_SYSTEMD_UNITS,
   HOST_TICKETS_ENABLE, HOST_TICKET_BYTES_MAX, HOST_TICKET_LINES_MAX, HOST_TICKET_LINE_MAX, HOST_UNITS_MAX,
 } from "../../generated/manifest";
@@ -184,8 +184,11 @@ function checkSpec(line: string, mount: string): NsError | null {
   if (o.has("expires_unix_ms")) f.int("expires_unix_ms", 1, i64.MAX_VALUE);
   if (f.ok) {
     // Its shortest terminal receipt must fit a receipt line, or the ticket could never be answered.
+    // The original's bound: result_line_max, or echo_max when the request carries writer_epoch.
     const n = receiptBytes(o);
-    if (n > HOST_RESULT_LINE_MAX) f.fail("its receipt would be " + n.toString() + " bytes, more than result_line_max " + HOST_RESULT_LINE_MAX.toString() + " (shorten id, idempotency_key or action)");
+    const epoch = o.has("writer_epoch");
+    const max = epoch ? min<i32>(HOST_RESULT_LINE_MAX, CONSOLE_ECHO_MAX) : HOST_RESULT_LINE_MAX;
+    if (n > max) f.fail("its receipt would be " + n.toString() + " bytes, more than " + (epoch ? "the writer_epoch receipt bound " : "result_line_max ") + max.toString() + " (shorten id, idempotency_key or action)");
   }
   return f.error();
 }
