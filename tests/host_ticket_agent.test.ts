@@ -233,7 +233,7 @@ describe("executors (fakes that keep state)", () => {
     expect(st).toContain(receiptLine(release, "succeeded", "committed"));
     expect(await dead()).toEqual([
       receiptLine(bad, "failed", "EPERM invalid-provider-field streams: must be an integer in 1..255"),
-      receiptLine(peftT, "failed", "peft executor unavailable: the coh peft code (host/coh) is not in this tree"),
+      receiptLine(peftT, "failed", "peft unavailable: coh peft (host/coh) not in this tree"),
     ]);
     const log = (await ns.tail("/log/queen.log")).join("\n");
     expect(log).toMatch(/lease grant id=llmops-gpu-lease-1 subject=host-ticket-agent resource=GPU-0 ttl_s=600/);

@@ -161,7 +161,7 @@ const gpu: Executor = async (spec, v, ctx) => {
 // `coh peft` belongs to the GPU issue (host/coh, shared through the SDK when it lands); until then
 // a PEFT ticket is validated and refused with this reason rather than shelled out.
 const peft: Executor = async () => {
-  throw new ExecError("peft executor unavailable: the coh peft code (host/coh) is not in this tree");
+  throw new ExecError("peft unavailable: coh peft (host/coh) not in this tree");
 };
 
 export const EXECUTORS: Array<[string, Executor]> = [
