@@ -4,7 +4,7 @@
 // a tampered chunk quarantined, and an uploader killed with SIGKILL mid-way resuming on re-run
 // without storing anything twice.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -43,9 +43,23 @@ afterAll(async () => {
 
 /** The CLI as one process (node + the tsx loader), so SIGKILL reaches the uploader itself. */
 const CLI = ["--import", "tsx", join(ROOT, "host/cas-tool/cli.ts")];
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 240_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+/**
+ * Runs the CLI to its end without blocking this process: the test holds a live console session
+ * (`ns`) to the same guest, and a parent stuck in spawnSync is a client that stops reading it.
+ */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, ms = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => p.kill("SIGKILL"), ms);
+    p.on("exit", (code) => {
+      clearTimeout(t);
+      res({ code: code ?? -1, stdout, stderr });
+    });
+  });
 }
 
 function input(bytes: number, seed: number): string {
@@ -55,9 +69,9 @@ function input(bytes: number, seed: number): string {
   return p;
 }
 
-function pack(epoch: string, bytes: number, chunkBytes: number, key = KEY): string {
+async function pack(epoch: string, bytes: number, chunkBytes: number, key = KEY): Promise<string> {
   const out = join(tmp, epoch);
-  const r = cli(["pack", "--epoch", epoch, "--input", input(bytes, Number(epoch)), "--out-dir", out, "--chunk-bytes", String(chunkBytes), "--signing-key", key]);
+  const r = await cli(["pack", "--epoch", epoch, "--input", input(bytes, Number(epoch)), "--out-dir", out, "--chunk-bytes", String(chunkBytes), "--signing-key", key]);
   expect(r.code, r.stderr).toBe(0);
   return out;
 }
@@ -81,33 +95,33 @@ describe("CAS on QEMU", () => {
     await ns.attach("queen");
   }, 240_000);
 
-  it("cas-tool pack + upload over the console: accepted, one summary line; a re-run skips everything", () => {
-    const dir = pack("200", 2 * 4096, 4096);
-    const r = cli(["upload", "--bundle", dir, "--port", port()]);
+  it("cas-tool pack + upload over the console: accepted, one summary line; a re-run skips everything", async () => {
+    const dir = await pack("200", 2 * 4096, 4096);
+    const r = await cli(["upload", "--bundle", dir, "--port", port()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^cas-tool: uploaded update epoch=200 state=ready chunks_sent=2 chunks_skipped=0 bytes=\d+ resumed_bytes=0 records=\d+ ms=\d+\n$/);
-    const again = cli(["upload", "--bundle", dir, "--port", port(), "--json"]);
+    const again = await cli(["upload", "--bundle", dir, "--port", port(), "--json"]);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, state: "ready", chunksSent: 0, chunksSkipped: 2, bytesSent: 0 });
   }, 240_000);
 
-  it("over Secure9P with a queen ticket by env: reference", () => {
-    const dir = pack("201", 4 * 4096, 4096);
-    const r = cli(["upload", "--bundle", dir, "--port", port(), "--protocol", "9p", "--ticket", "env:CAS_QUEEN_TICKET", "--json"], { CAS_QUEEN_TICKET: manifestTicket("queen") });
+  it("over Secure9P with a queen ticket by env: reference", async () => {
+    const dir = await pack("201", 4 * 4096, 4096);
+    const r = await cli(["upload", "--bundle", dir, "--port", port(), "--protocol", "9p", "--ticket", "env:CAS_QUEEN_TICKET", "--json"], { CAS_QUEEN_TICKET: manifestTicket("queen") });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ state: "ready", chunksSent: 4 });
   }, 240_000);
 
-  it("a wrong key is refused (exit 1, reason in the error)", () => {
+  it("a wrong key is refused (exit 1, reason in the error)", async () => {
     const other = join(tmp, "other.key");
     writeFileSync(other, "07".repeat(32));
-    const dir = pack("202", 4096, 4096, other);
-    const r = cli(["upload", "--bundle", dir, "--port", port()]);
+    const dir = await pack("202", 4096, 4096, other);
+    const r = await cli(["upload", "--bundle", dir, "--port", port()]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/signature-failed/);
   }, 240_000);
 
   it("a tampered chunk (sent past the host's own check) is quarantined by the guest with its log line", async () => {
-    const good = loadBundle(pack("203", 2 * 4096, 4096), DEFAULT_LIMITS);
+    const good = loadBundle(await pack("203", 2 * 4096, 4096), DEFAULT_LIMITS);
     const bad = { ...good, chunks: good.chunks.map((c, i) => (i === 0 ? { digest: c.digest, data: Buffer.from(c.data).fill(0xee, 100, 200) } : c)) };
     await expect(uploadBundle(ns, bad, { maxRecord: MANIFEST.console.echo_max })).rejects.toBeInstanceOf(CasToolError);
     const id = good.chunks[0].digest.toString("hex");
@@ -116,7 +130,7 @@ describe("CAS on QEMU", () => {
   }, 240_000);
 
   it("an uploader killed with SIGKILL mid-way resumes on re-run: the rest is sent, nothing is stored twice", async () => {
-    const dir = pack("204", 8 * 4096, 4096);
+    const dir = await pack("204", 8 * 4096, 4096);
     const expected = 8 * 4096 + loadBundle(dir, DEFAULT_LIMITS).manifestBytes.length;
     const before = await storeUsed();
     const child = spawn(process.execPath, [...CLI, "upload", "--bundle", dir, "--port", port()], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -137,7 +151,7 @@ describe("CAS on QEMU", () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
-    const r = cli(["upload", "--bundle", dir, "--port", port(), "--json"]);
+    const r = await cli(["upload", "--bundle", dir, "--port", port(), "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { state: string; chunksSkipped: number; resumedBytes: number; bytesSent: number };
     expect(out.state).toBe("ready");

@@ -137,7 +137,9 @@ describe("hive-gateway MCP", () => {
       const { tools } = await stdio.listTools();
       expect(tools).toHaveLength(6);
       const r = (await stdio.callTool({ name: "cohesix.ls", arguments: { path: "/" } })) as ToolResult;
-      expect(r.structuredContent).toMatchObject({ status: "OK", ack: "OK LS path=/ entries=11" });
+      const lines = (r.structuredContent as { lines?: string[] }).lines ?? [];
+      expect(lines).toContain("proc");
+      expect(r.structuredContent).toMatchObject({ status: "OK", ack: `OK LS path=/ entries=${lines.length}` });
     } finally {
       await stdio.close();
     }

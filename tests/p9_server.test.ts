@@ -283,7 +283,7 @@ describe("cohsh --transport 9p", () => {
     const session = new NsWire(new NineNamespace({ connector }));
     const shell = new Shell(session);
     await session.connect();
-    expect((await shell.run("ls /proc")).response).toBe("ERR LS reason=policy detail=not-attached");
+    expect((await shell.run("ls /proc")).response).toBe("ERR LS reason=policy detail=not-attached hint=attach");
     expect((await shell.run(`attach queen ${ticket("queen")}`)).response).toBe("OK ATTACH role=queen");
     const ls = await shell.run("ls /proc");
     expect(ls.lines).toEqual(["OK LS path=/proc entries=" + ((await q.request("LS /proc")).lines.length), ...(await q.request("LS /proc")).lines, "END"]);

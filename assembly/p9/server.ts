@@ -246,7 +246,9 @@ export class P9Session {
     if (!this.fids.has(fid)) return this.fail(m.tag, EBADF, "unknown fid");
     const f = this.fids.get(fid);
     if (!this.live(m.tag, f)) return;
-    if (f.open) return this.fail(m.tag, EBADF, "fid is open");
+    // Cloning an opened fid into a new one is allowed (diod and the libnpclient tools walk from
+    // the directory fid they are reading: `diodls -l`); moving an opened fid itself is not.
+    if (f.open && newfid == fid) return this.fail(m.tag, EBADF, "fid is open");
     if (newfid != fid && this.fids.has(newfid)) return this.fail(m.tag, EBADF, "newfid in use");
     if (newfid != fid && this.fids.size >= P9_MAX_FIDS) return this.fail(m.tag, EMFILE, "fid limit");
     const names = m.names;

@@ -1,6 +1,8 @@
 // Every refusal the gateway answers, as an HTTP status with a reason. The console's
-// `ERR <VERB> reason=<r> detail=<d>` lines map here in ONE function (consoleStatus) so that the
-// generated error table of the next-floor work can replace it without touching the routes.
+// `ERR <VERB> reason=<r> detail=<d>` lines map here in ONE function (consoleStatus), on the
+// generated error table.
+
+import { httpStatusOf } from "../sdk/ns.js";
 
 /** A refusal with its HTTP status; `retryAfterS` becomes the Retry-After header of a 429/503. */
 export class GatewayError extends Error {
@@ -29,27 +31,17 @@ export function parseConsoleErr(ack: string): ConsoleErr {
 
 /**
  * The HTTP status of a console refusal. A console ERR is never a 200 (the original answered 200
- * with status ERR; clients then had to parse the body to learn they had failed).
+ * with status ERR; clients then had to parse the body to learn they had failed). The status comes
+ * from the generated error table (the manifest's protocol spec, through the SDK), so the gateway,
+ * the SDK's REST client and docs/CONSOLE.md's table cannot disagree; only what the table cannot
+ * know is decided here: a PARSE refusal is the request's fault, and a cut or timed-out upstream is
+ * the gateway's.
  */
-export function consoleStatus(ack: string, wellFormedPath = false): number {
+export function consoleStatus(ack: string): number {
   const e = parseConsoleErr(ack);
-  // The guest answers a lookup miss with invalid-path, like a malformed path; a path that passed
-  // the path rule (the caller checked) and is still "invalid path" simply does not exist.
-  if (wellFormedPath && e.detail === "invalid-path" && ack.endsWith("error=invalid path")) return 404;
   if (e.verb === "PARSE") return 400;
-  if (e.reason === "quota" || e.reason === "busy") return 429;
   if (e.reason === "cut" || e.reason === "timeout") return 503;
-  switch (e.detail) {
-    case "not-found":
-      return 404;
-    case "invalid-path":
-    case "invalid-payload":
-    case "out-of-window":
-    case "window-closed":
-      return 400;
-    default:
-      return 403;
-  }
+  return httpStatusOf(e.reason, e.detail);
 }
 
 /** The NsRefusal reasons of the SDK, for REST clients that turn statuses back into refusals. */

@@ -42,14 +42,6 @@ export class Hive {
     return path;
   }
 
-  /** The guest's path rule (length, depth, component size, no '.'/'..'), for telling 404 from 400. */
-  wellFormed(path: string): boolean {
-    const c = this.manifest.m.console;
-    const n = this.manifest.m.namespace;
-    const parts = path.split("/").filter((p) => p !== "");
-    return Buffer.byteLength(path) <= c.path_max && parts.length <= n.walk_depth && parts.every((p) => p !== "." && p !== ".." && Buffer.byteLength(p) <= n.component_max) && !path.includes("//");
-  }
-
   checkMaxBytes(v: number | undefined): number {
     if (v === undefined || v === 0) throw new GatewayError(400, "max_bytes is required");
     if (v > this.maxReadBytes) throw new GatewayError(400, `max_bytes ${v} exceeds bound ${this.maxReadBytes}`);
@@ -70,7 +62,7 @@ export class Hive {
     const line = `${verb} ${path}`;
     const fetch = (): Promise<UpstreamReply> => this.broker.line(lane, line, true).catch(rethrow(false));
     const r = cacheable(verb, path) ? await this.cache.get(line, path, fetch, (v) => v.ok) : await fetch();
-    if (!r.ok) throw new GatewayError(consoleStatus(r.ack, this.wellFormed(path)), r.ack, { ack: r.ack });
+    if (!r.ok) throw new GatewayError(consoleStatus(r.ack), r.ack, { ack: r.ack });
     return r;
   }
 

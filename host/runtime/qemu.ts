@@ -32,6 +32,36 @@ export function freePort(udp = false): Promise<number> {
   });
 }
 
+/**
+ * The guest's three host forwards (console, UDP echo, smoke) on distinct free ports: all three are
+ * held bound at once before any is released, so two calls of freePort() cannot hand back the same
+ * TCP port twice (seen under load: QEMU then refuses the second forward and exits).
+ */
+export async function freePortSet(): Promise<{ tcp: number; udp: number; smoke: number }> {
+  const a = createServer();
+  const b = createServer();
+  const u = createSocket("udp4");
+  const listen = (srv: ReturnType<typeof createServer>): Promise<number> =>
+    new Promise((res, rej) => {
+      srv.once("error", rej);
+      srv.listen(0, "127.0.0.1", () => {
+        const ad = srv.address();
+        res(ad && typeof ad === "object" ? ad.port : 0);
+      });
+    });
+  try {
+    const tcp = await listen(a);
+    const smoke = await listen(b);
+    const udp = await new Promise<number>((res, rej) => {
+      u.once("error", rej);
+      u.bind(0, "127.0.0.1", () => res(u.address().port));
+    });
+    return { tcp, udp, smoke };
+  } finally {
+    await Promise.all([new Promise((r) => a.close(r)), new Promise((r) => b.close(r)), new Promise<void>((r) => { try { u.close(() => r()); } catch { r(); } })]);
+  }
+}
+
 export interface QemuOptions {
   gic?: 2 | 3;
   cpu?: string;
@@ -79,7 +109,7 @@ export class QemuGuest {
   }
 
   static async start(opts: QemuOptions = {}): Promise<QemuGuest> {
-    const ports = { tcp: await freePort(), udp: await freePort(true), smoke: await freePort() };
+    const ports = await freePortSet();
     const args = ["--gic", String(opts.gic ?? 3), "--cpu", opts.cpu ?? "cortex-a57", "--mem", String(opts.memMiB ?? 1024)];
     if (opts.noNet) args.push("--no-net");
     if (opts.image) args.push("--image", opts.image);

@@ -75,7 +75,7 @@ export class NsTimeout extends NsClosed {
 
 // The gateway's status for a refusal: the generated error vocabulary by console detail or errno
 // (429 for busy/quota, with Retry-After at the gateway), then by reason.
-function httpStatusOf(reason: string, detail: string): number {
+export function httpStatusOf(reason: string, detail: string): number {
   const row = ERRORS.find((e) => e.detail !== "" && e.detail === detail) ?? ERRORS.find((e) => e.errno === detail);
   if (row) return row.http;
   if (reason === "busy" || reason === "quota") return 429;

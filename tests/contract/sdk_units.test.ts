@@ -161,7 +161,7 @@ describe("against the mock", () => {
     expect(await ns.read("/proc/lifecycle/state")).toEqual(["state=ONLINE"]);
     expect(ns.role).toBe("queen");
     ns.forgetAttach();
-    await expect(ns.read("/proc/lifecycle/state")).rejects.toMatchObject({ detail: "unauthenticated" });
+    await expect(ns.read("/proc/lifecycle/state")).rejects.toMatchObject({ detail: "not-attached" });
     await ns.close();
   });
 

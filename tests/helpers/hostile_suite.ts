@@ -32,6 +32,17 @@ export interface Scale {
 
 export const FULL_SCALE: Scale = { catBoot: 13_000, lsProc: 32_000, catLog: 16_000, treadBoot: 9_990, treadSeg: 1_000, uname: 300, wipe: 300 };
 
+/** `p`, or a rejection after `ms` (so a scenario fails with a count, never by hanging). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), res(v)),
+      (e: unknown) => (clearTimeout(t), rej(e)),
+    );
+  });
+}
+
 async function withGuest(boot: () => Promise<Booted>, body: (t: Target) => Promise<void>): Promise<void> {
   const b = await boot();
   try {
@@ -206,11 +217,15 @@ export function hostileSuite(boot: () => Promise<Booted>, scale: Scale = FULL_SC
       const silent: Promise<void>[] = [];
       const hold = async (open: () => Promise<import("../../host/sdk/pipe.js").BytePipe>): Promise<void> => {
         while (!stop) {
-          const p = await open().catch(() => null);
-          if (!p) continue;
+          const p = await within(open(), 10_000).catch(() => null);
+          if (!p) {
+            await new Promise((r) => setTimeout(r, 20)); // a refused connect is retried, not spun on
+            continue;
+          }
           await new Promise<void>((res) => {
             p.onClose(() => res());
-            const iv = setInterval(() => stop && (clearInterval(iv), p.end()), 20);
+            // Once stopped: close our end, and do not wait forever for the guest's FIN.
+            const iv = setInterval(() => stop && (clearInterval(iv), p.end(), setTimeout(res, 5_000)), 20);
           });
         }
       };
@@ -222,13 +237,15 @@ export function hostileSuite(boot: () => Promise<Booted>, scale: Scale = FULL_SC
         let smoke = 0;
         const until = Date.now() + 120_000; // a guest that keeps the operator out fails here, not by hanging
         for (let i = 0; i < 25 && Date.now() < until; i++) {
-          const q = await queenConsole(t).catch(() => null);
-          if (q && (await q.request("PING")).ok) console++;
+          // Every step is bounded: a guest that keeps the operator out shows up as a count below 25.
+          const q = await within(queenConsole(t), 15_000).catch(() => null);
+          if (q && (await within(q.request("PING"), 15_000).catch(() => null))?.ok) console++;
           q?.close();
-          const p = await raw9p(t, "queen").catch(() => null);
+          const p = await within(raw9p(t, "queen"), 15_000).catch(() => null);
           if (p) nine++;
           p?.pipe.end();
-          const s = await t.smoke();
+          const s = await within(t.smoke(), 15_000).catch(() => null);
+          if (!s) continue;
           const got = await new Promise<string>((res) => {
             let b = "";
             const t = setTimeout(() => res("timeout"), 10_000);

@@ -50,6 +50,8 @@ export function refusalOf(line: string): NsRefusal {
 /** An NsRefusal from another protocol, as the console's ERR line would carry it. */
 export function errLine(verb: string, r: NsRefusal): string {
   if (r.line) return r.line;
+  // Before attach the console names the fix (`hint=attach`) and no path; 9P and REST say the same.
+  if (r.detail === "not-attached") return `ERR ${verb} reason=policy detail=not-attached hint=attach`;
   const parts = [`ERR ${verb} reason=${r.reason}`];
   if (r.path) parts.push(`path=${r.path}`);
   if (r.errnoName) parts.push(`error=${r.errnoName}`);

@@ -7,6 +7,9 @@
 
 import { checkRecord, consoleRecordMax, followByPolling, NsClosed, NsRefusal, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "../ns.js";
 
+/** What the console prints after a ticket-required refusal (assembly/console/commands.ts). */
+const MINT_HINT = "cohsh --mint-ticket --role <role> --ticket-subject <id>";
+
 export interface RestOptions {
   /** http(s)://host:port of the gateway. */
   url: string;
@@ -195,14 +198,22 @@ export class RestNamespaceClient implements NamespaceClient {
       throw refusal(st, "ATTACH");
     }
     const who = (st.raw as { caller?: { role?: string } }).caller?.role;
-    if (who !== want) throw no("policy", "denied", `the gateway admits this caller as ${who ?? "unknown"}, not ${want}`, 403);
+    if (who !== want) {
+      // No ticket for another role: the console's ticket-required refusal, with its mint hint.
+      if (!ticket) {
+        const r = new RestRefusal({ op: "ATTACH", reason: "policy", detail: "ticket-required", httpStatus: 401, line: `ERR ATTACH reason=policy detail=ticket-required hint="${MINT_HINT}"` }, false);
+        r.message = `${r.message}: the gateway admits this caller as ${who ?? "unknown"}; present a ${want} ticket`;
+        throw r;
+      }
+      throw no("policy", "denied", `the gateway admits this caller as ${who ?? "unknown"}, not ${want}`, 403);
+    }
     this.attached = want;
   }
 
   private async body(op: string, route: string, path: string): Promise<GatewayBody> {
     // attach is this client's handshake: before it, refuse as the console does.
-    // No path in it: the console's own words for an unattached session carry none.
-    if (this.attached === null) throw new NsRefusal({ op, reason: "policy", detail: "unauthenticated", httpStatus: 401 });
+    // The console's own words for an unattached session (no path in them).
+    if (this.attached === null) throw new NsRefusal({ op, reason: "policy", detail: "not-attached", httpStatus: 401 });
     const r = await this.http.get(route);
     if (r.status !== 200 || !r.body) throw refusal(r, op, path);
     return r.body;
@@ -233,7 +244,7 @@ export class RestNamespaceClient implements NamespaceClient {
   }
 
   async append(path: string, record: string): Promise<AppendResult> {
-    if (this.attached === null) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "unauthenticated", httpStatus: 401 });
+    if (this.attached === null) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "not-attached", httpStatus: 401 });
     checkRecord(record, Math.max(this.caps.maxRecord, consoleRecordMax(path)), path);
     const r = await this.http.post("/v1/fs/echo", { path, line: record });
     if (r.status !== 200 || !r.body) throw refusal(r, "ECHO", path);
