@@ -10,6 +10,7 @@ import { P9Error } from "../host/sdk/p9/client.js";
 import { Guest } from "../host/runtime/guest.js";
 import { authed, queen } from "./helpers/console.js";
 import { nineSession } from "./helpers/p9.js";
+import { buildRegressionCore } from "./helpers/regression_core.js";
 import { manifestTicket } from "./helpers/tickets.js";
 
 const H = MANIFEST.host;
@@ -301,5 +302,26 @@ describe("tickets", () => {
     expect(code).toBe("EDQUOT");
     c.end();
     expect((await counters())[1]).toBe(`bytes spec=${H.ticket_bytes_max} status=0 deadletter=0`);
+  });
+});
+
+describe("the policy gate (regression manifest gates /host/systemd/*/restart)", () => {
+  it("a restart needs an approval; one approval allows one write (and so one ticket)", async () => {
+    const g = await Guest.start({ manualClock: true, wallMs: () => wall, wasm: buildRegressionCore("host") });
+    try {
+      const r = await queen(g);
+      expect((await r.request("ECHO /queen/lifecycle/ctl resume")).ok).toBe(true);
+      const restart = `ECHO ${M}/systemd/ssh.service/restart now`;
+      expect((await r.request(restart)).ack).toBe(`ERR ECHO reason=policy detail=denied path=${M}/systemd/ssh.service/restart error=EPERM`);
+      expect((await r.request(`CAT ${M}/tickets/spec`)).lines).toEqual([]);
+      expect((await r.request(`ECHO /actions/queue {"id":"ok-1","target":"${M}/systemd/ssh.service/restart","decision":"approve"}`)).ok).toBe(true);
+      expect((await r.request(restart)).ok).toBe(true);
+      expect((await r.request(restart)).ack).toContain("error=EPERM");
+      expect((await r.request(`CAT ${M}/tickets/spec`)).lines).toHaveLength(1);
+      // status publishes are not gated
+      expect((await r.request(`ECHO ${M}/systemd/ssh.service/status state=active`)).ok).toBe(true);
+    } finally {
+      await g.stop();
+    }
   });
 });

@@ -208,6 +208,7 @@ describe("executors (fakes that keep state)", () => {
       spec({ id: "n1", action: "k8s.cordon", target: `${M}/k8s/node/node-1/cordon` }),
       spec({ id: "n2", action: "k8s.drain", args: { node: "node-2" } }),
       spec({ id: "n3", action: "k8s.lease.sync", target: `${M}/k8s/node/node-1/lease-sync` }),
+      spec({ id: "n4", action: "k8s.lease.sync", target: `${M}/k8s/node/node-2/status` }), // as the Python K8sRbacIntent writes it
     ];
     await submit(...t);
     expect((await agent()).code).toBe(0);
@@ -217,6 +218,7 @@ describe("executors (fakes that keep state)", () => {
     expect(d).toHaveLength(1);
     expect(JSON.parse(d[0])).toMatchObject({ id: "n2", state: "failed", message: "drain refused: evicting db-0 would violate its PodDisruptionBudget" });
     expect(await ns.read(`${M}/k8s/node/node-1/status`)).toEqual(["state=ready,schedulingdisabled role=worker version=v1.30.2"]);
+    expect((await status()).map((l) => JSON.parse(l) as { id: string; state: string }).filter((x) => x.id === "n4").map((x) => x.state)).toEqual(["claimed", "running", "succeeded"]);
   });
 
   it("gpu leases go through /queen/lease/ctl; PEFT is refused until the coh peft code lands", async () => {

@@ -29,7 +29,7 @@ interface Family {
   /** The args key naming the subject and the target's shape (`/host/systemd/<unit>/<suffix>`). */
   subjectKey: string;
   targetRoot: (mount: string) => string;
-  actions: Record<string, { suffix: string; subjectOptional?: boolean; fields: Record<string, "u32" | "priority" | "streams" | "token" | "path" | "bool"> }>;
+  actions: Record<string, { suffix: string; alt?: string; subjectOptional?: boolean; fields: Record<string, "u32" | "priority" | "streams" | "token" | "path" | "bool"> }>;
 }
 
 const FAMILIES: Family[] = [
@@ -53,7 +53,9 @@ const FAMILIES: Family[] = [
     prefix: "k8s.",
     subjectKey: "node",
     targetRoot: (m) => `${m}/k8s/node/`,
-    actions: { cordon: { suffix: "cordon", fields: {} }, drain: { suffix: "drain", fields: {} }, "lease.sync": { suffix: "lease-sync", fields: {} } },
+    // lease.sync: the reference's `lease-sync` suffix, and `status` (the file it syncs), which the
+    // Python K8sRbacIntent writes.
+    actions: { cordon: { suffix: "cordon", fields: {} }, drain: { suffix: "drain", fields: {} }, "lease.sync": { suffix: "lease-sync", alt: "status", fields: {} } },
   },
   {
     prefix: "gpu.lease.",
@@ -127,7 +129,7 @@ export function validate(spec: TicketSpec, mount: string = MANIFEST.host.mount_a
     if (!spec.target.startsWith(root)) throw new ValidationError("EPERM provider-target-action-mismatch");
     const rest = spec.target.slice(root.length).split("/");
     // /host/<provider>/<id>/<suffix>; a GPU target is /gpu/<id>[/…]
-    if (act.suffix !== "" && (rest.length !== 2 || rest[1] !== act.suffix)) throw new ValidationError("EPERM provider-target-action-mismatch");
+    if (act.suffix !== "" && (rest.length !== 2 || (rest[1] !== act.suffix && rest[1] !== act.alt))) throw new ValidationError("EPERM provider-target-action-mismatch");
     if (!NAME.test(rest[0])) throw new ValidationError("EPERM provider-target-action-mismatch");
     fromTarget = rest[0];
   }
