@@ -79,8 +79,8 @@ describe("ATTACH", () => {
 
 describe("namespace verbs", () => {
   it("ls / lists the namespace in lexicographic order", async () => {
-    expect(await q.request("LS /")).toEqual({ lines: ["actions", "audit", "gpu", "kmesg", "log", "policy", "proc", "queen", "replay", "shard", "trace", "updates", "worker"], ack: "OK LS path=/ entries=13", ok: true });
-    expect((await q.request("LS /proc")).lines).toEqual(["9p", "boot", "ingest", "lease", "lifecycle", "memory", "pressure", "root", "schedule", "tests"]);
+    expect(await q.request("LS /")).toEqual({ lines: ["actions", "audit", "gpu", "host", "kmesg", "log", "policy", "proc", "queen", "replay", "shard", "trace", "updates", "worker"], ack: "OK LS path=/ entries=14", ok: true });
+    expect((await q.request("LS /proc")).lines).toEqual(["9p", "boot", "host", "ingest", "lease", "lifecycle", "memory", "pressure", "root", "schedule", "tests"]);
   });
 
   it("cat /proc/boot shows the boot text with a bounded summary", async () => {

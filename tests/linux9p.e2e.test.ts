@@ -26,7 +26,7 @@ describe("Linux v9fs mounts the guest", () => {
       uname: "queen",
       aname: token("queen"),
       commands: [
-        "ls -R /mnt | head -80",
+        "ls -R /mnt | head -160", // /gpu and /host list ~60 lines before /log
         "cat /mnt/proc/boot",
         "echo hello-from-linux >> /mnt/log/queen.log",
         "tail -n 2 /mnt/log/queen.log",

@@ -11,6 +11,7 @@ import { Caller, Dir, ERR_DENIED, ERR_IS_DIR, ERR_NOT_FOUND, F_CONTROL, F_JOURNA
 import { checkPath } from "./path";
 import { AuditProvider, Journal } from "./providers/audit";
 import { ExportProvider, Exports } from "./providers/export";
+import { Host, HostProvider } from "./providers/host";
 import { KmesgProvider } from "./providers/kmesg";
 import { LeaseProvider, Leases } from "./providers/lease";
 import { Lifecycle, LifecycleProvider, Outstanding } from "./providers/lifecycle";
@@ -49,6 +50,7 @@ export class Namespace {
   exports: Exports = new Exports(this.queenLog, this.journal);
   updates: Updates = new Updates(this.queenLog);
   gpus: GpuTable = new GpuTable(this.queenLog, this.workers, this.lifecycle);
+  host: Host = new Host(this.queenLog, this.lifecycle);
 
   views: RoleViews = new RoleViews();
   devtab: Devtab = new Devtab([]); // replaced by the table below
@@ -79,6 +81,7 @@ export class Namespace {
       new SidecarViews(),
       new UpdatesProvider(this.updates),
       new GpuProvider(this.gpus),
+      new HostProvider(this.host),
     ]);
     this.devtab.mount(this.root, this.views);
     if (LIFECYCLE_AUTO_ONLINE != 0) this.lifecycle.bootComplete(now);

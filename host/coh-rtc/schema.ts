@@ -191,6 +191,33 @@ export const SCHEMA: Record<string, SectionSpec> = {
     peft_metrics_max_bytes: int(64, 1 << 24, "bytes of metrics.json coh peft import copies", 65_536),
     peft_state_max_bytes: int(64, 65_536, "bytes of the registry's active_state.toml", 4096),
   },
+  host: {
+    enable: int(0, 1, "serve the /host provider (host-sidecar-bridge status, control sinks, host tickets; docs/HOST.md)"),
+    mount_at: str(32, "where the provider mounts (one absolute component)", /^\/[a-z][a-z0-9_-]{0,30}$/),
+    systemd_units: str(512, "systemd units listed at boot (comma-separated); the bridge publishes their status", /^[A-Za-z0-9:_.@-]{1,64}(,[A-Za-z0-9:_.@-]{1,64})*$/),
+    k8s_nodes: str(512, "Kubernetes nodes listed at boot (comma-separated)", /^[a-z0-9][a-z0-9.-]{0,62}(,[a-z0-9][a-z0-9.-]{0,62})*$/),
+    nvidia_gpus: str(128, "NVIDIA GPU indexes listed at boot (comma-separated)", /^\d{1,2}(,\d{1,2})*$/),
+    units_max: int(1, 256, "systemd units /host holds (boot list + published); past it a new unit is refused buffer-full", 16),
+    nodes_max: int(1, 256, "k8s nodes /host holds", 16),
+    gpus_max: int(1, 64, "NVIDIA GPUs /host holds", 8),
+    status_line_max: int(16, 255, "bytes of one published status value (the bridge cuts on UTF-8 boundaries to this)", 255),
+    sink_line_max: int(1, 128, "bytes of one control-sink write (restart, cordon, power_cap...)", 64),
+    sinks_to_tickets: int(0, 1, "a queen write to a systemd/k8s/docker control sink also appends a host-ticket/v1 line to tickets/spec (1) or is only logged (0, the original)", 1),
+    tickets_enable: int(0, 1, "serve /host/tickets (host-ticket/v1 requests and host-ticket-result/v1 receipts)", 1),
+    ticket_line_max: int(128, 4096, "bytes of one tickets/spec line (the console carries console.line_max - 24 of them; 9P the rest)", 2048),
+    result_line_max: int(64, 224, "bytes of one tickets/status or tickets/deadletter line (the original's 224-byte v1 bound)", 224),
+    ticket_lines_max: int(16, 65536, "lines each of spec, status and deadletter holds; past it appends are refused buffer-full", 2048),
+    ticket_bytes_max: int(4096, 1 << 20, "bytes each of spec, status and deadletter holds; past it appends are refused buffer-full", 262144),
+    snapshot_lines: int(1, 1024, "the newest lines a tickets/*.snapshot view shows", 64),
+    ticket_actions: str(1024, "host-ticket-agent's action allowlist (comma-separated); anything else goes to deadletter", /^[a-z0-9.-]+(,[a-z0-9.-]+)*$/),
+    action_deadline_ms: int(100, 600_000, "host-ticket-agent's deadline for one action (the original's 30 s)", 30000),
+    journal_max_entries: int(16, 65536, "host-ticket-agent journal entries kept (oldest terminal ones compacted first)", 4096),
+    agent_poll_ms: int(50, 60_000, "host-ticket-agent's default --poll-ms", 1000),
+    nvidia_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for nvidia", 1000),
+    systemd_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for systemd", 2000),
+    docker_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for docker", 2000),
+    k8s_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for k8s", 5000),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -376,6 +403,20 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   if ((gp.status_line_max as number) > (gp.status_bytes as number)) {
     errors.push({ path: "gpu.status_line_max", message: "gpu.status_line_max must be <= gpu.status_bytes (a line must fit its log)" });
   }
+  const h = m.host;
+  const count = (v: unknown): number => (v as string).split(",").length;
+  if (count(h.systemd_units) > (h.units_max as number)) errors.push({ path: "host.units_max", message: "host.units_max must hold the boot list host.systemd_units" });
+  if (count(h.k8s_nodes) > (h.nodes_max as number)) errors.push({ path: "host.nodes_max", message: "host.nodes_max must hold the boot list host.k8s_nodes" });
+  if (count(h.nvidia_gpus) > (h.gpus_max as number)) errors.push({ path: "host.gpus_max", message: "host.gpus_max must hold the boot list host.nvidia_gpus" });
+  // A receipt must fit one console ECHO line: "ECHO <mount>/tickets/deadletter <line>".
+  const echoHead = 5 + (h.mount_at as string).length + "/tickets/deadletter ".length;
+  if ((h.result_line_max as number) + echoHead > (c.line_max as number)) {
+    errors.push({ path: "host.result_line_max", message: `host.result_line_max must be <= console.line_max - ${echoHead} so a receipt fits one console ECHO` });
+  }
+  if ((h.ticket_line_max as number) > (m.telemetry_ingest.max_record_bytes as number)) {
+    errors.push({ path: "host.ticket_line_max", message: "host.ticket_line_max must be <= telemetry_ingest.max_record_bytes (the largest record Secure9P takes)" });
+  }
+  if ((h.ticket_bytes_max as number) < (h.ticket_line_max as number)) errors.push({ path: "host.ticket_bytes_max", message: "host.ticket_bytes_max must hold one line of host.ticket_line_max" });
   const co = m.cohsh;
   if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {
     errors.push({ path: "cohsh.retry_backoff_ms", message: "cohsh.retry_backoff_ms must be <= cohsh.retry_ceiling_ms" });

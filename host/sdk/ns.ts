@@ -5,6 +5,7 @@
 // Error style of the SDK: at I/O boundaries (these methods) a refusal by the hive is thrown as
 // an NsRefusal and a broken connection as NsClosed; pure codecs return Result values instead.
 
+import { MANIFEST } from "../generated/manifest.js";
 import { ERRORS } from "../generated/protocol.js";
 
 export interface NsCaps {
@@ -123,6 +124,15 @@ export function checkRecord(record: string, maxRecord: number, path: string): vo
   if (/[\r\n]/.test(record)) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "a record is one line (no CR/LF)", path, httpStatus: 400 });
   const n = new TextEncoder().encode(record).length;
   if (n > maxRecord) throw new NsRefusal({ op: "ECHO", reason: "quota", detail: `record ${n} bytes > ${maxRecord}`, path, httpStatus: 413 });
+}
+
+/**
+ * The largest record one console ECHO (direct or through the gateway) carries to `path`: echo_max,
+ * except host tickets and receipts, which the guest lets fill the console line (docs/HOST.md).
+ */
+export function consoleRecordMax(path: string): number {
+  if (path.startsWith(MANIFEST.host.mount_at + "/tickets/")) return MANIFEST.console.line_max - new TextEncoder().encode(`ECHO ${path} `).length;
+  return MANIFEST.console.echo_max;
 }
 
 /** Lines of `now` that follow the longest suffix of `before` found at its start. */

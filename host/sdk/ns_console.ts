@@ -6,7 +6,7 @@ import { MANIFEST } from "../generated/manifest.js";
 import { type Reply, refusalOf } from "./console/grammar.js";
 import { ConsoleClosedError, ConsoleTimeoutError } from "./console/client.js";
 import { SessionError, type Session } from "./console/session.js";
-import { checkRecord, followByPolling, NsClosed, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "./ns.js";
+import { checkRecord, consoleRecordMax, followByPolling, NsClosed, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "./ns.js";
 
 /** The file whose CAT carries only a `data=` summary (docs/CONSOLE.md); read() tails it instead. */
 const QUEEN_LOG = "/log/queen.log";
@@ -67,7 +67,7 @@ export class ConsoleNamespace implements NamespaceClient {
   }
 
   async append(path: string, record: string): Promise<AppendResult> {
-    checkRecord(record, this.caps.maxRecord, path);
+    checkRecord(record, Math.max(this.caps.maxRecord, consoleRecordMax(path)), path);
     const r = await this.request(`ECHO ${path} ${record}`);
     const m = / bytes=(\d+)/.exec(r.ack);
     return { bytes: m ? Number(m[1]) : Buffer.byteLength(record) };

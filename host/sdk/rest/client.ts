@@ -5,7 +5,7 @@
 // the console's own ERR line and the HTTP status), an unreachable gateway NsClosed, a timeout
 // NsTimeout. Browser-safe: global fetch only, no node: imports.
 
-import { checkRecord, followByPolling, NsClosed, NsRefusal, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "../ns.js";
+import { checkRecord, consoleRecordMax, followByPolling, NsClosed, NsRefusal, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "../ns.js";
 
 /** What the console prints after a ticket-required refusal (assembly/console/commands.ts). */
 const MINT_HINT = "cohsh --mint-ticket --role <role> --ticket-subject <id>";
@@ -245,7 +245,7 @@ export class RestNamespaceClient implements NamespaceClient {
 
   async append(path: string, record: string): Promise<AppendResult> {
     if (this.attached === null) throw new NsRefusal({ op: "ECHO", reason: "policy", detail: "not-attached", httpStatus: 401 });
-    checkRecord(record, this.caps.maxRecord, path);
+    checkRecord(record, Math.max(this.caps.maxRecord, consoleRecordMax(path)), path);
     const r = await this.http.post("/v1/fs/echo", { path, line: record });
     if (r.status !== 200 || !r.body) throw refusal(r, "ECHO", path);
     return { bytes: r.body.bytes ?? new TextEncoder().encode(record).length };

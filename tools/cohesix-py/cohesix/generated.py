@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "5731e3b69b7c241d6e9d13355705fe8150a51427e16551158f557b65f48d85bb"
+MANIFEST_SHA256: Final[str] = "d3a462c40fb023c8d715113d68577738cde21f871b81c6f89a7f81c3027b95f7"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "4567e77956d25ca1e7447b24f7b540186b8ed925c06cb9ef15d3b4a2b49e7794"
+COHSH_POLICY_SHA256: Final[str] = "2796c2a8446c5367c1c68b4ad82e3b7cbe91d472a81ac7f0cf5dfba44da5565c"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -139,6 +139,31 @@ GPU_PEFT_ADAPTER_MAX_BYTES: Final[int] = 67108864
 GPU_PEFT_LORA_MAX_BYTES: Final[int] = 65536
 GPU_PEFT_METRICS_MAX_BYTES: Final[int] = 65536
 GPU_PEFT_STATE_MAX_BYTES: Final[int] = 4096
+HOST_ENABLE: Final[int] = 1
+HOST_MOUNT_AT: Final[str] = "/host"
+HOST_SYSTEMD_UNITS: Final[str] = "cohesix-agent.service,ssh.service"
+HOST_K8S_NODES: Final[str] = "node-1"
+HOST_NVIDIA_GPUS: Final[str] = "0"
+HOST_UNITS_MAX: Final[int] = 16
+HOST_NODES_MAX: Final[int] = 16
+HOST_GPUS_MAX: Final[int] = 8
+HOST_STATUS_LINE_MAX: Final[int] = 255
+HOST_SINK_LINE_MAX: Final[int] = 64
+HOST_SINKS_TO_TICKETS: Final[int] = 1
+HOST_TICKETS_ENABLE: Final[int] = 1
+HOST_TICKET_LINE_MAX: Final[int] = 2048
+HOST_RESULT_LINE_MAX: Final[int] = 224
+HOST_TICKET_LINES_MAX: Final[int] = 2048
+HOST_TICKET_BYTES_MAX: Final[int] = 262144
+HOST_SNAPSHOT_LINES: Final[int] = 64
+HOST_TICKET_ACTIONS: Final[str] = "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,docker.stop,k8s.cordon,k8s.drain,k8s.lease.sync,gpu.lease.grant,gpu.lease.renew,gpu.lease.release,peft.export,peft.import,peft.activate,peft.rollback"
+HOST_ACTION_DEADLINE_MS: Final[int] = 30000
+HOST_JOURNAL_MAX_ENTRIES: Final[int] = 4096
+HOST_AGENT_POLL_MS: Final[int] = 1000
+HOST_NVIDIA_POLL_MS: Final[int] = 1000
+HOST_SYSTEMD_POLL_MS: Final[int] = 2000
+HOST_DOCKER_POLL_MS: Final[int] = 2000
+HOST_K8S_POLL_MS: Final[int] = 5000
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -328,6 +353,33 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "peft_lora_max_bytes": 65536,
         "peft_metrics_max_bytes": 65536,
         "peft_state_max_bytes": 4096,
+    },
+    "host": {
+        "enable": 1,
+        "mount_at": "/host",
+        "systemd_units": "cohesix-agent.service,ssh.service",
+        "k8s_nodes": "node-1",
+        "nvidia_gpus": "0",
+        "units_max": 16,
+        "nodes_max": 16,
+        "gpus_max": 8,
+        "status_line_max": 255,
+        "sink_line_max": 64,
+        "sinks_to_tickets": 1,
+        "tickets_enable": 1,
+        "ticket_line_max": 2048,
+        "result_line_max": 224,
+        "ticket_lines_max": 2048,
+        "ticket_bytes_max": 262144,
+        "snapshot_lines": 64,
+        "ticket_actions": "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,docker.stop,k8s.cordon,k8s.drain,k8s.lease.sync,gpu.lease.grant,gpu.lease.renew,gpu.lease.release,peft.export,peft.import,peft.activate,peft.rollback",
+        "action_deadline_ms": 30000,
+        "journal_max_entries": 4096,
+        "agent_poll_ms": 1000,
+        "nvidia_poll_ms": 1000,
+        "systemd_poll_ms": 2000,
+        "docker_poll_ms": 2000,
+        "k8s_poll_ms": 5000,
     },
     "network": {
         "ip": "10.0.2.15",

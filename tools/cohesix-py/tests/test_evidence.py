@@ -36,7 +36,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory, hive: MockBackend) -> Path:
 def test_pack_layout_and_seal(pack: Path) -> None:
     summary = json.loads((pack / "summary.json").read_text())
     status = {i["saved_as"]: i["status"] for i in summary["items"]}
-    assert status["proc/lease/preemptions"] == "missing" and status["host/tickets/spec"] == "missing"
+    assert status["proc/lease/preemptions"] == "missing" and status["host/tickets/spec"] == "captured"
     assert status["audit/journal"] == status["log/queen.log"] == status["proc/boot"] == "captured"
     assert [i["saved_as"] for i in summary["items"]] == sorted(i["saved_as"] for i in summary["items"])
     meta = json.loads((pack / "meta.json").read_text())

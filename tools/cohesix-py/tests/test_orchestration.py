@@ -52,12 +52,11 @@ def test_plan_runs_in_order_with_effect(fresh: MockBackend) -> None:
 
 
 def test_host_tickets_against_this_core(hive: MockBackend) -> None:
-    """/host is not served by this core yet (the host issue): a ticket that fits a console ECHO
-    reaches the guest and is refused there; the full k8s line is refused before sending, over TCP."""
+    """/host is served (the host issue, docs/HOST.md): a ticket that fits a console ECHO lands in
+    /host/tickets/spec byte for byte; the full k8s line is still refused before sending, over TCP."""
     orch = CohesixOrchestrator(hive)
     short = HostTicketRequest("t1", "t1.k", "docker.status-check")
-    with pytest.raises(CohesixError) as e:
-        orch.enqueue_host_tickets([short])
-    assert e.value.ack is not None and e.value.ack.startswith("ERR ECHO reason=policy detail=not-found path=/host/tickets/spec")
+    [res] = orch.enqueue_host_tickets([short])
+    assert res.path == "/host/tickets/spec" and res.payload == short.to_line()
     with pytest.raises(CohesixError, match="at most 128 per append .*Secure9P mount"):
         orch.enqueue_k8s_rbac_tickets([K8sRbacIntent("intent-node-1-cordon", "ops-user", "edge-a", "node-1", "cordon")])

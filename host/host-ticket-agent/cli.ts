@@ -1,0 +1,140 @@
+// host-ticket-agent: executes bounded, idempotent, crash-safe host control tickets from the hive's
+// /host/tickets/spec and appends host-ticket-result/v1 receipts (docs/HOST.md).
+//   host-ticket-agent [--run-once] [--poll-ms N] [--state-dir DIR] [--mock] [--submit FILE]
+//                     [--tcp-host H --tcp-port P --auth-token T | --rest-url U --rest-auth-token T]
+// Exit codes: 0 done (or stopped by a signal), 1 the hive refused, 2 bad arguments or the state
+// directory is owned by another agent, 3 the hive unreachable.
+
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { MANIFEST } from "../generated/manifest.js";
+import { openQueen, UsageError } from "../sdk/hive.js";
+import { NsClosed, NsRefusal } from "../sdk/ns.js";
+import { ConnectError } from "../sdk/pipe.js";
+import { Agent, type PassStats } from "./agent.js";
+import { LockError, takeLock } from "./durable.js";
+import { defaultContext, executorFor, mockExecutor } from "./executors.js";
+import { Journal, JournalError } from "./journal.js";
+
+process.stdout.on("error", () => process.exit(0));
+
+/** HOST_TICKET_AGENT_CRASH_AT=<state>:<n>: SIGKILL itself the n-th time it reaches <state> (crash tests). */
+function crashHook(): ((s: string) => void) | undefined {
+  const spec = process.env.HOST_TICKET_AGENT_CRASH_AT;
+  if (!spec) return undefined;
+  const [state, nth] = spec.split(":");
+  let left = Number(nth ?? "1");
+  return (s) => {
+    if (s === state && --left <= 0) process.kill(process.pid, "SIGKILL");
+  };
+}
+
+/** A flag given twice: the last one wins (yargs makes an array). */
+function last<T>(v: T | T[]): T {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const a = await yargs(argv)
+    .scriptName("host-ticket-agent")
+    .usage("$0 [options]\n\nExecutes allowlisted host-ticket/v1 tickets from /host/tickets/spec with durable receipts (docs/HOST.md).")
+    .option("run-once", { type: "boolean", default: false, describe: "one pass over the spec, then exit" })
+    .option("poll-ms", { type: "number", default: MANIFEST.host.agent_poll_ms, describe: "wait between passes" })
+    .option("state-dir", { type: "string", default: "out/host-ticket-agent", describe: "journal, cursor and lock (one agent per directory)" })
+    .option("mount", { type: "string", default: MANIFEST.host.mount_at, describe: "where /host is mounted" })
+    .option("local-hive", { type: "string", default: "hive-a", describe: "tickets whose target_hive is another hive are skipped" })
+    .option("writer-epoch", { type: "number", describe: "refuse tickets carrying another writer_epoch (EPERM stale-writer)" })
+    .option("docker-socket", { type: "string", default: process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice(7) : "/var/run/docker.sock", describe: "Docker Engine API socket [env DOCKER_HOST=unix://…]" })
+    .option("mock", { type: "boolean", default: false, describe: "an in-process guest and executors that succeed at once (demos, the bench)" })
+    .option("submit", { type: "string", describe: "append this file's JSONL ticket lines to the spec first" })
+    .option("tcp-host", { type: "string", describe: "TCP console host [default 127.0.0.1]" })
+    .option("tcp-port", { type: "number", describe: `TCP console port [default ${MANIFEST.network.console_port}]` })
+    .option("auth-token", { type: "string", describe: "console AUTH token: env:NAME, file:/abs/path or literal [env COH_AUTH_TOKEN]" })
+    .option("protocol", { type: "string", choices: ["console", "9p"], default: "console", describe: "what to speak over TCP" })
+    .option("ticket", { type: "string", describe: "queen ticket for --protocol 9p: env:NAME, file:/abs/path or literal" })
+    .option("rest-url", { type: "string", describe: "reach the hive through hive-gateway at this URL" })
+    .option("rest-auth-token", { type: "string", describe: "gateway request token: env:NAME, file:/abs/path or literal [env HIVE_GATEWAY_REQUEST_AUTH_TOKEN, COHSH_REST_AUTH_TOKEN, COH_REST_AUTH_TOKEN]" })
+    .option("json", { type: "boolean", default: false, describe: "print one JSON record per pass on stdout" })
+    .strict()
+    .version(false)
+    .help()
+    .fail((msg, err) => {
+      throw new UsageError(msg ?? err?.message ?? "bad arguments");
+    })
+    .parseAsync(argv);
+
+  if ((MANIFEST.host.enable as number) === 0 || (MANIFEST.host.tickets_enable as number) === 0) {
+    process.stderr.write("host-ticket-agent: tickets disabled (manifest [host] enable or tickets_enable is 0)\n");
+    return 0;
+  }
+  if (!Number.isInteger(a["poll-ms"]) || a["poll-ms"] < 10) throw new UsageError("--poll-ms must be a whole number >= 10");
+  const dir = resolve(a["state-dir"]);
+  const release = takeLock(join(dir, "agent.lock"));
+  const journal = new Journal(dir);
+  let opened;
+  try {
+    journal.load();
+    opened = await openQueen({
+      mock: a.mock,
+      tcpHost: a["tcp-host"],
+      tcpPort: a["tcp-port"],
+      authToken: a["auth-token"],
+      protocol: a.protocol as "console" | "9p",
+      ticket: a.ticket,
+      restUrl: a["rest-url"],
+      restAuthToken: a["rest-auth-token"],
+      tool: "host-ticket-agent",
+    });
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const counts = new Map<string, number>();
+  const agent = new Agent({
+    ns: opened.ns,
+    journal,
+    mount: a.mount,
+    localHive: a["local-hive"],
+    writerEpoch: a["writer-epoch"],
+    executorFor: a.mock ? () => mockExecutor(counts) : executorFor,
+    ctx: defaultContext(opened.ns, { mount: a.mount, dockerSocket: last(a["docker-socket"]) }),
+    log: (l) => process.stderr.write(l + "\n"),
+    crashPoint: crashHook(),
+  });
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  process.once("SIGTERM", () => stop.abort());
+  const report = (s: PassStats, pass: number): void => {
+    if (a.json) process.stdout.write(JSON.stringify({ schema: "host-ticket-agent-pass/v1", pass, ...s }) + "\n");
+    if (s.seen > 0 || a["run-once"]) process.stderr.write(`host-ticket-agent pass=${pass} seen=${s.seen} executed=${s.executed} succeeded=${s.succeeded} failed=${s.failed} expired=${s.expired} skipped_terminal=${s.skipped_terminal} conflicts=${s.conflicts}\n`);
+  };
+  try {
+    if (a.submit) for (const l of readFileSync(a.submit, "utf8").split("\n").filter((x) => x.trim())) await opened.ns.append(`${a.mount}/tickets/spec`, l.trim());
+    let pass = 0;
+    do {
+      report(await agent.pass(), ++pass);
+      if (a["run-once"] || stop.signal.aborted) break;
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, a["poll-ms"]);
+        stop.signal.addEventListener("abort", () => (clearTimeout(t), res()), { once: true });
+      });
+    } while (!stop.signal.aborted);
+  } finally {
+    await opened.close().catch(() => undefined);
+    release();
+  }
+  return 0;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
+    if (process.argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, error: msg }) + "\n");
+    process.stderr.write(`host-ticket-agent: ${msg}\n`);
+    process.exit(code);
+  },
+);
