@@ -118,6 +118,25 @@ describe("namespace over 9P", () => {
     expect((await c.statfs(root)).type).toBe(0x01021997);
   });
 
+  it("a read pass sees one version of a line file: rendered at offset 0, served by offset after; past its end it renders again", async () => {
+    const { c, root } = await session("queen", ticket("queen"));
+    const f = await c.walkPath(root, "/proc/lifecycle/state");
+    await c.open(f.fid, O_RDONLY);
+    expect(Buffer.from(await c.read(f.fid, 0, 6)).toString()).toBe("state=");
+    expect((await q.request("ECHO /queen/lifecycle/ctl cordon")).ok).toBe(true);
+    // The same pass goes on in the version it started with, not a splice of two versions.
+    expect(Buffer.from(await c.read(f.fid, 6, 100)).toString()).toBe("ONLINE\n");
+    // Past that version's end (13 bytes) the file is rendered again: a growing file is followed.
+    const now = (await q.request("CAT /proc/lifecycle/state")).lines[0] + "\n";
+    expect(now).not.toBe("state=ONLINE\n");
+    expect(Buffer.from(await c.read(f.fid, 13, 100)).toString()).toBe(now.slice(13));
+    // A new pass from offset 0 sees the new state whole; another fid has its own pass.
+    expect(Buffer.from(await c.read(f.fid, 0, 100)).toString()).toBe(now);
+    expect(await c.cat(root, "/proc/lifecycle/state")).toBe(now);
+    expect((await q.request("ECHO /queen/lifecycle/ctl resume")).ok).toBe(true);
+    expect(Buffer.from(await c.read(f.fid, 0, 100)).toString()).toBe("state=ONLINE\n");
+  });
+
   it("appends to /log/queen.log, one record per line, read back over 9P and the console", async () => {
     const { c, root } = await session("queen", ticket("queen"));
     expect(await c.append(root, "/log/queen.log", "hello from 9p\nsecond line\n")).toBe(26);

@@ -1,8 +1,10 @@
-// TCP console framing: u32 little-endian length (counting its own 4 bytes) + UTF-8 payload.
-// The decoder keeps at most one line of payload; an over-long or nonsense length is skipped
-// by counting, never buffered, so a hostile header cannot make the core allocate.
+// TCP console framing: u32 little-endian length (counting its own 4 bytes) + UTF-8 payload, on
+// the shared reassembler (net/reassembler.ts, also 9P's). The decoder keeps at most one line of
+// payload; an over-long or nonsense length is skipped by counting, never buffered, so a hostile
+// header cannot make the core allocate.
 
 import { validUtf8 } from "../text/utf8";
+import { Reassembler, RX_BAD_SIZE, RX_FRAME } from "./reassembler";
 
 export const FRAME_LINE: i32 = 1; // a complete payload: see `line`
 export const FRAME_BAD_LENGTH: i32 = 2; // declared length < 4, > frame_max, or payload > line_max
@@ -13,74 +15,40 @@ export class FrameEvent {
 }
 
 export class FrameDecoder {
-  private header: u32 = 0;
-  private headerHave: i32 = 0;
-  private payload: Uint8Array;
-  private want: i32 = -1; // payload bytes still expected; -1 = reading a header
-  private have: i32 = 0;
-  private skip: u64 = 0; // bytes of a refused frame still to discard
+  // Console frames: size in [4, min(frame_max, line_max + 4)]; a refused frame is skipped by
+  // counting and the session goes on with the next one.
+  private rx: Reassembler;
 
-  constructor(private frameMax: u32, private lineMax: i32) {
-    this.payload = new Uint8Array(lineMax);
+  constructor(frameMax: u32, lineMax: i32) {
+    const cap = lineMax + 4;
+    this.rx = new Reassembler(cap, 4, frameMax < <u32>cap ? frameMax : <u32>cap, true);
   }
 
   /** True when no partial frame is pending (used to tell "killed mid-frame" apart). */
   get idle(): bool {
-    return this.headerHave == 0 && this.want < 0 && this.skip == 0;
+    return this.rx.idle;
   }
 
   /** Consumes bytes and appends the frames (or framing errors) they complete to `out`. */
   push(ptr: usize, len: u32, out: FrameEvent[]): void {
+    const rx = this.rx;
     let i: u32 = 0;
     while (i < len) {
-      if (this.skip > 0) {
-        const n = <u32>min<u64>(this.skip, <u64>(len - i));
-        this.skip -= n;
-        i += n;
-        continue;
-      }
-      if (this.want < 0) {
-        this.header |= (<u32>load<u8>(ptr + i)) << (<u32>this.headerHave * 8);
-        this.headerHave++;
-        i++;
-        if (this.headerHave == 4) this.startFrame(out);
-        continue;
-      }
-      const n = min<i32>(this.want - this.have, <i32>(len - i));
-      memory.copy(this.payload.dataStart + <usize>this.have, ptr + i, <usize>n);
-      this.have += n;
-      i += <u32>n;
-      if (this.have == this.want) this.finishFrame(out);
+      i = rx.feed(ptr, len, i);
+      if (rx.event == RX_FRAME) this.line(rx.frame.dataStart + 4, <usize>(rx.size - 4), out);
+      else if (rx.event == RX_BAD_SIZE) out.push(new FrameEvent(FRAME_BAD_LENGTH, ""));
     }
   }
 
-  private startFrame(out: FrameEvent[]): void {
-    const declared = this.header;
-    this.header = 0;
-    this.headerHave = 0;
-    if (declared < 4 || declared > this.frameMax || declared - 4 > <u32>this.lineMax) {
-      // Skip what the peer says follows (nothing if the length is below the header size).
-      this.skip = declared >= 4 ? <u64>(declared - 4) : 0;
-      out.push(new FrameEvent(FRAME_BAD_LENGTH, ""));
-      return;
-    }
-    this.want = <i32>(declared - 4);
-    this.have = 0;
-    if (this.want == 0) this.finishFrame(out);
-  }
-
-  private finishFrame(out: FrameEvent[]): void {
-    const n = this.want;
-    this.want = -1;
-    this.have = 0;
-    if (!validUtf8(this.payload.dataStart, <usize>n)) {
+  private line(p: usize, n: usize, out: FrameEvent[]): void {
+    if (!validUtf8(p, n)) {
       out.push(new FrameEvent(FRAME_BAD_UTF8, ""));
       return;
     }
     let end = n;
     // Clients should not send a line terminator, but the original's clients trim one anyway.
-    while (end > 0 && (this.payload[end - 1] == 0x0a || this.payload[end - 1] == 0x0d)) end--;
-    out.push(new FrameEvent(FRAME_LINE, String.UTF8.decodeUnsafe(this.payload.dataStart, <usize>end, false)));
+    while (end > 0 && (load<u8>(p + end - 1) == 0x0a || load<u8>(p + end - 1) == 0x0d)) end--;
+    out.push(new FrameEvent(FRAME_LINE, String.UTF8.decodeUnsafe(p, end, false)));
   }
 }
 

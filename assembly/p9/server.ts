@@ -16,6 +16,7 @@ import { safePoint } from "../platform/gc";
 import { fnv1a, FNV1A_OFFSET } from "../crypto/fnv1a";
 import { wall_ms } from "../platform/abi";
 import { OutQueue } from "../net/out_queue";
+import { Reassembler, RX_BAD_SIZE, RX_FRAME } from "../net/reassembler";
 import { validUtf8 } from "../text/utf8";
 import { decodeT, NOFID, P9_HEADER, P9_MSIZE_MAX, P9_MSIZE_MIN, Qid, QT_APPEND, QT_DIR, QT_FILE, TMsg, Writer } from "./codec";
 import {
@@ -33,6 +34,10 @@ class Fid {
   read: bool = false;
   write: bool = false;
   entries: string[] | null = null; // a directory's listing, taken when it is opened
+  // A line file's encoding, taken by a read from offset 0 (or past the end of the last one) and
+  // served by offset after that: one rendering per pass, not one per Tread, and one version of
+  // the file for the whole pass. Freed with the fid; at most one file's view per fid.
+  snap: ArrayBuffer | null = null;
   constructor(public path: string, public auth: Attachment) {}
 }
 
@@ -45,11 +50,8 @@ export class P9Session {
   admission: Admission | null = null;
   private fids: Map<u32, Fid> = new Map<u32, Fid>();
   private w: Writer = new Writer();
-  private frame: Uint8Array = new Uint8Array(<i32>P9_MSIZE_MAX);
-  private header: u32 = 0;
-  private headerHave: i32 = 0;
-  private want: i32 = -1;
-  private have: i32 = 0;
+  // 9P messages: size in [7, msize]; a lying size cannot be skipped over (no resync), so it closes.
+  private rx: Reassembler = new Reassembler(<i32>P9_MSIZE_MAX, P9_HEADER, P9_MSIZE_MAX, false);
   msize: u32 = P9_MSIZE_MAX;
   versioned: bool = false;
   classic: bool = false; // Rerror(code, message) instead of Rlerror(errno)
@@ -64,46 +66,27 @@ export class P9Session {
 
   /** True when no partial frame is pending. */
   get idle(): bool {
-    return this.headerHave == 0 && this.want < 0;
+    return this.rx.idle;
   }
 
   /** Consumes stream bytes; answers each complete frame. */
   push(ptr: usize, len: u32, now: u64): void {
+    const rx = this.rx;
     let i: u32 = 0;
     while (i < len && !this.wantsClose) {
-      if (this.want < 0) {
-        this.header |= (<u32>load<u8>(ptr + i)) << (<u32>this.headerHave * 8);
-        this.headerHave++;
-        i++;
-        if (this.headerHave == 4) {
-          const n = this.header;
-          this.header = 0;
-          this.headerHave = 0;
-          if (n < P9_HEADER || n > this.msize) {
-            // A stream cannot be resynchronised after a lying size: refuse and close.
-            pressure.count("policy");
-            this.msg = "frame size " + n.toString() + " outside [7, msize]";
-            this.error(0xffff, EMSGSIZE);
-            this.wantsClose = true;
-            return;
-          }
-          store<u32>(this.frame.dataStart, n);
-          this.want = <i32>n;
-          this.have = 4;
-        }
-        continue;
+      i = rx.feed(ptr, len, i);
+      if (rx.event == RX_BAD_SIZE) {
+        // A stream cannot be resynchronised after a lying size: refuse and close.
+        pressure.count("policy");
+        this.msg = "frame size " + rx.size.toString() + " outside [7, msize]";
+        this.error(0xffff, EMSGSIZE);
+        this.wantsClose = true;
+        return;
       }
-      const k = min<i32>(this.want - this.have, <i32>(len - i));
-      memory.copy(this.frame.dataStart + <usize>this.have, ptr + i, <usize>k);
-      this.have += k;
-      i += <u32>k;
-      if (this.have == this.want) {
-        const n = this.want;
-        this.want = -1;
-        this.have = 0;
+      if (rx.event == RX_FRAME) {
         // A safe point (the session and its frame buffer are reachable from the console's table).
-        if (safePoint(now)) this.handle(this.frame.dataStart, <u32>n, now);
-        else this.busy(this.frame.dataStart, <u32>n);
+        if (safePoint(now)) this.handle(rx.frame.dataStart, rx.size, now);
+        else this.busy(rx.frame.dataStart, rx.size);
       }
     }
   }
@@ -177,6 +160,7 @@ export class P9Session {
     }
     if (req < P9_MSIZE_MIN) return this.fail(m.tag, EINVAL, "msize below " + P9_MSIZE_MIN.toString());
     this.msize = req < P9_MSIZE_MAX ? req : P9_MSIZE_MAX;
+    this.rx.max = this.msize;
     this.classic = v == "9P2000";
     this.versioned = true;
     this.send(this.w.begin(R_VERSION, m.tag).u32(this.msize).str(v));
@@ -379,7 +363,14 @@ export class P9Session {
       base = raw.dataStart;
       total = <u64>raw.length;
     } else {
-      const body = String.UTF8.encode(content(file.read()), false);
+      const at = m.int(1);
+      let body = f.snap;
+      // Render again at offset 0 (a new pass) and past the snapshot's end (the file may have
+      // grown: `tail -f` over v9fs reads on from where it was).
+      if (body == null || at == 0 || at >= <u64>body.byteLength) {
+        body = String.UTF8.encode(content(file.read()), false);
+        f.snap = body;
+      }
       base = changetype<usize>(body);
       total = <u64>body.byteLength;
     }

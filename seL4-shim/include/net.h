@@ -35,13 +35,19 @@ void net_stream_close(uint32_t conn);
 int32_t net_dgram_bind(uint32_t port);
 int32_t net_dgram_send(uint32_t port, uint32_t addr, uint32_t rport, const uint8_t *data, uint32_t len);
 
-/* ---- provided by abi.c: the core's inbound buffer and its exports, trap-guarded ---- */
-uint8_t *abi_rx_area(uint32_t *cap); /* NULL until the core has been started */
-void abi_stream_accepted(uint32_t conn, uint32_t port, uint32_t addr, uint32_t rport);
-void abi_stream_rx(uint32_t conn, uint32_t len);
-void abi_stream_sent(uint32_t conn, uint32_t bytes);
-void abi_stream_closed(uint32_t conn);
-void abi_dgram_rx(uint32_t port, uint32_t addr, uint32_t rport, uint32_t len);
+/* ---- the sink: where net_deliver() hands events (abi.c registers the core's exports) ----
+ * net.c calls upward only through this table, so it depends on nothing above it (no
+ * abi.c <-> net.c loop; the Node host registers its sink the same way). Until a sink is
+ * registered, events wait in their slots and datagrams are dropped as too big (no buffer). */
+struct net_sink {
+  uint8_t *(*rx_area)(uint32_t *cap); /* the core's inbound buffer; NULL while it takes none */
+  void (*accepted)(uint32_t conn, uint32_t port, uint32_t addr, uint32_t rport);
+  void (*rx)(uint32_t conn, uint32_t len);
+  void (*sent)(uint32_t conn, uint32_t bytes);
+  void (*closed)(uint32_t conn);
+  void (*dgram_rx)(uint32_t port, uint32_t addr, uint32_t rport, uint32_t len);
+};
+void net_set_sink(const struct net_sink *sink);
 
 /* Counters (gdb: p g_net_stats). Never reset. */
 struct net_stats {

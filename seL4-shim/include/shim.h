@@ -92,10 +92,20 @@ extern uint8_t g_bootinfo[];
 extern uint32_t g_bootinfo_len;
 
 /* ---- abi.c: the event pump around the wasm core ---- */
-NORETURN void abi_run(void);
+/* What main.c hands abi.c (so abi.c needs nothing of main.c): the hardware, the bootinfo blob
+ * the core reads through plat.bootinfo_*, and how to power off (PSCI per the DTB). */
+struct abi_board {
+  const struct fdt_info *hw;
+  const uint8_t *bootinfo;
+  uint32_t bootinfo_len;
+  NORETURN void (*power_off)(void);
+};
+NORETURN void abi_run(const struct abi_board *board);
+uint64_t shim_us(uint64_t count); /* counter ticks -> microseconds (timer.c) */
 void entropy_seed(const struct fdt_info *hw);
 void wall_clock_init(const struct fdt_info *hw); /* PL031 RTC, for plat.wall_ms */
 uint32_t entropy_u32(void);                /* SplitMix64 over DTB seeds + counter (not a CSPRNG) */
+void entropy_fill(uint8_t *p, uint32_t len); /* entropy.c; plat.entropy */
 
 /* ---- system register helpers ---- */
 #define read_sysreg(r) ({ uint64_t __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })

@@ -56,32 +56,8 @@ static NORETURN void core_trapped(wasm_rt_trap_t trap, const char *export_name) 
   halt();
 }
 
-/* ---- entropy: DTB seeds + counter through SplitMix64 (not a CSPRNG) ---- */
-
-static uint64_t g_rng;
-
-static uint64_t mix64(uint64_t z) { /* SplitMix64 output function */
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-static void rng_absorb(uint64_t v) { g_rng = mix64(g_rng ^ v) + 0x9e3779b97f4a7c15ull; }
-static uint64_t rng_next(void) { return mix64(g_rng += 0x9e3779b97f4a7c15ull); }
-
-uint32_t entropy_u32(void) {
-  rng_absorb(timer_count());
-  return (uint32_t)rng_next();
-}
-
-void entropy_seed(const struct fdt_info *hw) {
-  for (unsigned i = 0; i < hw->rng_seed_len; i += 8) {
-    uint64_t w = 0;
-    for (unsigned j = 0; j < 8 && i + j < hw->rng_seed_len; j++) w |= (uint64_t)hw->rng_seed[i + j] << (8 * j);
-    rng_absorb(w);
-  }
-  if (hw->has_kaslr_seed) rng_absorb(hw->kaslr_seed);
-  rng_absorb(timer_count());
-}
+/* What main.c hands over at start: the hardware, the bootinfo blob, how to power off. */
+static const struct abi_board *g_board;
 
 /* ---- `plat` imports ---- */
 
@@ -129,26 +105,21 @@ u32 Z_platZ_entropy(struct Z_plat_instance_t *inst, u32 ptr, u32 len) {
   (void)inst;
   uint8_t *p = mem_span(ptr, len);
   if (!p) return 0;
-  rng_absorb(timer_count());
-  for (u32 i = 0; i < len; i += 8) {
-    uint64_t r = rng_next();
-    u32 n = len - i < 8 ? len - i : 8;
-    memcpy(p + i, &r, n);
-  }
+  entropy_fill(p, len);
   return len;
 }
 
 u32 Z_platZ_bootinfo_len(struct Z_plat_instance_t *inst) {
   (void)inst;
-  return g_bootinfo_len;
+  return g_board->bootinfo_len;
 }
 
 u32 Z_platZ_bootinfo_read(struct Z_plat_instance_t *inst, u32 ptr, u32 len) {
   (void)inst;
-  u32 n = len < g_bootinfo_len ? len : g_bootinfo_len;
+  u32 n = len < g_board->bootinfo_len ? len : g_board->bootinfo_len;
   uint8_t *p = mem_span(ptr, n);
   if (!p) return 0;
-  memcpy(p, g_bootinfo, n);
+  memcpy(p, g_board->bootinfo, n);
   return n;
 }
 
@@ -179,7 +150,7 @@ u32 Z_platZ_dgram_send(struct Z_plat_instance_t *inst, u32 port, u32 addr, u32 r
 
 void Z_platZ_power_off(struct Z_plat_instance_t *inst, u32 code) {
   (void)inst, (void)code; /* PSCI SYSTEM_OFF carries no exit status */
-  psci_system_off();
+  g_board->power_off();
 }
 
 /* ---- `env` imports (AssemblyScript runtime) ---- */
@@ -229,27 +200,36 @@ void Z_platZ_abort(struct Z_plat_instance_t *inst, u32 msg, u32 file, u32 line, 
   halt(); /* an aborted core is never called again */
 }
 
-/* ---- exports for net.c (called from net_deliver, i.e. from the pump only) ---- */
+/* ---- the sink net.c delivers to (called from net_deliver, i.e. from the pump only) ---- */
 
-uint8_t *abi_rx_area(uint32_t *cap) {
+static uint8_t *abi_rx_area(uint32_t *cap) {
   *cap = g_rx_cap;
   return g_rx_cap ? mem_span(g_rx_buf, g_rx_cap) : NULL; /* checked at start; memory only grows */
 }
-void abi_stream_accepted(uint32_t conn, uint32_t port, uint32_t addr, uint32_t rport) {
+static void abi_stream_accepted(uint32_t conn, uint32_t port, uint32_t addr, uint32_t rport) {
   CALL_EXPORT("coh_stream_accepted", Z_cohesixZ_coh_stream_accepted(&g_core, conn, port, addr, rport));
 }
-void abi_stream_rx(uint32_t conn, uint32_t len) {
+static void abi_stream_rx(uint32_t conn, uint32_t len) {
   CALL_EXPORT("coh_stream_rx", Z_cohesixZ_coh_stream_rx(&g_core, conn, len));
 }
-void abi_stream_sent(uint32_t conn, uint32_t bytes) {
+static void abi_stream_sent(uint32_t conn, uint32_t bytes) {
   CALL_EXPORT("coh_stream_sent", Z_cohesixZ_coh_stream_sent(&g_core, conn, bytes));
 }
-void abi_stream_closed(uint32_t conn) {
+static void abi_stream_closed(uint32_t conn) {
   CALL_EXPORT("coh_stream_closed", Z_cohesixZ_coh_stream_closed(&g_core, conn));
 }
-void abi_dgram_rx(uint32_t port, uint32_t addr, uint32_t rport, uint32_t len) {
+static void abi_dgram_rx(uint32_t port, uint32_t addr, uint32_t rport, uint32_t len) {
   CALL_EXPORT("coh_dgram_rx", Z_cohesixZ_coh_dgram_rx(&g_core, port, addr, rport, len));
 }
+
+static const struct net_sink g_core_sink = {
+    .rx_area = abi_rx_area,
+    .accepted = abi_stream_accepted,
+    .rx = abi_stream_rx,
+    .sent = abi_stream_sent,
+    .closed = abi_stream_closed,
+    .dgram_rx = abi_dgram_rx,
+};
 
 /* ---- event sources ---- */
 
@@ -310,13 +290,14 @@ static bool work_pending(void) {
   return g_ring_len > 0 || (g_period_ms != 0 && timer_now_ms() >= g_next_tick);
 }
 
-NORETURN void abi_run(void) {
+NORETURN void abi_run(const struct abi_board *board) {
+  const struct fdt_info *hw = board->hw;
+  g_board = board;
   static volatile u32 version; /* assigned under setjmp: keep it in memory */
-  g_uart_intid = g_shim.hw.uart_intid;
-  g_timer_intid = g_shim.hw.timer_virt_intid ? g_shim.hw.timer_virt_intid : 27;
+  g_uart_intid = hw->uart_intid;
+  g_timer_intid = hw->timer_virt_intid ? hw->timer_virt_intid : 27;
 
 #ifdef SHIM_BOOT_TIMING
-  extern uint64_t shim_us(uint64_t count);
   uint64_t t_inst = read_sysreg(cntvct_el0);
 #endif
   wasm_rt_init();
@@ -337,6 +318,7 @@ NORETURN void abi_run(void) {
     kprintf("[shim] refusing to start core: rx buffer 0x%x+%u outside its memory\r\n", g_rx_buf, g_rx_cap);
     halt();
   }
+  net_set_sink(&g_core_sink); /* from here on net_deliver() calls the core */
 #ifdef SHIM_BOOT_TIMING
   uint64_t t_init = read_sysreg(cntvct_el0);
 #endif

@@ -158,8 +158,6 @@ NORETURN void psci_system_off(void) {
   halt();
 }
 
-/* counter ticks (since QEMU's reset) -> microseconds, for SHIM_BOOT_TIMING */
-uint64_t shim_us(uint64_t count) { return count * 1000000 / read_sysreg(cntfrq_el0); }
 uint64_t g_entry_count;
 
 NORETURN void shim_main(uint64_t x0, uint64_t entry_el, uint64_t x1) {
@@ -208,5 +206,7 @@ NORETURN void shim_main(uint64_t x0, uint64_t entry_el, uint64_t x1) {
 #ifdef SHIM_DEBUG_FAULT
   debug_fault(SHIM_DEBUG_FAULT);
 #endif
-  abi_run();
+  static struct abi_board board;
+  board = (struct abi_board){.hw = hw, .bootinfo = g_bootinfo, .bootinfo_len = g_bootinfo_len, .power_off = psci_system_off};
+  abi_run(&board);
 }

@@ -252,12 +252,14 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   return ERR_OK;
 }
 
+static const struct net_sink *g_sink; /* NULL until abi.c has started the core */
+
 /* ---- UDP ---- */
 
 static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
   const struct ubind *b = arg;
   uint32_t cap = 0;
-  (void)abi_rx_area(&cap);
+  if (g_sink != NULL) (void)g_sink->rx_area(&cap);
   if (p->tot_len > cap) { /* the core sees whole datagrams only */
     g_net_stats.dgram_too_big++;
     pbuf_free(p);
@@ -423,31 +425,34 @@ static void deliver_conn(struct conn *c) {
   if (id == 0) return;
   if (!c->announced) {
     c->announced = true;
-    abi_stream_accepted(id, c->lport, c->peer, c->rport);
+    g_sink->accepted(id, c->lport, c->peer, c->rport);
   }
   uint8_t *dst;
-  while (c->rx != NULL && !c->core_closed && (dst = abi_rx_area(&cap)) != NULL) {
+  while (c->rx != NULL && !c->core_closed && (dst = g_sink->rx_area(&cap)) != NULL) {
     u16_t n = c->rx->tot_len < cap ? c->rx->tot_len : (u16_t)cap;
     pbuf_copy_partial(c->rx, dst, n, 0);
     c->rx = pbuf_free_header(c->rx, n); /* consumed before the call: stream_close drops only the rest */
     if (c->pcb != NULL) tcp_recved(c->pcb, n);
-    abi_stream_rx(id, n);
+    g_sink->rx(id, n);
   }
   if (c->acked != 0 && !c->core_closed && !c->gone) {
     uint32_t n = c->acked;
     c->acked = 0;
-    abi_stream_sent(id, n);
+    g_sink->sent(id, n);
   }
   if (c->peer_fin && !c->gone) conn_close(c); /* like Node: the peer's FIN ends the connection */
   if (c->gone) {
     if (c->rx != NULL) pbuf_free(c->rx);
     bool queued = c->queued; /* re-queued during this call: the entry stays and is skipped (id 0) */
     *c = (struct conn){ .queued = queued }; /* the id may be reused only after this */
-    abi_stream_closed(id);
+    g_sink->closed(id);
   }
 }
 
+void net_set_sink(const struct net_sink *sink) { g_sink = sink; }
+
 void net_deliver(void) {
+  if (g_sink == NULL) return; /* events wait in their slots */
   for (unsigned budget = 2 * N_CONN; g_ready_len > 0 && budget > 0; budget--) {
     struct conn *c = &g_conns[g_ready[g_ready_head]];
     g_ready_head = (g_ready_head + 1) % N_CONN;
@@ -457,13 +462,13 @@ void net_deliver(void) {
   }
   uint32_t cap;
   uint8_t *dst;
-  while (g_dq_len > 0 && (dst = abi_rx_area(&cap)) != NULL) {
+  while (g_dq_len > 0 && (dst = g_sink->rx_area(&cap)) != NULL) {
     struct dgram d = g_dq[g_dq_head];
     g_dq_head = (g_dq_head + 1) % DGRAM_QUEUE;
     g_dq_len--;
     u16_t n = pbuf_copy_partial(d.p, dst, d.p->tot_len, 0); /* fits: checked on arrival */
     pbuf_free(d.p);
-    abi_dgram_rx(d.lport, d.addr, d.rport, n);
+    g_sink->dgram_rx(d.lport, d.addr, d.rport, n);
   }
   if (g_net_stats.dgram_queue_full != g_drops_reported && timer_now_ms() >= g_next_drop_report) {
     g_drops_reported = g_net_stats.dgram_queue_full;

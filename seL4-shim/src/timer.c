@@ -49,3 +49,6 @@ bool timer_irq_pending(void) {
   uint64_t ctl = read_sysreg(cntv_ctl_el0);
   return (ctl & (CNTV_CTL_ENABLE | CNTV_CTL_ISTATUS)) == (CNTV_CTL_ENABLE | CNTV_CTL_ISTATUS);
 }
+
+/* counter ticks (since QEMU's reset) -> microseconds, for SHIM_BOOT_TIMING */
+uint64_t shim_us(uint64_t count) { return count * 1000000 / read_sysreg(cntfrq_el0); }

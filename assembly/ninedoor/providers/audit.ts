@@ -2,6 +2,7 @@
 // entry in /audit/journal; /audit/decisions holds the policy gate's verdicts, /audit/export the
 // retention window of both. Replaying the journal is replay.ts.
 
+import { LineRing } from "../../text/line_ring";
 import { AUDIT_DECISIONS_MAX_BYTES, AUDIT_JOURNAL_MAX_BYTES, AUDIT_REPLAY_MAX_ENTRIES } from "../../generated/manifest";
 import { jsonString } from "../../json/string";
 import { Caller, Dir, File, MODE_RO, NsError } from "../node";
@@ -23,29 +24,31 @@ export class JournalEntry {
 }
 
 export class Journal {
+  // The JSONL lines, retained by bytes; `entries` runs beside it, one per line kept.
+  private ring: LineRing = new LineRing(AUDIT_JOURNAL_MAX_BYTES);
   entries: JournalEntry[] = [];
-  bytes: i32 = 0;
-  base: u64 = 0; // seq of the oldest entry kept
-  next: u64 = 0; // seq the next entry gets
+
+  /** seq of the oldest entry kept (journal_base in /audit/export). */
+  get base(): u64 {
+    return this.ring.base;
+  }
+  /** seq the next entry gets. */
+  get next(): u64 {
+    return this.ring.next;
+  }
 
   record(path: string, payload: string, who: Caller, err: NsError | null): void {
     const outcome = err == null ? "ok" : "err";
     const error = err == null ? "" : err.reason + "/" + err.detail;
+    const seq = this.ring.next;
     const line =
-      '{"seq":' + this.next.toString() + ',"kind":"write","path":' + jsonString(path) + ',"payload":' + jsonString(payload) +
+      '{"seq":' + seq.toString() + ',"kind":"write","path":' + jsonString(path) + ',"payload":' + jsonString(payload) +
       ',"outcome":"' + outcome + '"' + (err == null ? "" : ',"error":{"code":' + jsonString(error) + ',"message":' + jsonString(err.error) + "}") +
       ',"role":' + jsonString(who.role) + ',"ticket":' + jsonString(who.ticket) + "}";
-    const n = String.UTF8.byteLength(line) + 1;
     // Retention: the oldest entries go first; journal_base in /audit/export says where it starts.
-    while (this.entries.length > 0 && this.bytes + n > AUDIT_JOURNAL_MAX_BYTES) {
-      const old = this.entries.shift();
-      this.bytes -= String.UTF8.byteLength(old.line) + 1;
-      this.base = old.seq + 1;
-    }
-    this.entries.push(new JournalEntry(this.next, path, payload, outcome, error, who.role, who.subject, who.ticket, line));
-    this.bytes += n;
-    this.next++;
-    if (this.entries.length == 1) this.base = this.entries[0].seq;
+    const dropped = this.ring.push(line);
+    for (let i = 0; i < dropped; i++) this.entries.shift();
+    this.entries.push(new JournalEntry(seq, path, payload, outcome, error, who.role, who.subject, who.ticket, line));
   }
 }
 
@@ -61,23 +64,14 @@ export class JournalFile extends File {
 }
 
 /** /audit/decisions: policy allow/deny lines, retained by bytes like the journal. */
-export class DecisionLog {
-  lines: string[] = [];
-  bytes: i32 = 0;
-  base: u64 = 0; // seq of the oldest line kept
-  next: u64 = 0;
+export class DecisionLog extends LineRing {
+  constructor() {
+    super(AUDIT_DECISIONS_MAX_BYTES);
+  }
 
   /** `body` is the JSON object's fields after "seq". */
   add(body: string): void {
-    const line = '{"seq":' + this.next.toString() + "," + body + "}";
-    const n = String.UTF8.byteLength(line) + 1;
-    while (this.lines.length > 0 && this.bytes + n > AUDIT_DECISIONS_MAX_BYTES) {
-      this.bytes -= String.UTF8.byteLength(this.lines.shift()) + 1;
-      this.base++;
-    }
-    this.lines.push(line);
-    this.bytes += n;
-    this.next++;
+    this.push('{"seq":' + this.next.toString() + "," + body + "}");
   }
 }
 

@@ -2,6 +2,7 @@
 // through /queen/ctl. Heartbeat workers append a record every heartbeat interval until a
 // budget (ticks, ops, ttl) runs out; then they disappear and the log says why.
 
+import { LineRing } from "../../text/line_ring";
 import { E_BUDGET, E_BUFFER_FULL, E_NOT_FOUND } from "../../generated/protocol";
 import {
   SHARDING_LEGACY_WORKER_ALIAS,
@@ -22,26 +23,11 @@ import { Provider } from "../devtab";
 export const KIND_HEARTBEAT = "heartbeat";
 export const KIND_GPU = "gpu";
 
-/** Bounded by bytes: the oldest records go when a new one does not fit. */
-export class TelemetryRing {
-  lines: string[] = [];
-  bytes: i32 = 0;
-  wraps: u64 = 0;
-
-  constructor(public cap: i32) {}
-
-  /** Appends; returns true if older records were dropped to make room. */
-  push(line: string): bool {
-    const n = String.UTF8.byteLength(line) + 1;
-    let wrapped = false;
-    while (this.lines.length > 0 && this.bytes + n > this.cap) {
-      this.bytes -= String.UTF8.byteLength(this.lines.shift()) + 1;
-      wrapped = true;
-    }
-    this.lines.push(line);
-    this.bytes += n;
-    if (wrapped) this.wraps++;
-    return wrapped;
+/** A worker's telemetry: bounded by bytes (`workers.ring_bytes`), the oldest records go first. */
+export class TelemetryRing extends LineRing {
+  /** Appends; true if older records were dropped to make room. */
+  add(line: string): bool {
+    return this.push(line) > 0;
   }
 }
 
@@ -117,7 +103,7 @@ export class WorkerTable extends WorkerCount {
     if (String.UTF8.byteLength(line) > WORKERS_RECORD_MAX) return new NsError(E_BUFFER_FULL, "record exceeds " + WORKERS_RECORD_MAX.toString() + " bytes");
     if (w.opsBudget > 0 && w.ops >= w.opsBudget) return new NsError(E_BUDGET, "ops budget exhausted");
     w.ops++;
-    if (w.ring.push(line)) this.log.system("telemetry ring wrap worker=" + w.id + " wraps=" + w.ring.wraps.toString());
+    if (w.ring.add(line)) this.log.system("telemetry ring wrap worker=" + w.id + " wraps=" + w.ring.wraps.toString());
     return null;
   }
 
