@@ -3,7 +3,7 @@
 // worker view, the lifecycle gate, and strict host-ticket/v1 / host-ticket-result/v1 validation
 // with every bound tested at and past its edge (a refused line changes nothing).
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ConsoleClient } from "../host/sdk/console/client.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { P9Error } from "../host/sdk/p9/client.js";
@@ -306,8 +306,12 @@ describe("tickets", () => {
 });
 
 describe("the policy gate (regression manifest gates /host/systemd/*/restart)", () => {
+  let wasm = "";
+  beforeAll(() => {
+    wasm = buildRegressionCore("host"); // shared with policy.test.ts; built once (global setup in npm test)
+  }, 300_000);
   it("a restart needs an approval; one approval allows one write (and so one ticket)", async () => {
-    const g = await Guest.start({ manualClock: true, wallMs: () => wall, wasm: buildRegressionCore("host") });
+    const g = await Guest.start({ manualClock: true, wallMs: () => wall, wasm });
     try {
       const r = await queen(g);
       expect((await r.request("ECHO /queen/lifecycle/ctl resume")).ok).toBe(true);
