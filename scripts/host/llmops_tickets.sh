@@ -25,7 +25,11 @@ terminal() {
 }
 i=0
 while [ "$i" -lt "$((wait_s * 5))" ]; do
-  got=$( { terminal status; terminal deadletter; } | jq -r '.lines[]?')
+  # Deadletter first: a terminal receipt there was written after the ticket's claimed/running
+  # lines in status, so the status read that follows has them (the other order can miss them).
+  dl=$(terminal deadletter | jq -r '.lines[]?')
+  st=$(terminal status | jq -r '.lines[]?')
+  got=$(printf '%s\n%s\n' "$st" "$dl" | grep -v '^$' || true)
   n=$(printf '%s\n' "$got" | grep -c '"id":"llmops-[a-z-]*-1",.*"state":"\(succeeded\|failed\|expired\)"' || true)
   if [ "$n" -ge 2 ]; then
     printf '%s\n' "$got"
