@@ -86,6 +86,20 @@ export interface HostPorts {
   smoke: number;
 }
 
+// Every QEMU this process started and has not seen exit. A test that times out never runs its
+// `finally`, so the guest it booted would outlive the run: on exit, whatever is still here is
+// killed by pid (synchronously: an exit handler cannot wait).
+const LIVE = new Set<number>();
+process.once("exit", () => {
+  for (const pid of LIVE) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
 export class QemuGuest {
   private buf = "";
   private waiters: Array<() => void> = [];
@@ -102,7 +116,9 @@ export class QemuGuest {
     };
     proc.stdout?.on("data", onData);
     proc.stderr?.on("data", onData);
+    if (proc.pid !== undefined) LIVE.add(proc.pid);
     proc.on("exit", (code) => {
+      if (proc.pid !== undefined) LIVE.delete(proc.pid);
       this.exited = code ?? -1;
       for (const w of this.waiters.splice(0)) w();
     });

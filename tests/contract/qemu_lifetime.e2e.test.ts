@@ -33,3 +33,20 @@ it("SIGKILL of the process that booted QEMU still stops QEMU", async () => {
     if (qemu > 0 && running(qemu)) process.kill(qemu, "SIGKILL");
   }
 }, 90_000);
+
+it("a QemuGuest never stopped (its test timed out before `finally`) is killed when its process exits", async () => {
+  const p = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, "tests/contract/fixtures/forget_qemu.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  p.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((res) => p.on("exit", (c) => res(c)));
+  const m = /QEMU (\d+)/.exec(out);
+  expect(m, out).not.toBeNull();
+  const qemu = Number(m![1]);
+  try {
+    expect(code).toBe(0);
+    expect(await gone(qemu, 10_000)).toBe(true);
+  } finally {
+    if (running(qemu)) process.kill(qemu, "SIGKILL");
+  }
+}, 90_000);
