@@ -218,6 +218,12 @@ export const SCHEMA: Record<string, SectionSpec> = {
     docker_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for docker", 2000),
     k8s_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for k8s", 5000),
   },
+  coh: {
+    mount_root: str(96, "coh mount: the hive directory shown at the mount point (the reference's coh.mount.root)", /^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/),
+    mount_allowlist: str(512, "coh mount: comma-separated hive paths the mount may reach (each equal to or under mount_root; one equal to mount_root allows everything)", /^\/[A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*(,\/[A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*)*$/),
+    mount_attr_ttl_ms: int(0, 60_000, "coh mount: how long the kernel (and the REST mount's listing cache) may keep a file's attributes", 1000),
+    mount_snapshot_max_bytes: int(4096, 16 << 20, "coh mount: a file up to this size is read whole when opened, so one open sees one consistent copy; a larger one is read at offsets", 262144),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -417,6 +423,12 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
     errors.push({ path: "host.ticket_line_max", message: "host.ticket_line_max must be <= telemetry_ingest.max_record_bytes (the largest record Secure9P takes)" });
   }
   if ((h.ticket_bytes_max as number) < (h.ticket_line_max as number)) errors.push({ path: "host.ticket_bytes_max", message: "host.ticket_bytes_max must hold one line of host.ticket_line_max" });
+  const mo = m.coh;
+  const mroot = mo.mount_root as string;
+  for (const e of (mo.mount_allowlist as string).split(",")) {
+    if (e !== mroot && !e.startsWith(mroot === "/" ? "/" : mroot + "/")) errors.push({ path: "coh.mount_allowlist", message: `coh.mount_allowlist entry ${e} is not under coh.mount_root ${mroot}` });
+    if (e.split("/").filter((x) => x).length > (m.namespace.walk_depth as number)) errors.push({ path: "coh.mount_allowlist", message: `coh.mount_allowlist entry ${e} is deeper than namespace.walk_depth` });
+  }
   const co = m.cohsh;
   if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {
     errors.push({ path: "cohsh.retry_backoff_ms", message: "cohsh.retry_backoff_ms must be <= cohsh.retry_ceiling_ms" });

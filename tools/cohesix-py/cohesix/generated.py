@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "d3a462c40fb023c8d715113d68577738cde21f871b81c6f89a7f81c3027b95f7"
+MANIFEST_SHA256: Final[str] = "33edb976e8edaac4ba8a04aaac7bb86061f3374870f644207566e3adf0c0d994"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "2796c2a8446c5367c1c68b4ad82e3b7cbe91d472a81ac7f0cf5dfba44da5565c"
+COHSH_POLICY_SHA256: Final[str] = "3956a1a91b16db89febe3f77914f940f7f91c2d7cca8615a97d35cf2f95133fa"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -164,6 +164,10 @@ HOST_NVIDIA_POLL_MS: Final[int] = 1000
 HOST_SYSTEMD_POLL_MS: Final[int] = 2000
 HOST_DOCKER_POLL_MS: Final[int] = 2000
 HOST_K8S_POLL_MS: Final[int] = 5000
+COH_MOUNT_ROOT: Final[str] = "/"
+COH_MOUNT_ALLOWLIST: Final[str] = "/proc,/queen,/worker,/shard,/log,/gpu,/host"
+COH_MOUNT_ATTR_TTL_MS: Final[int] = 1000
+COH_MOUNT_SNAPSHOT_MAX_BYTES: Final[int] = 262144
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -380,6 +384,12 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "systemd_poll_ms": 2000,
         "docker_poll_ms": 2000,
         "k8s_poll_ms": 5000,
+    },
+    "coh": {
+        "mount_root": "/",
+        "mount_allowlist": "/proc,/queen,/worker,/shard,/log,/gpu,/host",
+        "mount_attr_ttl_ms": 1000,
+        "mount_snapshot_max_bytes": 262144,
     },
     "network": {
         "ip": "10.0.2.15",
