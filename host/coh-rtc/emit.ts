@@ -202,7 +202,7 @@ export function emitCohPolicy(m: Manifest, manifestSha: string): string {
     "[mount]",
     `root = "${m.coh.mount_root}"`,
     `allowlist = [${(m.coh.mount_allowlist as string).split(",").map((e) => JSON.stringify(e)).join(", ")}]`,
-    `attr_ttl_ms = ${m.coh.mount_attr_ttl_ms}`,
+    `entry_ttl_ms = ${m.coh.mount_entry_ttl_ms}`,
     `snapshot_max_bytes = ${m.coh.mount_snapshot_max_bytes}`,
     "",
     "[telemetry]",

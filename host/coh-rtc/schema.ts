@@ -221,7 +221,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
   coh: {
     mount_root: str(96, "coh mount: the hive directory shown at the mount point (the reference's coh.mount.root)", /^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/),
     mount_allowlist: str(512, "coh mount: comma-separated hive paths the mount may reach (each equal to or under mount_root; one equal to mount_root allows everything)", /^\/[A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*(,\/[A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*)*$/),
-    mount_attr_ttl_ms: int(0, 60_000, "coh mount: how long the kernel (and the REST mount's listing cache) may keep a file's attributes", 1000),
+    mount_entry_ttl_ms: int(0, 60_000, "coh mount: how long the kernel may keep a name (and the REST mount a path's kind); sizes are never cached: every append changes them", 1000),
     mount_snapshot_max_bytes: int(4096, 16 << 20, "coh mount: a file up to this size is read whole when opened, so one open sees one consistent copy; a larger one is read at offsets", 262144),
   },
   network: {

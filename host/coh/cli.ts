@@ -2,7 +2,8 @@
 // coh: the Cohesix host CLI (docs/GPU.md; reference §2). One frame for every subcommand: the
 // global flags, the connection and the pinned policy (context.ts), `--json` on each, and one way
 // to fail — `ERR <VERB> reason=<text>` as the last line and exit 1 (a run exits with its command's
-// code). Subcommands: gpu list|status|lease, run, peft export|import|activate|rollback, telemetry pull.
+// code). Subcommands: gpu list|status|lease, run, peft export|import|activate|rollback, telemetry pull,
+// mount, doctor (docs/COH.md).
 
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -16,6 +17,8 @@ import { gpuLease, gpuList, gpuStatus } from "./gpu.js";
 import { peftActivate, peftExport, peftImport, peftRollback } from "./peft.js";
 import { run } from "./run.js";
 import { telemetryPull } from "./telemetry.js";
+import { mountCommand } from "./mount/index.js";
+import { doctor } from "./doctor.js";
 
 type Handler = (ctx: Ctx, a: Record<string, unknown>) => Promise<unknown>;
 
@@ -30,7 +33,7 @@ function action(verb: string, h: Handler): (a: Record<string, unknown>) => Promi
     let error: string | undefined;
     let code = 0;
     try {
-      ctx = new Ctx(g, verb);
+      ctx = new Ctx(g, verb, { policyOptional: verb === "DOCTOR" });
       result = await h(ctx, a);
       if (typeof result === "object" && result !== null && "exitCode" in result) code = (result as { exitCode: number }).exitCode;
     } catch (e) {
@@ -136,7 +139,23 @@ async function main(argv: string[]): Promise<void> {
     .command("telemetry", "telemetry segments", (y) =>
       y.command("pull", "save every device's segments", (s) => s.option("out", { type: "string", demandOption: true }), action("TELEMETRY", (c, a) => telemetryPull(c, a.out as string))).demandCommand(1, "telemetry needs pull"),
     )
-    .demandCommand(1, "give a command: gpu, run, peft or telemetry")
+    .command(
+      "mount",
+      "the hive as a FUSE filesystem (docs/COH.md): coh mount --at DIR | --unmount DIR",
+      (y) =>
+        y
+          .option("at", { type: "string", describe: "mount point (created if missing); stays in the foreground" })
+          .option("unmount", { type: "string", describe: "unmount a coh mount left behind at this directory" })
+          .option("debug", { type: "boolean", default: false, describe: "log every refused operation (and FUSE's own trace) to stderr" }),
+      action("MOUNT", (c, a) => mountCommand(c, { at: a.at as string | undefined, unmount: a.unmount as string | undefined, debug: a.debug as boolean })),
+    )
+    .command(
+      "doctor",
+      "check this host: policy, ticket, FUSE, GPU inventory, runtime tools, the hive's reachability and manifest",
+      (y) => y.option("nvidia-smi", { type: "string", default: "nvidia-smi", describe: "the nvidia-smi to ask" }),
+      action("DOCTOR", (c, a) => doctor(c, { nvidiaSmi: a["nvidia-smi"] as string })),
+    )
+    .demandCommand(1, "give a command: gpu, run, peft, telemetry, mount or doctor")
     .strict()
     .help()
     .version(false)

@@ -66,12 +66,16 @@ export class Ctx {
   readonly policyFile: string;
   readonly out: Out;
 
-  constructor(readonly args: GlobalArgs, readonly verb: string) {
+  /** Why the policy did not load (only with policyOptional: coh doctor reports it as a check). */
+  readonly policyError?: string;
+
+  constructor(readonly args: GlobalArgs, readonly verb: string, opts: { policyOptional?: boolean } = {}) {
     this.out = new Out(args.json);
     this.policyFile = args.policy ?? process.env.COH_POLICY ?? DEFAULT_COH_POLICY;
     const pinned = loadPinnedToml(this.policyFile, COH_POLICY_SHA256, "regenerate it (npm run gen); --policy or COH_POLICY chooses another file");
-    if (!pinned.ok) throw new CohError(pinned.error);
-    this.policy = pinned.value.doc as Policy;
+    if (!pinned.ok && !opts.policyOptional) throw new CohError(pinned.error);
+    this.policy = pinned.ok ? (pinned.value.doc as Policy) : {};
+    if (!pinned.ok) this.policyError = pinned.error;
   }
 
   get manifestSha256(): string {

@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "33edb976e8edaac4ba8a04aaac7bb86061f3374870f644207566e3adf0c0d994"
+MANIFEST_SHA256: Final[str] = "512b547143b2c089444757471fd369eef530af6bc6d87f3cbd718d7897de5f2b"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "3956a1a91b16db89febe3f77914f940f7f91c2d7cca8615a97d35cf2f95133fa"
+COHSH_POLICY_SHA256: Final[str] = "4e0170b022c1a032753ced2cae23328f649939d7fdd8e556682de4d159f80ec1"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -166,7 +166,7 @@ HOST_DOCKER_POLL_MS: Final[int] = 2000
 HOST_K8S_POLL_MS: Final[int] = 5000
 COH_MOUNT_ROOT: Final[str] = "/"
 COH_MOUNT_ALLOWLIST: Final[str] = "/proc,/queen,/worker,/shard,/log,/gpu,/host"
-COH_MOUNT_ATTR_TTL_MS: Final[int] = 1000
+COH_MOUNT_ENTRY_TTL_MS: Final[int] = 1000
 COH_MOUNT_SNAPSHOT_MAX_BYTES: Final[int] = 262144
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
@@ -388,7 +388,7 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
     "coh": {
         "mount_root": "/",
         "mount_allowlist": "/proc,/queen,/worker,/shard,/log,/gpu,/host",
-        "mount_attr_ttl_ms": 1000,
+        "mount_entry_ttl_ms": 1000,
         "mount_snapshot_max_bytes": 262144,
     },
     "network": {

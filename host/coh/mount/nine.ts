@@ -1,0 +1,343 @@
+// The mount's backend over Secure9P (docs/SECURE9P.md): walk + Tgetattr give real kinds, sizes and
+// times; Tlopen probes (cached per path) give what this role may do, so modes say the truth;
+// reads are pipelined Treads (the guest answers in order, so several may be in flight); appends
+// are one Twrite per record at offset u64::MAX (the guest's "at the end"). A dropped connection
+// is re-dialled and re-attached with the manifest's retry policy; open handles re-open their fid
+// on the new session. When every attempt fails the hive is gone: onGone fires once.
+
+import { P9Client, P9ClosedError, P9Error, P9TimeoutError, O_APPEND, O_RDONLY, O_WRONLY, type Message } from "../../sdk/p9/client.js";
+import type { BytePipe, Connector } from "../../sdk/pipe.js";
+import { snapshotHandle, type AppendHandle, type Backend, type FsStats, type Kind, type NodeInfo, type ReadHandle } from "./backend.js";
+import { E, MountError } from "./errno.js";
+
+export interface NineBackendOptions {
+  connector: Connector;
+  mode: "fuse" | "mock";
+  role: string;
+  ticket: string;
+  /** Reply timeout per message (manifest cohsh.timeout_ms). */
+  timeoutMs: number;
+  /** A keepalive Tgetattr on an idle session this often (cohsh.heartbeat_ms): the guest closes silent sessions. */
+  keepaliveMs: number;
+  retry: { attempts: number; backoffMs: number; ceilingMs: number };
+  /** The guest's largest record per line (workers.record_max). */
+  recordMax: number;
+  log?: (line: string) => void;
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+const QTDIR = 0x80;
+const QTAPPEND = 0x40;
+/** Treads in flight per read (each answers at most msize − 11 bytes). */
+const READ_WINDOW = 8;
+
+interface Live {
+  c: P9Client;
+  root: number;
+  gen: number;
+}
+
+export class NineBackend implements Backend {
+  private live: Live | null = null;
+  private dialling: Promise<Live> | null = null;
+  private gen = 0;
+  private closing = false;
+  private goneWhy: string | null = null;
+  private goneCbs: Array<(why: string) => void> = [];
+  private perms = new Map<string, { readable: boolean; writable: boolean }>();
+  private lastUse = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private readonly o: NineBackendOptions) {
+    this.timer = setInterval(() => void this.keepalive(), Math.max(1000, Math.floor(o.keepaliveMs)));
+  }
+
+  get mode(): "fuse" | "mock" {
+    return this.o.mode;
+  }
+
+  /** Dials and attaches once; a refusal here (bad ticket, nothing listening) fails the mount. */
+  static async open(o: NineBackendOptions): Promise<NineBackend> {
+    const b = new NineBackend(o);
+    try {
+      b.live = await b.dial();
+    } catch (e) {
+      clearInterval(b.timer);
+      throw e;
+    }
+    return b;
+  }
+
+  onGone(cb: (why: string) => void): void {
+    if (this.goneWhy !== null) cb(this.goneWhy);
+    else this.goneCbs.push(cb);
+  }
+
+  private async dial(): Promise<Live> {
+    const raw = await this.o.connector();
+    const pipe: BytePipe = raw;
+    const c = new P9Client(pipe, this.o.timeoutMs);
+    pipe.onClose((r) => this.lost(c, r));
+    try {
+      const v = await c.negotiate(8192, "9P2000.L");
+      if (v.version !== "9P2000.L") throw new MountError(E.EIO, `the hive does not speak 9P2000.L (${v.version})`);
+      const { fid } = await c.attach(this.o.role, this.o.ticket);
+      return { c, root: fid, gen: ++this.gen };
+    } catch (e) {
+      c.end();
+      throw e;
+    }
+  }
+
+  // The connection dropped: re-dial with back-off; if every attempt fails, the hive is gone.
+  private lost(c: P9Client, reason: string): void {
+    if (this.closing || this.live?.c !== c) return;
+    this.live = null;
+    this.o.log?.(`[coh][mount] connection lost: ${reason}`);
+    void this.session().catch(() => undefined);
+  }
+
+  private async redial(): Promise<Live> {
+    let delay = this.o.retry.backoffMs;
+    let last = "";
+    for (let i = 1; i <= this.o.retry.attempts; i++) {
+      if (this.closing) break;
+      try {
+        const l = await this.dial();
+        this.o.log?.(`[coh][mount] reconnected (attempt ${i})`);
+        return l;
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      if (i < this.o.retry.attempts) await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, this.o.retry.ceilingMs);
+    }
+    this.gone(`the hive went away (${this.o.retry.attempts} reconnect attempts failed: ${last})`);
+    throw new MountError(E.EIO, this.goneWhy ?? "hive gone");
+  }
+
+  private gone(why: string): void {
+    if (this.goneWhy !== null) return;
+    this.goneWhy = why;
+    for (const cb of this.goneCbs.splice(0)) cb(why);
+  }
+
+  private async session(): Promise<Live> {
+    this.lastUse = Date.now();
+    if (this.goneWhy !== null) throw new MountError(E.EIO, this.goneWhy);
+    if (this.live && this.live.c.closed === null) return this.live;
+    this.dialling ??= this.redial()
+      .then((l) => (this.live = l))
+      .finally(() => (this.dialling = null));
+    return this.dialling;
+  }
+
+  private async keepalive(): Promise<void> {
+    const l = this.live;
+    if (!l || this.closing || Date.now() - this.lastUse < this.o.keepaliveMs) return;
+    try {
+      await l.c.rpc("Tgetattr", { fid: l.root, mask: 1n });
+      this.lastUse = Date.now();
+    } catch (e) {
+      // No answer in time: the peer hangs. Drop the connection; lost() re-dials or declares it gone.
+      if (e instanceof P9TimeoutError) l.c.end();
+    }
+  }
+
+  /** Runs `f` on the live session; a connection lost mid-call is EIO (the call may have run). */
+  private async call<T>(f: (l: Live) => Promise<T>): Promise<T> {
+    const l = await this.session();
+    try {
+      return await f(l);
+    } catch (e) {
+      if (e instanceof P9ClosedError || e instanceof P9TimeoutError) throw new MountError(E.EIO, `connection lost: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private async walk(l: Live, path: string): Promise<number> {
+    return (await l.c.walkPath(l.root, path)).fid;
+  }
+
+  private clunk(l: Live, fid: number): void {
+    // Not awaited: the guest answers in order, so the next request on this session sees it done.
+    void l.c.clunk(fid).catch(() => undefined);
+  }
+
+  async stat(path: string): Promise<NodeInfo> {
+    const attr = await this.call(async (l) => {
+      const fid = await this.walk(l, path);
+      try {
+        return await l.c.rpc("Tgetattr", { fid, mask: 0x7ffn });
+      } finally {
+        this.clunk(l, fid);
+      }
+    });
+    const kind = kindOf(attr);
+    const p = await this.permsOf(path, kind);
+    const f = attr.fields;
+    return { kind, size: kind === "dir" ? 0 : Number(f.size), mtimeMs: Number(f.mtime_sec) * 1000 + Math.floor(Number(f.mtime_nsec) / 1e6), ...p };
+  }
+
+  // What the role may do, asked once per path with Tlopen (a walk only checks the view).
+  private async permsOf(path: string, kind: Kind): Promise<{ readable: boolean; writable: boolean }> {
+    const known = this.perms.get(path);
+    if (known) return known;
+    const readable = await this.probe(path, O_RDONLY);
+    const writable = kind === "append" ? await this.probe(path, O_WRONLY | O_APPEND) : false;
+    const p = { readable, writable };
+    this.perms.set(path, p);
+    return p;
+  }
+
+  private probe(path: string, flags: number): Promise<boolean> {
+    return this.call(async (l) => {
+      const fid = await this.walk(l, path);
+      try {
+        await l.c.open(fid, flags);
+        return true;
+      } catch (e) {
+        if (e instanceof P9Error && (e.errno === E.EACCES || e.errno === E.EPERM)) return false;
+        throw e;
+      } finally {
+        this.clunk(l, fid);
+      }
+    });
+  }
+
+  list(path: string): Promise<string[]> {
+    return this.call((l) => l.c.ls(l.root, path));
+  }
+
+  async openRead(path: string, snapshotMax: number): Promise<ReadHandle> {
+    let l = await this.session();
+    let fid = -1;
+    const openFid = async (): Promise<number> => {
+      l = await this.session();
+      const f = await this.walk(l, path);
+      try {
+        await l.c.open(f, O_RDONLY);
+      } catch (e) {
+        this.clunk(l, f);
+        throw e;
+      }
+      return f;
+    };
+    const size = await this.call(async (lv) => {
+      l = lv;
+      fid = await this.walk(lv, path);
+      try {
+        const a = await lv.c.rpc("Tgetattr", { fid, mask: 0x7ffn });
+        if (kindOf(a) === "dir") throw new MountError(E.EISDIR, path);
+        await lv.c.open(fid, O_RDONLY);
+        return Number(a.fields.size);
+      } catch (e) {
+        this.clunk(lv, fid);
+        throw e;
+      }
+    });
+    const chunk = (): number => l.c.msize - 11;
+    if (size <= snapshotMax) {
+      try {
+        const head = await this.call(() => readRange(l.c, fid, 0, size, chunk()));
+        const parts = [head];
+        // The file may have grown since Tgetattr: read on to its end (bounded at twice the snapshot bound).
+        let off = head.length;
+        while (head.length === size && off < 2 * snapshotMax) {
+          const more = await this.call(() => l.c.read(fid, off, chunk()));
+          if (more.length === 0) break;
+          parts.push(Buffer.from(more));
+          off += more.length;
+        }
+        return snapshotHandle(Buffer.concat(parts));
+      } finally {
+        this.clunk(l, fid);
+      }
+    }
+    let gen = l.gen;
+    return {
+      size,
+      read: (off, len) =>
+        this.call(async (lv) => {
+          if (lv.gen !== gen) {
+            fid = await openFid();
+            gen = lv.gen;
+          }
+          return readRange(lv.c, fid, off, len, lv.c.msize - 11);
+        }),
+      close: async () => {
+        if (this.live?.gen === gen) this.clunk(this.live, fid);
+      },
+    };
+  }
+
+  async openAppend(path: string): Promise<AppendHandle> {
+    const openFid = (lv: Live): Promise<number> =>
+      (async () => {
+        const f = await this.walk(lv, path);
+        try {
+          await lv.c.open(f, O_WRONLY | O_APPEND);
+        } catch (e) {
+          this.clunk(lv, f);
+          throw e;
+        }
+        return f;
+      })();
+    let { fid, gen, msize } = await this.call(async (lv) => ({ fid: await openFid(lv), gen: lv.gen, msize: lv.c.msize }));
+    return {
+      // Twrite header 23 bytes plus the record's newline; and the guest's per-line bound.
+      maxRecord: Math.min(msize - 24, this.o.recordMax),
+      append: (record) =>
+        this.call(async (lv) => {
+          if (lv.gen !== gen) {
+            fid = await openFid(lv);
+            gen = lv.gen;
+          }
+          await lv.c.write(fid, U64_MAX, record + "\n");
+        }),
+      close: async () => {
+        if (this.live?.gen === gen) this.clunk(this.live, fid);
+      },
+    };
+  }
+
+  async statfs(): Promise<FsStats> {
+    const f = await this.call((l) => l.c.statfs(l.root));
+    return { bsize: Number(f.bsize), namemax: Number(f.namelen) };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.timer);
+    this.live?.c.end();
+    this.live = null;
+  }
+}
+
+function kindOf(attr: Message): Kind {
+  const t = (attr.fields.qid as { type: number }).type;
+  return t & QTDIR ? "dir" : t & QTAPPEND ? "append" : "file";
+}
+
+/** `len` bytes from `off` with up to READ_WINDOW Treads in flight; stops at the first short reply. */
+async function readRange(c: P9Client, fid: number, off: number, len: number, chunk: number): Promise<Buffer> {
+  const out: Buffer[] = [];
+  let pos = off;
+  const end = off + len;
+  while (pos < end) {
+    const batch: Array<Promise<Uint8Array>> = [];
+    const sizes: number[] = [];
+    for (let p = pos; p < end && batch.length < READ_WINDOW; p += chunk) {
+      const n = Math.min(chunk, end - p);
+      sizes.push(n);
+      batch.push(c.read(fid, p, n));
+    }
+    const parts = await Promise.all(batch);
+    for (let i = 0; i < parts.length; i++) {
+      out.push(Buffer.from(parts[i]));
+      pos += parts[i].length;
+      if (parts[i].length < sizes[i]) return Buffer.concat(out);
+    }
+  }
+  return Buffer.concat(out);
+}
