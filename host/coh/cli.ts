@@ -147,7 +147,11 @@ async function main(argv: string[]): Promise<void> {
           .option("at", { type: "string", describe: "mount point (created if missing); stays in the foreground" })
           .option("unmount", { type: "string", describe: "unmount a coh mount left behind at this directory" })
           .option("debug", { type: "boolean", default: false, describe: "log every refused operation (and FUSE's own trace) to stderr" }),
-      action("MOUNT", (c, a) => mountCommand(c, { at: a.at as string | undefined, unmount: a.unmount as string | undefined, debug: a.debug as boolean })),
+      // Exits once done: the FUSE binding's thread must not keep an unmounted process alive.
+      async (a) => {
+        await action("MOUNT", (c, x) => mountCommand(c, { at: x.at as string | undefined, unmount: x.unmount as string | undefined, debug: x.debug as boolean }))(a);
+        process.exit();
+      },
     )
     .command(
       "doctor",

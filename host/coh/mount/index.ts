@@ -32,7 +32,7 @@ export interface MountArgs {
 export interface MountResult {
   mode: string;
   at: string;
-  ended: "signal" | "gone";
+  ended: "signal";
   signal?: string;
 }
 
@@ -60,7 +60,7 @@ async function backendFor(ctx: Ctx, log: (l: string) => void): Promise<{ backend
   const a = ctx.args;
   const role = parseRole(a.role) ?? a.role;
   const restUrl = a["rest-url"] ?? REST_URL_ENV.map((n) => process.env[n]).find((v) => v);
-  const nine = { role, timeoutMs: C.timeout_ms, keepaliveMs: C.heartbeat_ms, retry: { attempts: C.retry_max_attempts, backoffMs: C.retry_backoff_ms, ceilingMs: C.retry_ceiling_ms }, recordMax: MANIFEST.workers.record_max, log };
+  const nine = { role, timeoutMs: C.timeout_ms, keepaliveMs: C.heartbeat_ms, retry: { attempts: C.retry_max_attempts, backoffMs: C.retry_backoff_ms, ceilingMs: C.retry_ceiling_ms }, recordMax: MANIFEST.telemetry_ingest.max_record_bytes, log };
   if (a.mock) {
     const t = await mockTransport();
     try {
@@ -160,14 +160,29 @@ export async function mountCommand(ctx: Ctx, m: MountArgs): Promise<MountResult 
   // In --json mode the final document comes at exit; the mounted moment is announced now.
   if (ctx.args.json) process.stdout.write(JSON.stringify({ ok: true, verb: "MOUNT", event: "mounted", mode: backend.mode, at: dir }) + "\n");
 
-  const ended = await new Promise<{ how: "signal"; sig: string } | { how: "gone"; why: string }>((res) => {
+  const ended = await new Promise<{ how: "signal"; sig: string } | { how: "gone"; why: string } | { how: "outside" }>((res) => {
     const onSig = (sig: NodeJS.Signals): void => res({ how: "signal", sig });
     process.once("SIGINT", onSig);
     process.once("SIGTERM", onSig);
     backend.onGone((why) => res({ how: "gone", why }));
+    // Unmounted by someone else (coh mount --unmount, fusermount -u): FUSE's loop has ended, so
+    // this process has nothing left to serve. Read from the kernel's table, never the mount point.
+    const watch = setInterval(() => {
+      void mountedAt(dir).then((m) => {
+        if (!m) {
+          clearInterval(watch);
+          res({ how: "outside" });
+        }
+      }, () => undefined);
+    }, C.tail_poll_ms);
   });
+  if (ended.how === "outside") fuse = null;
   await cleanup();
   if (ended.how === "gone") throw new CohError(`${ended.why}; unmounted ${dir}`);
+  if (ended.how === "outside") {
+    ctx.out.line(`OK MOUNT unmounted at=${dir} by=other`);
+    return { mode: backend.mode, at: dir, ended: "signal", signal: "unmount" };
+  }
   ctx.out.line(`OK MOUNT unmounted at=${dir} signal=${ended.sig}`);
   return { mode: backend.mode, at: dir, ended: "signal", signal: ended.sig };
 }

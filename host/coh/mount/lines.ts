@@ -1,12 +1,17 @@
 // The append-only write rule: the hive takes records (lines), not bytes at offsets. Each write(2)
 // hands its bytes here; whole lines come out as records, a partial line waits for its newline or
 // for close (flush). A trailing CR is dropped and empty lines are skipped, as the guest's Twrite
-// does. A line longer than the transport's record bound is refused (EMSGSIZE) and dropped whole.
+// does. A write(2) that is refused changes nothing, with one exception: a partial line that grows
+// past the transport's record bound (EMSGSIZE) is dropped whole — what was buffered of it, and
+// every byte up to its newline (the writes carrying them fail EMSGSIZE too) — so no fragment of a
+// refused line ever lands as a record.
 
 import { E, MountError } from "./errno.js";
 
 export class LineBuffer {
   private pending: Buffer = Buffer.alloc(0);
+  /** Inside a refused over-long line: bytes are dropped until its newline. */
+  private dropping = false;
 
   constructor(private readonly maxRecord: number) {}
 
@@ -17,6 +22,13 @@ export class LineBuffer {
 
   /** The whole lines `data` completes, in order; the rest is kept. Throws before keeping anything bad. */
   push(data: Buffer): string[] {
+    if (this.dropping) {
+      const nl = data.indexOf(10);
+      if (nl < 0) throw new MountError(E.EMSGSIZE, `still inside a line of more than ${this.maxRecord} bytes (dropped up to its newline)`);
+      this.dropping = false;
+      data = data.subarray(nl + 1);
+      if (data.length === 0) throw new MountError(E.EMSGSIZE, `the end of a line of more than ${this.maxRecord} bytes (dropped)`);
+    }
     const all = this.pending.length ? Buffer.concat([this.pending, data]) : Buffer.from(data);
     const out: Buffer[] = [];
     let start = 0;
@@ -26,7 +38,13 @@ export class LineBuffer {
     }
     const rest = all.subarray(start);
     const lines = out.map((b) => this.record(b)).filter((l) => l.length > 0);
-    if (rest.length > this.maxRecord) throw new MountError(E.EMSGSIZE, `a line of more than ${this.maxRecord} bytes (the largest record this mount carries)`);
+    if (rest.length > this.maxRecord) {
+      // Lines completed before it in this write are refused with it (the write changes nothing
+      // else); the over-long line itself is dropped whole.
+      this.pending = Buffer.alloc(0);
+      this.dropping = true;
+      throw new MountError(E.EMSGSIZE, `a line of more than ${this.maxRecord} bytes (the largest record this mount carries): dropped up to its newline`);
+    }
     this.pending = Buffer.from(rest);
     return lines;
   }
@@ -35,6 +53,7 @@ export class LineBuffer {
   takeRest(): string | null {
     const b = this.pending;
     this.pending = Buffer.alloc(0);
+    this.dropping = false;
     if (b.length === 0) return null;
     const l = this.record(b);
     return l.length ? l : null;

@@ -20,7 +20,7 @@ export interface NineBackendOptions {
   /** A keepalive Tgetattr on an idle session this often (cohsh.heartbeat_ms): the guest closes silent sessions. */
   keepaliveMs: number;
   retry: { attempts: number; backoffMs: number; ceilingMs: number };
-  /** The guest's largest record per line (workers.record_max). */
+  /** The guest's largest record per line over 9P (telemetry_ingest.max_record_bytes). */
   recordMax: number;
   log?: (line: string) => void;
 }

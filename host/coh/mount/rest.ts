@@ -1,7 +1,7 @@
 // The mount's backend through hive-gateway (docs/HIVE_GATEWAY.md). The gateway speaks the console
-// (LS, CAT, TAIL, ECHO), which has no stat: a path is a directory when LS answers, a file when
-// CAT does, and a file's size is the length of what CAT returns (base64, raw bytes). The console
-// cannot say whether a file is append-only either, so files show 0644 and a write to a read-only
+// (LS, CAT, TAIL, ECHO), which has no stat: a path is a directory when LS lists it, a file when
+// LS names only itself and CAT answers, and a file's size is the length of what CAT returns
+// (base64, raw bytes). The console cannot say whether a file is append-only either, so files show 0644 and a write to a read-only
 // file is refused by the hive at write(2) (EACCES); reads re-fetch on every open. The console's
 // CAT of /log/queen.log is a one-line summary, so that file reads as its TAIL (the last
 // console.log_lines records). The gateway gone (unreachable after its read retries, polled every
@@ -91,8 +91,19 @@ export class RestBackend implements Backend {
     if (k && Date.now() - k.at < this.o.kindTtlMs) return k.kind;
     let kind: Kind;
     try {
-      await this.guard(() => this.ns.ls(path));
+      const names = await this.guard(() => this.ns.ls(path));
       kind = "dir";
+      // The console's LS of a file lists the file itself; a directory holding only its namesake
+      // would read the same, so CAT decides (it refuses a directory).
+      const base = path.slice(path.lastIndexOf("/") + 1);
+      if (names.length === 1 && names[0] === base) {
+        try {
+          await this.guard(() => this.ns.readBytes(path));
+          kind = "file";
+        } catch {
+          kind = "dir";
+        }
+      }
     } catch (e) {
       // LS of a file is refused invalid-path (ENOTDIR/EINVAL): it is a file if CAT answers.
       const n = errnoOf(e);
