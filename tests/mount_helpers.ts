@@ -20,17 +20,20 @@ export interface Ran {
 /** Runs a command to its end (killed after timeoutMs, so a hung mount fails the test instead of it). */
 export function runCmd(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Ran> {
   return new Promise((res) => {
-    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const t = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
     p.on("close", (code, signal) => {
       clearTimeout(t);
       res({ code, signal, stdout, stderr });
     });
-    p.stdin.end(opts.input ?? "");
+    if (p.stdin) {
+      p.stdin.on("error", () => undefined); // the command may exit before reading its input
+      p.stdin.end(opts.input);
+    }
   });
 }
 
