@@ -210,60 +210,79 @@ export class NineBackend implements Backend {
   }
 
   async openRead(path: string, snapshotMax: number): Promise<ReadHandle> {
-    let l = await this.session();
-    let fid = -1;
-    const openFid = async (): Promise<number> => {
-      l = await this.session();
-      const f = await this.walk(l, path);
+    const openFid = async (lv: Live): Promise<number> => {
+      const f = await this.walk(lv, path);
       try {
-        await l.c.open(f, O_RDONLY);
+        const r = await lv.c.open(f, O_RDONLY);
+        if (r.qid.type & QTDIR) throw new MountError(E.EISDIR, path);
       } catch (e) {
-        this.clunk(l, f);
+        this.clunk(lv, f);
         throw e;
       }
       return f;
     };
-    const size = await this.call(async (lv) => {
+    let l: Live | null = null;
+    let fid = -1;
+    // Walk, open, one Tread: a file shorter than one reply (most of the namespace) costs three
+    // round trips, and that short reply is its end.
+    const first = await this.call(async (lv) => {
       l = lv;
-      fid = await this.walk(lv, path);
+      fid = await openFid(lv);
       try {
-        const a = await lv.c.rpc("Tgetattr", { fid, mask: 0x7ffn });
-        if (kindOf(a) === "dir") throw new MountError(E.EISDIR, path);
-        await lv.c.open(fid, O_RDONLY);
-        return Number(a.fields.size);
+        return Buffer.from(await lv.c.read(fid, 0, lv.c.msize - 11));
       } catch (e) {
         this.clunk(lv, fid);
         throw e;
       }
     });
-    const chunk = (): number => l.c.msize - 11;
+    const lv: Live = l!;
+    const chunk = lv.c.msize - 11;
+    if (first.length < chunk) {
+      this.clunk(lv, fid);
+      return snapshotHandle(first);
+    }
+    const same = <T>(f: () => Promise<T>): Promise<T> =>
+      this.call(async (now) => {
+        if (now.gen !== lv.gen) throw new MountError(E.EIO, `connection re-made while reading ${path}`);
+        return f();
+      });
+    let size: number;
+    try {
+      size = Number((await same(() => lv.c.rpc("Tgetattr", { fid, mask: 0x7ffn }))).fields.size);
+    } catch (e) {
+      this.clunk(lv, fid);
+      throw e;
+    }
     if (size <= snapshotMax) {
       try {
-        const head = await this.call(() => readRange(l.c, fid, 0, size, chunk()));
-        const parts = [head];
-        // The file may have grown since Tgetattr: read on to its end (bounded at twice the snapshot bound).
-        let off = head.length;
-        while (head.length === size && off < 2 * snapshotMax) {
-          const more = await this.call(() => l.c.read(fid, off, chunk()));
-          if (more.length === 0) break;
-          parts.push(Buffer.from(more));
-          off += more.length;
+        const parts: Buffer[] = [first];
+        let off = first.length;
+        // The rest as Tgetattr sized it (pipelined), then on while replies come back full: the file
+        // may have grown since (bounded at twice the snapshot bound).
+        let want = Math.max(0, size - off);
+        for (;;) {
+          const n = want > 0 ? want : chunk;
+          const got = await same(() => readRange(lv.c, fid, off, n, chunk));
+          if (got.length) parts.push(got);
+          off += got.length;
+          if (got.length < n || off >= 2 * snapshotMax) break;
+          want = 0;
         }
         return snapshotHandle(Buffer.concat(parts));
       } finally {
-        this.clunk(l, fid);
+        this.clunk(lv, fid);
       }
     }
-    let gen = l.gen;
+    let gen = lv.gen;
     return {
       size,
       read: (off, len) =>
-        this.call(async (lv) => {
-          if (lv.gen !== gen) {
-            fid = await openFid();
-            gen = lv.gen;
+        this.call(async (now) => {
+          if (now.gen !== gen) {
+            fid = await openFid(now);
+            gen = now.gen;
           }
-          return readRange(lv.c, fid, off, len, lv.c.msize - 11);
+          return readRange(now.c, fid, off, len, now.c.msize - 11);
         }),
       close: async () => {
         if (this.live?.gen === gen) this.clunk(this.live, fid);

@@ -28,7 +28,7 @@ const X_OK = 1;
 interface Writer {
   h: AppendHandle;
   lines: LineBuffer;
-  /** Where this handle's next write(2) must be (size at open + bytes taken since), unless O_APPEND. */
+  /** Where this handle's next write(2) must be (the end, learnt at its first write), unless O_APPEND; -1 unknown. */
   cursor: number;
   append: boolean;
   /** write/flush/release of one handle run one after another. */
@@ -90,6 +90,10 @@ export function makeOps(backend: Backend, rule: PathRule, o: OpsOptions): FuseOp
 
   const dirInfo: NodeInfo = { kind: "dir", size: 0, mtimeMs: Date.now(), readable: true, writable: false };
 
+  // A path's kind and what the role may do with it never change (the namespace's names are
+  // fixed), so open() can skip its stat for a path already seen; sizes are always asked.
+  const known = new Map<string, NodeInfo>();
+
   async function info(path: string): Promise<{ remote: string; node: NodeInfo }> {
     const remote = rule.remote(path);
     const reach = rule.reach(remote);
@@ -97,7 +101,9 @@ export function makeOps(backend: Backend, rule: PathRule, o: OpsOptions): FuseOp
     if (path === "/" || reach === "ancestor") return { remote, node: dirInfo };
     // An open snapshot's size is what reads through it return: fstat and read then agree.
     for (const f of files.values()) if (f.remote === remote && f.reader) return { remote, node: { ...f.node, size: f.reader.size } };
-    return { remote, node: await backend.stat(remote) };
+    const node = await backend.stat(remote);
+    known.set(remote, node);
+    return { remote, node };
   }
 
   async function take(w: Writer, data: Buffer, pos: number, remote: string): Promise<number> {
@@ -128,7 +134,14 @@ export function makeOps(backend: Backend, rule: PathRule, o: OpsOptions): FuseOp
 
     getattr: (path, cb) => run("getattr", path, () => info(path), (i) => cb(0, statOf(i.node, o)), (n) => cb(n)),
 
-    fgetattr: (path, _fd, cb) => run("fgetattr", path, () => info(path), (i) => cb(0, statOf(i.node, o)), (n) => cb(n)),
+    // The kernel asks through the handle before each O_APPEND write (it wants the end); such a
+    // handle ignores offsets, so its own node answers without a round trip. A stat by path (any
+    // other process) still asks the hive.
+    fgetattr: (path, fd, cb) => {
+      const f = files.get(fd);
+      if (f?.writer && !f.reader) return cb(0, statOf({ ...f.node, size: Math.max(f.node.size, f.writer.cursor) }, o));
+      run("fgetattr", path, () => info(path), (i) => cb(0, statOf(i.node, o)), (n) => cb(n));
+    },
 
     access: (path, mode, cb) =>
       run(
@@ -180,7 +193,8 @@ export function makeOps(backend: Backend, rule: PathRule, o: OpsOptions): FuseOp
         "open",
         path,
         async () => {
-          const { remote, node } = await info(path);
+          const remote = rule.remote(path);
+          const node = (rule.reach(remote) === "allowed" && path !== "/" ? known.get(remote) : undefined) ?? (await info(path)).node;
           const acc = flags & O_ACCMODE;
           const writing = acc !== O_RDONLY;
           if (node.kind === "dir") {
@@ -195,7 +209,8 @@ export function makeOps(backend: Backend, rule: PathRule, o: OpsOptions): FuseOp
           if (acc !== 1) f.reader = await backend.openRead(remote, o.snapshotMax);
           if (writing) {
             const h = await backend.openAppend(remote);
-            f.writer = { h, lines: new LineBuffer(h.maxRecord), cursor: node.size, append: (flags & O_APPEND) !== 0, queue: Promise.resolve() };
+            // The end is learnt at the first write not made with O_APPEND (a cached node's size is stale).
+            f.writer = { h, lines: new LineBuffer(h.maxRecord), cursor: -1, append: (flags & O_APPEND) !== 0, queue: Promise.resolve() };
           }
           const fd = nextFd++;
           files.set(fd, f);
