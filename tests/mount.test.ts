@@ -168,6 +168,25 @@ describe("coh --mock mount (the in-process core over 9P, real FUSE)", () => {
   });
 });
 
+describe("a mount killed outright", () => {
+  it("kill -9 of coh: FUSE's auto_unmount takes the mount down, the directory is usable; --json announces the mount", async () => {
+    const dir = mountDir("kill9");
+    const m = await startMount(dir, ["--mock", "--json"]);
+    try {
+      expect(JSON.parse(m.out().trim().split("\n")[0])).toEqual({ ok: true, verb: "MOUNT", event: "mounted", mode: "mock", at: dir });
+      expect((await sh(`cat ${dir}/proc/lifecycle/state`)).stdout).toBe("state=ONLINE\n");
+      expect(await m.stop("SIGKILL")).toBe(137);
+      // fusermount (auto_unmount) notices its parent gone; wait on the kernel's table, bounded.
+      const deadline = Date.now() + 10_000;
+      while ((await isMounted(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await isMounted(dir)).toBe(false);
+      expect(await sh(`ls -A ${dir}`)).toMatchObject({ code: 0, stdout: "" });
+    } finally {
+      await cleanupMount(m);
+    }
+  });
+});
+
 describe("over Secure9P to a hive on TCP (mode=fuse): a worker's view, a mount left behind, the hive going away", () => {
   let hive: MockHive | undefined;
   let q: MountProc | undefined;

@@ -63,8 +63,8 @@ export interface MountProc {
 }
 
 /**
- * `./bin/coh <global…> mount --at DIR`, resolved once it prints its `OK MOUNT` line (the ready
- * signal); rejects with its output when it exits first or stays silent past timeoutMs.
+ * `./bin/coh <global…> mount --at DIR`, resolved once it prints its `OK MOUNT` line (or, with
+ * --json, its `"event":"mounted"` line: the ready signal); rejects with its output when it exits first or stays silent past timeoutMs.
  */
 export function startMount(dir: string, global: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<MountProc> {
   return new Promise((res, rej) => {
@@ -90,7 +90,7 @@ export function startMount(dir: string, global: string[], env: NodeJS.ProcessEnv
     proc.stderr?.on("data", (d: Buffer) => (err += d.toString()));
     proc.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
-      if (/^OK MOUNT mode=\S+ at=/m.test(out)) {
+      if (/^OK MOUNT mode=\S+ at=/m.test(out) || /^\{"ok":true,"verb":"MOUNT","event":"mounted"/m.test(out)) {
         clearTimeout(t);
         res(m);
       }
