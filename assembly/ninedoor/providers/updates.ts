@@ -27,7 +27,7 @@ import { Provider } from "../devtab";
 import { CAS_ENABLE } from "../../generated/manifest";
 import { E_BUFFER_FULL, E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_NOT_FOUND } from "../../generated/protocol";
 import { kprint } from "../../trace/kmesg";
-import { base64 } from "../../text/base64";
+import { base64, base64Decode } from "../../text/base64";
 
 /** The store's configuration from [cas]. */
 export function casConfig(): CasConfig {
@@ -53,43 +53,15 @@ function hexVal(c: i32): i32 {
   return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
-function b64Val(c: i32): i32 {
-  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
-  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52;
-  if (c == 0x2b) return 62;
-  if (c == 0x2f) return 63;
-  return -1;
-}
-
 /** One segment's bytes: `b64:` + standard base64 (padded, length a multiple of 4), else the raw UTF-8. Null if the base64 is bad. */
 export function segmentBytes(line: string): Uint8Array | null {
   let s = line;
   if (s.endsWith("\r\n")) s = s.substring(0, s.length - 2);
   else if (s.endsWith("\n")) s = s.substring(0, s.length - 1);
   if (!s.startsWith("b64:")) return Uint8Array.wrap(String.UTF8.encode(s, false));
-  const n = s.length - 4;
-  if (n == 0 || n % 4 != 0) return null;
-  let pad = 0;
-  if (s.charCodeAt(s.length - 1) == 0x3d) pad++;
-  if (s.charCodeAt(s.length - 2) == 0x3d) pad++;
-  const out = new Uint8Array((n / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 4; i < s.length; i += 4) {
-    const last = i + 4 == s.length;
-    const a = b64Val(s.charCodeAt(i));
-    const b = b64Val(s.charCodeAt(i + 1));
-    const c2 = s.charCodeAt(i + 2);
-    const c3 = s.charCodeAt(i + 3);
-    const c = last && pad == 2 && c2 == 0x3d ? 0 : b64Val(c2);
-    const d = last && pad >= 1 && c3 == 0x3d ? 0 : b64Val(c3);
-    if (a < 0 || b < 0 || c < 0 || d < 0) return null;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    out[o++] = <u8>(v >> 16);
-    if (o < out.length) out[o++] = <u8>((v >> 8) & 0xff);
-    if (o < out.length) out[o++] = <u8>(v & 0xff);
-  }
-  return out;
+  // An empty `b64:` segment is refused: it would be a chunk of no bytes.
+  if (s.length == 4) return null;
+  return base64Decode(s.substring(4));
 }
 
 function nsErrorOf(e: CasError): NsError {
