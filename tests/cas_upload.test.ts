@@ -1,5 +1,5 @@
 // cas-tool upload (host/cas-tool/upload.ts) into the in-process guest's /updates, over the console
-// and over Secure9P: base and delta accepted, re-runs skip everything, a wrong key and a replayed
+// over Secure9P and through hive-gateway (REST, the gateway in-process on its own mock guest): base and delta accepted, re-runs skip everything, a wrong key and a replayed
 // epoch refused, a tampered chunk quarantined, a manifest sent first waits, and an upload cut off
 // mid-way resumes without sending (or storing) anything twice.
 
@@ -12,10 +12,12 @@ import { CasToolError, EXIT_REFUSED } from "../host/cas-tool/errors.js";
 import { readSigningKey } from "../host/cas-tool/keys.js";
 import { DEFAULT_LIMITS } from "../host/cas-tool/limits.js";
 import { guestView, uploadBundle } from "../host/cas-tool/upload.js";
-import { mockTransport, type Transport } from "../host/sdk/connect.js";
+import { mockTransport, restClient, type Transport } from "../host/sdk/connect.js";
 import { NsClosed, type NamespaceClient } from "../host/sdk/ns.js";
 import { clientOn } from "../host/sdk/open.js";
 import { MANIFEST } from "../host/generated/manifest.js";
+import type { RunningGateway } from "../host/hive-gateway/gateway.js";
+import { inProcess, TOKEN } from "./helpers/gateway.js";
 import { manifestTicket } from "./helpers/tickets.js";
 import { xorshift } from "./helpers/rng.js";
 
@@ -63,16 +65,24 @@ const refusal = async (p: Promise<unknown>): Promise<CasToolError> => {
   throw new Error("expected a refusal");
 };
 
-for (const protocol of ["console", "9p"] as const) {
+for (const protocol of ["console", "9p", "rest"] as const) {
   describe(`upload over ${protocol} (mock guest)`, () => {
-    let t: Transport;
+    let t: Transport | undefined;
+    let gw: RunningGateway | undefined;
     let ns: NamespaceClient;
-    const maxRecord = protocol === "9p" ? MANIFEST.telemetry_ingest.max_record_bytes : MANIFEST.console.echo_max;
+    // REST: the gateway's own record bound (ns.caps.maxRecord) is the one that binds.
+    const maxRecord = protocol === "9p" ? MANIFEST.telemetry_ingest.max_record_bytes : protocol === "rest" ? Number.MAX_SAFE_INTEGER : MANIFEST.console.echo_max;
     // Epochs rise through the file: the guest refuses any not above the highest accepted.
     let epoch = 1000;
     const next = (): string => String(epoch++);
 
     beforeAll(async () => {
+      if (protocol === "rest") {
+        gw = await inProcess(["--mock"]);
+        ns = await restClient(gw.url, TOKEN);
+        await ns.attach("queen");
+        return;
+      }
       t = await mockTransport();
       ns = clientOn(t, { protocol, authToken: MANIFEST.console.auth_token, heartbeatMs: 0, timeoutMs: 20_000 });
       await ns.attach("queen", protocol === "9p" ? manifestTicket("queen") : undefined);
@@ -80,6 +90,7 @@ for (const protocol of ["console", "9p"] as const) {
     afterAll(async () => {
       await ns?.close();
       await t?.stop();
+      await gw?.stop();
     });
 
     it("accepts a base and a delta on it; a re-run sends nothing and stores nothing more", async () => {
