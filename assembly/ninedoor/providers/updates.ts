@@ -89,9 +89,23 @@ export class Updates {
   write(isManifest: bool, epoch: string, chunk: string, line: string): NsError | null {
     const b = segmentBytes(line);
     if (b == null) return new NsError(E_INVALID_PAYLOAD, "segment is not valid base64 after b64:");
-    const err = isManifest ? this.store.writeManifest(epoch, b.dataStart, b.length) : this.store.writeChunk(epoch, chunk, b.dataStart, b.length);
+    return this.writeBytes(isManifest, epoch, chunk, b.dataStart, b.length);
+  }
+
+  writeBytes(isManifest: bool, epoch: string, chunk: string, p: usize, n: i32): NsError | null {
+    const err = isManifest ? this.store.writeManifest(epoch, p, n) : this.store.writeChunk(epoch, chunk, p, n);
     this.flush();
     return err == null ? null : nsErrorOf(err!);
+  }
+
+  /**
+   * A 9P binary write lands only at the end of what is held (or at u64.MAX): a Twrite repeated
+   * after a lost reply is refused instead of stored twice, and the client re-reads the status.
+   * Committed bytes are re-sent from the start, as `b64:` re-sends are (the store checks them).
+   */
+  offsetError(off: u64, held: i32, committed: bool): NsError | null {
+    if (committed || off == u64.MAX_VALUE || off == <u64>held) return null;
+    return new NsError(E_INVALID_PAYLOAD, "append offset " + off.toString() + " rejected: " + held.toString() + " bytes held, write at the end");
   }
 
   private flush(): void {
@@ -131,6 +145,14 @@ class ChunkFile extends BytesView {
   append(line: string, who: Caller): NsError | null {
     return this.u.write(false, this.epoch, this.name, line);
   }
+  takesBytes(): bool {
+    return true;
+  }
+  appendBytes(off: u64, p: usize, n: i32, who: Caller): NsError | null {
+    const s = this.u.store;
+    const e = this.u.offsetError(off, s.pendingBytes(this.name), s.chunkData(this.name) != null);
+    return e != null ? e : this.u.writeBytes(false, this.epoch, this.name, p, n);
+  }
 }
 
 class ManifestFile extends BytesView {
@@ -143,6 +165,14 @@ class ManifestFile extends BytesView {
   }
   append(line: string, who: Caller): NsError | null {
     return this.u.write(true, this.epoch, "", line);
+  }
+  takesBytes(): bool {
+    return true;
+  }
+  appendBytes(off: u64, p: usize, n: i32, who: Caller): NsError | null {
+    const e = this.u.store.epoch(this.epoch);
+    const err = this.u.offsetError(off, e == null ? 0 : e.pendingLen, e != null && e.manifestBytes != null);
+    return err != null ? err : this.u.writeBytes(true, this.epoch, "", p, n);
   }
 }
 
