@@ -258,3 +258,23 @@ describe("replay", () => {
     await expect(startTestSwarm(["--replay", bad])).rejects.toThrow(/--replay .*bad\.cbor: not CBOR/);
   });
 });
+
+describe("through hive-gateway (seed scenario A's transport)", () => {
+  it("SWARMUI_TRANSPORT=rest reads the hive through the gateway's REST API", async () => {
+    const { inProcess, TOKEN } = await import("./helpers/gateway.js");
+    const gw = await inProcess(["--mock"]);
+    let r: RunningSwarm | undefined;
+    try {
+      r = await startTestSwarm(["--data-dir", data], { SWARMUI_TRANSPORT: "rest", SWARMUI_REST_URL: gw.url, SWARMUI_REST_AUTH_TOKEN: TOKEN });
+      const b = (await get<Bootstrap>(r, "/api/bootstrap")).body;
+      expect(b.session).toMatchObject({ role: "queen", transport: "rest" });
+      const p = (await get<{ batches: PollBatch[] }>(r, "/api/poll?after=0")).body.batches[0];
+      expect(p.root).toEqual({ reachable: true, cut_reason: null });
+      expect((await post<{ lines: string[] }>(r, "/api/console", { line: "ls /proc/root" })).body.lines[0]).toBe("OK LS path=/proc/root entries=3");
+      await expect(startTestSwarm(["--data-dir", data], { SWARMUI_TRANSPORT: "rest", SWARMUI_REST_URL: gw.url, SWARMUI_REST_AUTH_TOKEN: "wrong-token" })).rejects.toThrow(/cannot reach the hive \(rest/);
+    } finally {
+      await r?.stop();
+      await gw.stop();
+    }
+  }, 60_000);
+});

@@ -208,6 +208,12 @@ export async function buildApp(o: AppOptions): Promise<{ app: FastifyInstance; t
     if (!m.ok) throw fail(400, "invalid", m.error);
     return { ticket: m.ticket, role: m.role };
   }));
+  // Live streams never end by themselves: close them first, or app.close() would wait forever.
+  const streams = new Set<import("node:http").ServerResponse>();
+  app.addHook("preClose", async () => {
+    for (const r of streams) r.end();
+    streams.clear();
+  });
   app.get("/api/events", (req, reply) => {
     if (st.subscribers >= MANIFEST.swarmui.sse_clients_max) {
       const f = fail(429, "busy", `${st.subscribers} live streams already open (swarmui.sse_clients_max ${MANIFEST.swarmui.sse_clients_max})`, 2);
@@ -218,8 +224,12 @@ export async function buildApp(o: AppOptions): Promise<{ app: FastifyInstance; t
     const res = reply.raw;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive", "content-security-policy": CSP, "x-content-type-options": "nosniff" });
     res.write(`retry: ${MANIFEST.swarmui.status_poll_ms * 2}\n\n`);
+    streams.add(res);
     const off = st.subscribe((b) => res.write(`id: ${b.batch}\nevent: batch\ndata: ${JSON.stringify(b)}\n\n`));
-    req.raw.on("close", off);
+    req.raw.on("close", () => {
+      streams.delete(res);
+      off();
+    });
   });
 
   // The browser app: index.html with this start's session token, assets as built by Vite.

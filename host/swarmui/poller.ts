@@ -6,7 +6,7 @@
 import { MANIFEST } from "../generated/manifest.js";
 import { newLines, NsClosed, NsRefusal, type NamespaceClient } from "../sdk/ns.js";
 import { classify, EventQueue, LineBuffer } from "./events.js";
-import { hiveConfig, PATHS, tailIntervalMs } from "./settings.js";
+import { hiveConfig, PATHS, tailIntervalMs, type SwarmSection } from "./settings.js";
 import { workerNamespace } from "./shard.js";
 import { emptyBatch, type HiveSource } from "./source.js";
 import { parseLease, parsePressure, parseRoot, parseSchedule, parseSessions } from "./status.js";
@@ -18,7 +18,7 @@ export interface LiveOptions {
   role: string;
   subject?: string | null;
   now?: () => number;
-  section?: typeof MANIFEST.swarmui;
+  section?: SwarmSection;
   /** Counts every request made to the hive (tests and the bench read it). */
   onRequest?: () => void;
 }
@@ -41,7 +41,7 @@ export function unreachable(e: unknown): boolean {
 
 export class LiveSource implements HiveSource {
   readonly mode = "live" as const;
-  private readonly s: typeof MANIFEST.swarmui;
+  private readonly s: SwarmSection;
   private readonly cfg = hiveConfig();
   private readonly workers = new Map<string, Tracked>();
   private readonly queue: EventQueue;

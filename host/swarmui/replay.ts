@@ -4,6 +4,7 @@
 
 import { MANIFEST } from "../generated/manifest.js";
 import { LineBuffer } from "./events.js";
+import type { SwarmSection } from "./settings.js";
 import type { HiveSnapshot } from "./snapshot.js";
 import { emptyBatch, type HiveSource } from "./source.js";
 import type { Agent, HiveEvent, PollBatch } from "./shared/types.js";
@@ -16,7 +17,7 @@ export class ReplaySource implements HiveSource {
   constructor(
     private readonly snap: HiveSnapshot,
     readonly mode: "replay" | "offline" = "replay",
-    private readonly s: typeof MANIFEST.swarmui = MANIFEST.swarmui,
+    private readonly s: SwarmSection = MANIFEST.swarmui,
   ) {}
 
   async bootstrap(): Promise<{ agents: Agent[]; replay: boolean }> {

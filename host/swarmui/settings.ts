@@ -4,7 +4,8 @@
 import { MANIFEST } from "../generated/manifest.js";
 import type { HiveConfig } from "./shared/types.js";
 
-type SwarmSection = typeof MANIFEST.swarmui;
+/** The [swarmui] section with its values widened to number (tests pass other bounds). */
+export type SwarmSection = { readonly [K in keyof typeof MANIFEST.swarmui]: number };
 
 export function hiveConfig(s: SwarmSection = MANIFEST.swarmui): HiveConfig {
   return {

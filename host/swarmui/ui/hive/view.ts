@@ -30,6 +30,7 @@ export interface HiveMetrics {
   zoom: number;
   paused: boolean;
   droppedPending: number;
+  renderer: string;
 }
 
 export interface HiveViewOptions {
@@ -59,7 +60,7 @@ export class HiveView {
   private visible = true;
   private onScreen = true;
   private done = false;
-  readonly metrics: HiveMetrics = { frames: 0, renders: 0, pending: 0, lastRenderAt: 0, lastFrameAt: 0, renderMsTotal: 0, lod: "balanced", zoom: 1, paused: false, droppedPending: 0 };
+  readonly metrics: HiveMetrics = { frames: 0, renders: 0, pending: 0, lastRenderAt: 0, lastFrameAt: 0, renderMsTotal: 0, lod: "balanced", zoom: 1, paused: false, droppedPending: 0, renderer: "" };
 
   constructor(private readonly o: HiveViewOptions) {
     this.model = new HiveModel(o.cfg);
@@ -69,6 +70,7 @@ export class HiveView {
     this.app = new Application();
     await this.app.init({ resizeTo: this.o.host, background: 0x0d1117, antialias: true, autoStart: false, preference: this.o.renderer ?? "webgl", autoDensity: true, resolution: Math.min(2, window.devicePixelRatio || 1) });
     this.app.ticker.stop();
+    this.metrics.renderer = this.app.renderer.name;
     const c = this.app.canvas;
     c.tabIndex = 0;
     c.setAttribute("role", "img");
@@ -311,7 +313,11 @@ export class HiveView {
   }
 
   private workerIds(): string[] {
-    return [...this.model.agents.values()].filter((s) => s.role !== "queen").map((s) => s.id).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    // In label order (the digits on the dots), so the keys walk the hive as it reads.
+    return [...this.model.agents.values()]
+      .filter((s) => s.role !== "queen")
+      .sort((a, b) => Number(a.label) - Number(b.label) || a.id.localeCompare(b.id))
+      .map((s) => s.id);
   }
 
   resetView(): void {
