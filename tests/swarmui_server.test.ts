@@ -47,7 +47,9 @@ function raw(path: string, headers: Record<string, string>): Promise<{ status: n
 describe("settings", () => {
   it("refuses non-loopback binds unless opted in, bad transports and mixed modes", async () => {
     await expect(swarmConfig(["--bind", "0.0.0.0"])).rejects.toThrow(/refusing to bind 0\.0\.0\.0/);
-    expect((await swarmConfig(["--bind", "0.0.0.0", "--allow-non-loopback-bind"])).bind.host).toBe("0.0.0.0");
+    await expect(swarmConfig(["--bind", "0.0.0.0", "--allow-non-loopback-bind"])).rejects.toThrow(/--tls-cert/);
+    await expect(swarmConfig(["--tls-cert", "/nonexistent.pem"])).rejects.toThrow(/go together/);
+    expect((await swarmConfig(["--bind", "127.0.0.2"])).bind.host).toBe("127.0.0.2");
     await expect(swarmConfig([], { SWARMUI_TRANSPORT: "udp" })).rejects.toThrow(ConfigError);
     await expect(swarmConfig([], { SWARMUI_TRANSPORT: "rest" })).rejects.toThrow(/SWARMUI_REST_URL/);
     await expect(swarmConfig(["--mock", "--replay", "x.cbor"])).rejects.toThrow(/cannot be combined/);

@@ -40,6 +40,7 @@ export interface AppOptions {
   /** Fixed for tests; default 24 random bytes per start. */
   token?: string;
   allowAnyHost?: boolean;
+  https?: { cert: Buffer; key: Buffer };
 }
 
 class ApiFail extends Error {
@@ -72,7 +73,7 @@ export async function buildApp(o: AppOptions): Promise<{ app: FastifyInstance; t
   const token = o.token ?? newToken();
   const tokenBuf = Buffer.from(token);
   const st = o.state;
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+  const app = (o.https ? Fastify({ logger: false, bodyLimit: 16 * 1024, https: o.https }) : Fastify({ logger: false, bodyLimit: 16 * 1024 })) as unknown as FastifyInstance;
 
   app.addHook("onRequest", async (req, reply) => {
     reply.header("content-security-policy", CSP);

@@ -1,7 +1,7 @@
 // Builds the browser app (Vite) when its output is missing or older than its sources, and the
 // core module when --mock needs it, so `npx swarmui --mock --open` works on a fresh clone.
 
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./config.js";
@@ -23,15 +23,23 @@ export function uiStale(): boolean {
   return src > statSync(out).mtimeMs;
 }
 
+// A child process, awaited (never spawnSync: a test worker blocked for a 20 s build misses its
+// runner's RPC deadlines).
+function run(args: string[]): Promise<number | null> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+    p.on("error", rej);
+    p.on("close", (code) => res(code));
+  });
+}
+
 export async function ensureUi(log: (l: string) => void, needCore: boolean): Promise<void> {
   if (uiStale()) {
     log("building the UI (vite) …");
-    const r = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", join(ROOT, "host/swarmui/ui/vite.config.ts"), "--logLevel", "warn"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-    if (r.status !== 0) throw new Error("the UI build failed (see above)");
+    if ((await run([join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", join(ROOT, "host/swarmui/ui/vite.config.ts"), "--logLevel", "warn"])) !== 0) throw new Error("the UI build failed (see above)");
   }
   if (needCore && !existsSync(join(ROOT, "out/cohesix.wasm"))) {
     log("building the core (out/cohesix.wasm) for --mock …");
-    const r = spawnSync(process.execPath, [join(ROOT, "build/build.mjs"), "--wasm"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-    if (r.status !== 0) throw new Error("the core build failed (see above)");
+    if ((await run([join(ROOT, "build/build.mjs"), "--wasm"])) !== 0) throw new Error("the core build failed (see above)");
   }
 }

@@ -1,6 +1,7 @@
 // swarmui's settings from flags and the seeds' environment (a flag wins; secrets by reference,
 // `env:NAME` / `file:/abs/path`), with the start-up refusals, each one line.
 
+import { readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import yargs from "yargs";
@@ -33,6 +34,7 @@ export interface SwarmConfig {
   json: boolean;
   ticketSecret?: string;
   ticketConfig?: string;
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export class ConfigError extends Error {
@@ -50,6 +52,8 @@ export function buildParser(argv: string[]) {
     .option("port", { type: "number", describe: "HTTP port (env SWARMUI_PORT; default 8090; 0 = any free port)" })
     .option("bind", { type: "string", describe: "listen address (env SWARMUI_BIND; default 127.0.0.1)" })
     .option("allow-non-loopback-bind", { type: "boolean", default: false, describe: "listen beyond loopback (prefer an ssh tunnel)" })
+    .option("tls-cert", { type: "string", describe: "PEM certificate: serve HTTPS (needed with --allow-non-loopback-bind)" })
+    .option("tls-key", { type: "string", describe: "PEM private key file, or env:/file: reference to the PEM" })
     .option("open", { type: "boolean", default: false, describe: "open the URL in a browser (xdg-open / open)" })
     .option("mock", { type: "boolean", default: false, describe: "the in-process core with a seeded demo hive (no QEMU)" })
     .option("mock-workers", { type: "number", default: 12, describe: "--mock: heartbeat workers to spawn" })
@@ -85,8 +89,19 @@ export function resolveConfig(a: Argv, env: NodeJS.ProcessEnv): SwarmConfig {
   const port = a.port ?? (env.SWARMUI_PORT !== undefined ? Number(env.SWARMUI_PORT) : 8090);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0..65535, got ${port}`);
   const host = a.bind ?? env.SWARMUI_BIND ?? "127.0.0.1";
-  if (!isLoopback(host) && !a["allow-non-loopback-bind"]) {
-    throw new ConfigError(`refusing to bind ${host}: SwarmUI listens on loopback unless --allow-non-loopback-bind (reach it through an ssh tunnel instead)`);
+  let tls: SwarmConfig["tls"];
+  if (a["tls-cert"] || a["tls-key"]) {
+    if (!a["tls-cert"] || !a["tls-key"]) throw new ConfigError("--tls-cert and --tls-key go together");
+    const key = sec("--tls-key", a["tls-key"]) as string;
+    try {
+      tls = { cert: readFileSync(a["tls-cert"]), key: key.includes("-----BEGIN") ? Buffer.from(key) : readFileSync(key) };
+    } catch (e) {
+      throw new ConfigError(`cannot read the TLS certificate or key: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (!isLoopback(host) && !(a["allow-non-loopback-bind"] && tls)) {
+    // The page's session token must not cross a network in clear: as hive-gateway, HTTPS or loopback.
+    throw new ConfigError(`refusing to bind ${host}: non-loopback binds need --allow-non-loopback-bind and --tls-cert/--tls-key (or reach SwarmUI through an ssh tunnel)`);
   }
   const hivePort = Number(env.SWARMUI_9P_PORT ?? MANIFEST.network.console_port);
   if (!Number.isInteger(hivePort) || hivePort < 1 || hivePort > 65535) throw new ConfigError(`SWARMUI_9P_PORT must be 1..65535, got ${env.SWARMUI_9P_PORT}`);
@@ -127,5 +142,6 @@ export function resolveConfig(a: Argv, env: NodeJS.ProcessEnv): SwarmConfig {
     json: a.json,
     ticketSecret: sec("--ticket-secret", a["ticket-secret"] ?? env.SWARMUI_TICKET_SECRET ?? env.COHSH_TICKET_SECRET),
     ticketConfig: a["ticket-config"] ?? env.SWARMUI_TICKET_CONFIG ?? env.COHSH_TICKET_CONFIG,
+    tls,
   };
 }

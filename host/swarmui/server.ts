@@ -60,7 +60,7 @@ export async function startSwarm(cfg: SwarmConfig, opts: { uiDir?: string; token
       });
     }
   }
-  const { app, token } = await buildApp({ state, uiDir: opts.uiDir ?? UI_DIR, token: opts.token, allowAnyHost: cfg.allowNonLoopback });
+  const { app, token } = await buildApp({ state, uiDir: opts.uiDir ?? UI_DIR, token: opts.token, allowAnyHost: cfg.allowNonLoopback, https: cfg.tls });
   await app.listen({ host: cfg.bind.host, port: cfg.bind.port });
   const addr = app.server.address();
   const port = addr && typeof addr === "object" ? addr.port : cfg.bind.port;
@@ -69,7 +69,7 @@ export async function startSwarm(cfg: SwarmConfig, opts: { uiDir?: string; token
     app,
     state,
     token,
-    url: `http://${host}:${port}/`,
+    url: `${cfg.tls ? "https" : "http"}://${host}:${port}/`,
     stop: async () => {
       await app.close();
       await state.stop();
