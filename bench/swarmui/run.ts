@@ -61,8 +61,10 @@ async function browserRun(n: number, seconds: number, docs: boolean): Promise<Br
     const dt = (Date.now() - t0) / 1000;
     if (docs) {
       mkdirSync(join(ROOT, "docs/images"), { recursive: true });
-      await w.page.locator(".panel.wide").first().screenshot({ path: join(ROOT, `docs/images/swarmui-hive-${n}.png`) });
-      if (n === 128) await w.page.locator("header.cohesix-banner").screenshot({ path: join(ROOT, "docs/images/swarmui-banner.png") });
+      // Clipped page shots: the live panels never hold still long enough for an element shot.
+      const clip = async (sel: string) => (await w.page.locator(sel).first().boundingBox()) ?? undefined;
+      await w.page.screenshot({ path: join(ROOT, `docs/images/swarmui-hive-${n}.png`), clip: await clip(".panel.wide") });
+      if (n === 128) await w.page.screenshot({ path: join(ROOT, "docs/images/swarmui-page.png") });
     }
     const renders = z.renders - a.renders;
     return {
