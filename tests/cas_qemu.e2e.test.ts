@@ -20,6 +20,7 @@ import type { NamespaceClient } from "../host/sdk/ns.js";
 import { clientOn } from "../host/sdk/open.js";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
+import { spawnGateway, TOKEN } from "./helpers/gateway.js";
 import { manifestTicket } from "./helpers/tickets.js";
 import { xorshift } from "./helpers/rng.js";
 
@@ -158,5 +159,18 @@ describe("CAS on QEMU", () => {
     expect(out.chunksSkipped + (out.resumedBytes > 0 ? 1 : 0)).toBeGreaterThan(0);
     expect(out.bytesSent).toBeLessThan(expected);
     expect(await storeUsed()).toBe(before + expected);
+  }, 240_000);
+
+  it("through hive-gateway in front of the guest (--rest-url, the seed's scenario C step 1)", async () => {
+    const dir = await pack("205", 2 * 4096, 4096);
+    const gw = await spawnGateway([], { COH_TCP_PORT: port(), COH_AUTH_TOKEN: MANIFEST.console.auth_token, HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN, HIVE_GATEWAY_BIND: "127.0.0.1:0" });
+    try {
+      const r = await cli(["upload", "--bundle", dir, "--rest-url", gw.url, "--json"], { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, epoch: "205", state: "ready", chunksSent: 2 });
+    } finally {
+      await gw.stop();
+    }
+    expect((await ns.read("/updates/205/status")).some((l) => l.includes("state=ready"))).toBe(true);
   }, 240_000);
 });

@@ -2,9 +2,9 @@
 // original's, the original's error texts, offline verification catching every bad bundle, and
 // the CLI's --json and exit codes.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { pack, verifyBundle, type PackOptions } from "../host/cas-tool/bundle.js
 import { CasToolError, EXIT_REFUSED, EXIT_USAGE } from "../host/cas-tool/errors.js";
 import { rawPublicKey } from "../host/cas-tool/keys.js";
 import { DEFAULT_LIMITS } from "../host/cas-tool/limits.js";
+import { spawnGateway, TOKEN } from "./helpers/gateway.js";
 import { xorshift } from "./helpers/rng.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -65,6 +66,18 @@ function filesOf(d: string): Record<string, string> {
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(join(ROOT, "bin/cas-tool"), args, { cwd: tmp, encoding: "utf8", env: { ...process.env, ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The CLI in a child process without blocking this one (a gateway child must keep answering). */
+function cliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(join(ROOT, "bin/cas-tool"), args, { cwd: tmp, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("close", (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 describe("pack", () => {
@@ -227,4 +240,32 @@ describe("the CLI", () => {
     expect(usage.stderr).toMatch(/Missing required argument/);
     expect(existsSync(join(tmp, "out/cas/5"))).toBe(false);
   });
+});
+
+describe("seed scenario C step 1: pack, then upload through hive-gateway", () => {
+  it("runs the seed's two commands as written (the request token from HIVE_GATEWAY_REQUEST_AUTH_TOKEN) and the hive accepts the epoch", async () => {
+    const gw = await spawnGateway(["--mock", "--bind", "127.0.0.1:0"], { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN });
+    try {
+      const out = join(tmp, "seed-c", "1");
+      const input = join(tmp, "seed-c", "payload");
+      mkdirSync(join(tmp, "seed-c"), { recursive: true });
+      writeFileSync(input, Buffer.from(Uint8Array.from({ length: 2 * 65_536 }, (_, i) => (i * 31 + 7) & 0xff)));
+      const p = await cliAsync(["pack", "--epoch", "1", "--input", input, "--out-dir", out, "--signing-key", KEY]);
+      expect(p.code, p.stderr).toBe(0);
+      const up = await cliAsync(["upload", "--bundle", out, "--rest-url", gw.url], { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN });
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/^cas-tool: uploaded update epoch=1 state=ready chunks_sent=2 chunks_skipped=0 /m);
+      // A second run finds everything in place and sends nothing.
+      const again = await cliAsync(["upload", "--bundle", out, "--rest-url", gw.url, "--json"], { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: TOKEN });
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, epoch: "1", state: "ready", chunksSent: 0, bytesSent: 0 });
+      // A wrong token is the gateway's 401, said as such, exit code of a refusal or usage, never 0.
+      const bad = await cliAsync(["upload", "--bundle", out, "--rest-url", gw.url], { HIVE_GATEWAY_REQUEST_AUTH_TOKEN: "wrong-token-0123456789" });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/invalid request auth token.*pass --rest-auth-token/);
+      expect(bad.stderr).not.toContain("wrong-token-0123456789");
+    } finally {
+      await gw.stop();
+    }
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 // cas-tool upload (host/cas-tool/upload.ts) into the in-process guest's /updates, over the console
-// and over Secure9P: base and delta accepted, re-runs skip everything, a wrong key and a replayed
+// over Secure9P and through hive-gateway (REST, the gateway in-process on its own mock guest): base and delta accepted, re-runs skip everything, a wrong key and a replayed
 // epoch refused, a tampered chunk quarantined, a manifest sent first waits, and an upload cut off
 // mid-way resumes without sending (or storing) anything twice.
 
@@ -12,10 +12,12 @@ import { CasToolError, EXIT_REFUSED } from "../host/cas-tool/errors.js";
 import { readSigningKey } from "../host/cas-tool/keys.js";
 import { DEFAULT_LIMITS } from "../host/cas-tool/limits.js";
 import { guestView, uploadBundle } from "../host/cas-tool/upload.js";
-import { mockTransport, type Transport } from "../host/sdk/connect.js";
+import { mockTransport, restClient, type Transport } from "../host/sdk/connect.js";
 import { NsClosed, type NamespaceClient } from "../host/sdk/ns.js";
 import { clientOn } from "../host/sdk/open.js";
 import { MANIFEST } from "../host/generated/manifest.js";
+import type { RunningGateway } from "../host/hive-gateway/gateway.js";
+import { inProcess, TOKEN } from "./helpers/gateway.js";
 import { manifestTicket } from "./helpers/tickets.js";
 import { xorshift } from "./helpers/rng.js";
 
@@ -46,6 +48,16 @@ function cutAfter(ns: NamespaceClient, n: number): NamespaceClient {
           return target.append(path, record);
         };
       }
+      if (prop === "appendBytes" && target.appendBytes) {
+        // Binary (9P): each call lands only its first 1,500 bytes (a few Twrites), then the cut.
+        const inner = target.appendBytes.bind(target);
+        return async (path: string, data: Uint8Array, onWrite?: (n: number) => void) => {
+          if (left-- <= 0) throw new NsClosed("connection cut by the test");
+          if (data.length <= 1500) return inner(path, data, onWrite);
+          await inner(path, data.subarray(0, 1500), onWrite);
+          throw new NsClosed("connection cut by the test mid-write");
+        };
+      }
       const v = Reflect.get(target, prop, recv) as unknown;
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -63,16 +75,24 @@ const refusal = async (p: Promise<unknown>): Promise<CasToolError> => {
   throw new Error("expected a refusal");
 };
 
-for (const protocol of ["console", "9p"] as const) {
+for (const protocol of ["console", "9p", "rest"] as const) {
   describe(`upload over ${protocol} (mock guest)`, () => {
-    let t: Transport;
+    let t: Transport | undefined;
+    let gw: RunningGateway | undefined;
     let ns: NamespaceClient;
-    const maxRecord = protocol === "9p" ? MANIFEST.telemetry_ingest.max_record_bytes : MANIFEST.console.echo_max;
+    // REST: the gateway's own record bound (ns.caps.maxRecord) is the one that binds.
+    const maxRecord = protocol === "9p" ? MANIFEST.telemetry_ingest.max_record_bytes : protocol === "rest" ? Number.MAX_SAFE_INTEGER : MANIFEST.console.echo_max;
     // Epochs rise through the file: the guest refuses any not above the highest accepted.
     let epoch = 1000;
     const next = (): string => String(epoch++);
 
     beforeAll(async () => {
+      if (protocol === "rest") {
+        gw = await inProcess(["--mock"]);
+        ns = await restClient(gw.url, TOKEN);
+        await ns.attach("queen");
+        return;
+      }
       t = await mockTransport();
       ns = clientOn(t, { protocol, authToken: MANIFEST.console.auth_token, heartbeatMs: 0, timeoutMs: 20_000 });
       await ns.attach("queen", protocol === "9p" ? manifestTicket("queen") : undefined);
@@ -80,6 +100,7 @@ for (const protocol of ["console", "9p"] as const) {
     afterAll(async () => {
       await ns?.close();
       await t?.stop();
+      await gw?.stop();
     });
 
     it("accepts a base and a delta on it; a re-run sends nothing and stores nothing more", async () => {
@@ -123,7 +144,13 @@ for (const protocol of ["console", "9p"] as const) {
 
     it("a manifest sent before its chunks waits for them", async () => {
       const b = bundle(next(), payload(2 * 4096, 6), 4096);
-      for (let off = 0; off < b.manifestBytes.length; off += 60) await ns.append(`/updates/${b.manifest.epoch}/manifest.cbor`, "b64:" + b.manifestBytes.subarray(off, off + 60).toString("base64"));
+      const path = `/updates/${b.manifest.epoch}/manifest.cbor`;
+      for (let off = 0; off < b.manifestBytes.length; off += 60) {
+        const piece = b.manifestBytes.subarray(off, off + 60);
+        // Secure9P carries the bytes as they are; the console and REST, `b64:` records.
+        if (ns.appendBytes) await ns.appendBytes(path, piece);
+        else await ns.append(path, "b64:" + piece.toString("base64"));
+      }
       expect((await guestView(ns, b.manifest.epoch)).state).toBe("chunks_pending");
       const r = await uploadBundle(ns, b, { maxRecord });
       expect(r).toMatchObject({ state: "ready", chunksSent: 2 });

@@ -11,9 +11,10 @@ const INPUTS: Record<string, number> = { console: 20_000, "9p": 10_000, json: 6_
 
 describe("bench/fuzz, short runs", () => {
   let bootinfoWasm = "";
+  // An AssemblyScript compile: seconds alone, over a minute on a 2-core machine under full load.
   beforeAll(() => {
     bootinfoWasm = buildBootinfoEntry(join(ROOT, "out/test/fuzz-bootinfo.wasm"));
-  });
+  }, 240_000);
   for (const parser of PARSERS) {
     it(`${parser}: ${INPUTS[parser]} seeded inputs, no crash, no broken invariant`, async () => {
       const seed = 1000 + PARSERS.indexOf(parser);

@@ -34,12 +34,17 @@ export class LogFile extends File {
   private next: u64 = 0;
 
   read(): string[] {
-    return this.merged(i32.MAX_VALUE);
+    return this.merged(i32.MAX_VALUE, true);
   }
 
   /** The last `n` records. */
   tail(n: i32): string[] {
-    return this.merged(n);
+    return this.merged(n, true);
+  }
+
+  /** Only what the core wrote (audit, lifecycle, pre-auth summaries): no client's echo is here. */
+  systemRecords(): string[] {
+    return this.merged(i32.MAX_VALUE, false);
   }
 
   /** A record written by the system (audit and lifecycle lines), not by a client's ECHO. */
@@ -59,7 +64,7 @@ export class LogFile extends File {
 
   // The original's CAT of the queen log shows only a summary, built from what clients echoed.
   summary(): string {
-    const picked = this.client.lines.length > 0 ? this.client.lines : this.merged(i32.MAX_VALUE);
+    const picked = this.client.lines.length > 0 ? this.client.lines : this.merged(i32.MAX_VALUE, true);
     return picked.join("|");
   }
 
@@ -67,10 +72,10 @@ export class LogFile extends File {
     return false;
   }
 
-  /** The newest `n` records of all three stores, oldest first. */
-  private merged(n: i32): string[] {
+  /** The newest `n` records of the stores (the client's only `withClient`), oldest first. */
+  private merged(n: i32, withClient: bool): string[] {
     const a = this.sys;
-    const b = this.client;
+    const b = withClient ? this.client : NO_RECORDS;
     const c = this.pre;
     const total = a.lines.length + b.lines.length + c.lines.length;
     const want = n < total ? n : total;
@@ -91,6 +96,21 @@ export class LogFile extends File {
   }
 }
 
+/**
+ * /log/system.log: the queen log without the records clients echoed. The queen log keeps the
+ * original's verbatim lines (its clients and scripts read them back as written), so a queen could
+ * echo a line shaped like an audit record there; here only the core's own records appear.
+ */
+export class SystemLogView extends File {
+  constructor(private log: LogFile) {
+    super("system.log", MODE_RO);
+  }
+
+  read(): string[] {
+    return this.log.systemRecords();
+  }
+}
+
 class LogStore {
   lines: string[] = [];
   seqs: u64[] = [];
@@ -104,3 +124,5 @@ class LogStore {
     this.seqs.push(seq);
   }
 }
+
+const NO_RECORDS = new LogStore(0);

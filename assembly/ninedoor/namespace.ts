@@ -128,6 +128,23 @@ export class Namespace {
   }
 
   private write(f: File, path: string, payload: string, who: Caller): NsError | null {
+    return this.gated(f, path, payload, 0, 0, 0, who);
+  }
+
+  /**
+   * Raw bytes to a file that takes them (Secure9P's binary writes to /updates). Such files are data,
+   * neither journalled nor traced, so only the write gate applies.
+   */
+  appendBytes(path: string, off: u64, p: usize, n: i32, who: Caller): NsError | null {
+    const l = this.lookupFile(path);
+    if (l.node == null) return l.error;
+    const f = l.node as File;
+    if (!f.takesBytes()) return ERR_DENIED;
+    return this.gated(f, path, "", off, p, n, who);
+  }
+
+  /** The one write gate: mode, queen-only, then policy; text when `p` is 0, else bytes. */
+  private gated(f: File, path: string, payload: string, off: u64, p: usize, n: i32, who: Caller): NsError | null {
     if (f.mode == MODE_RO) return ERR_DENIED;
     // Queen-only files: the queen, or the core itself (replayed ttl expiries of export windows).
     if (f.mode == MODE_QUEEN_AO && who.role != "queen" && who.role != SYSTEM_ROLE) return ERR_DENIED;
@@ -135,7 +152,7 @@ export class Namespace {
     const real = this.ctl.resolveBinds(path);
     const approval = this.policy.gate(real, who);
     if (approval == null) return ERR_DENIED;
-    const err = f.append(payload, who);
+    const err = p == 0 ? f.append(payload, who) : f.appendBytes(off, p, n, who);
     if (err == null) this.policy.consume(approval, real, who);
     return err;
   }

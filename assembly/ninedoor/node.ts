@@ -158,6 +158,19 @@ export abstract class File extends Node {
     return true;
   }
 
+  /**
+   * Raw bytes written at byte offset `off` (u64.MAX = at the end): Secure9P's Twrite to a file that
+   * takes bytes (update chunks and manifests), so binary arrives unencoded; the console keeps `b64:`.
+   * Only files whose takesBytes() is true get here.
+   */
+  appendBytes(off: u64, p: usize, n: i32, who: Caller): NsError | null {
+    return ERR_DENIED;
+  }
+
+  takesBytes(): bool {
+    return false;
+  }
+
   /** A binary file's raw content, which Secure9P serves as is; null for files of text lines. */
   bytes(): Uint8Array | null {
     return null;

@@ -418,11 +418,22 @@ export class P9Session {
     if (!this.live(m.tag, f)) return;
     if (!f.open || !f.write) return this.fail(m.tag, EBADF, "fid not open for writing");
     const dp = ptr + <usize>m.dataOff;
-    if (!validUtf8(dp, <usize>m.dataLen)) return this.fail(m.tag, EINVAL, "records are UTF-8");
-    const text = String.UTF8.decodeUnsafe(dp, <usize>m.dataLen, false);
     const l = this.ns.lookupFile(f.path);
     if (l.error != null) return this.fail(m.tag, ENOENT, "no such file: " + f.path);
     const off = m.int(1);
+    if ((l.node as File).takesBytes()) {
+      // Update chunks and manifests: the bytes as they are, no lines, no base64.
+      if (m.dataLen == 0) return this.send(this.w.begin(R_WRITE, m.tag).u32(0));
+      const err = this.ns.appendBytes(f.path, off, dp, <i32>m.dataLen, f.auth.caller());
+      if (err != null) {
+        pressure.count(err.reason);
+        this.msg = err.detail + " " + err.error;
+        return this.error(m.tag, err.errno);
+      }
+      return this.send(this.w.begin(R_WRITE, m.tag).u32(<u32>m.dataLen));
+    }
+    if (!validUtf8(dp, <usize>m.dataLen)) return this.fail(m.tag, EINVAL, "records are UTF-8");
+    const text = String.UTF8.decodeUnsafe(dp, <usize>m.dataLen, false);
     if ((l.node as File).appendAtEndOnly()) {
       // Ingest segments take appends only at their end (or at u64::MAX), reference §3.4.
       const end = <u64>contentBytes((l.node as File).read());

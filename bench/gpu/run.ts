@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const a = await yargs(hideBin(process.argv))
     .option("runs", { type: "number", default: 5 })
     .option("leases", { type: "number", default: 100 })
-    .option("no-qemu", { type: "boolean", default: false })
+    .option("qemu", { type: "boolean", default: true, describe: "also on QEMU (--no-qemu: the mock only)" })
     .option("json", { type: "boolean", default: false })
     .strict()
     .parseAsync();
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   } finally {
     await mock.stop();
   }
-  if (!a["no-qemu"]) {
+  if (a.qemu) {
     const q = await QemuGuest.start();
     try {
       await q.waitReady(60_000);

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { MANIFEST } from "../generated/manifest.js";
 import { RestUnavailableError } from "../sdk/connect.js";
+import { REST_TOKEN_ENV, restToken } from "../sdk/hive.js";
 import { NsClosed, NsRefusal } from "../sdk/ns.js";
 import { open, type ProtocolName, type TransportName } from "../sdk/open.js";
 import { ConnectError } from "../sdk/pipe.js";
@@ -61,7 +62,8 @@ export async function uploadCommand(a: UploadArgs): Promise<UploadResult> {
       port: a.port,
       authToken: secret(a.authToken, "--auth-token") ?? process.env.COH_AUTH_TOKEN ?? MANIFEST.console.auth_token,
       restUrl: a.restUrl,
-      restToken: secret(a.restAuthToken, "--rest-auth-token"),
+      // The seed's `cas-tool upload --rest-url …` names no token: the SDK's env fallbacks apply.
+      restToken: secret(a.restAuthToken, "--rest-auth-token") ?? restToken(undefined),
       tool: "cas-tool",
       // The manifest's last record waits for an Ed25519 verify and the payload hash in the guest:
       // far longer than a console round trip on an emulated or loaded machine.
@@ -77,7 +79,11 @@ export async function uploadCommand(a: UploadArgs): Promise<UploadResult> {
     return await uploadBundle(opened.ns, b, { maxRecord, onProgress: a.onProgress });
   } catch (e) {
     if (e instanceof CasToolError) throw e;
-    if (e instanceof NsRefusal) throw new CasToolError(`refused: ${e.message}${e.line ? ` — ${e.line}` : ""}`, EXIT_REFUSED);
+    if (e instanceof NsRefusal) {
+      // The gateway's 401 names the header; the user of this tool needs the flag or the variable.
+      const hint = transport === "rest" && e.httpStatus === 401 ? ` (pass --rest-auth-token env:NAME|file:/abs/path, or set ${REST_TOKEN_ENV.join(", ")})` : "";
+      throw new CasToolError(`refused: ${e.message}${e.line ? ` — ${e.line}` : ""}${hint}`, EXIT_REFUSED);
+    }
     throw transportError(e);
   } finally {
     await opened.close().catch(() => undefined);

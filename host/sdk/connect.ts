@@ -4,6 +4,7 @@
 // The console and 9P share the port (the guest sniffs the first bytes), so one connector serves
 // either protocol.
 
+import { RestNamespaceClient } from "./rest/client.js";
 import { spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { MANIFEST } from "../generated/manifest.js";
@@ -126,26 +127,21 @@ export async function qemuTransport(opts: QemuTransportOptions = {}): Promise<Tr
   return { name: "qemu", qemu: q, watchdogPid: dog?.pid ?? -1, connector: () => tcpPipe("127.0.0.1", q.ports.tcp), endpoint, describe: `qemu (console ${endpoint})`, stop };
 }
 
-/** What host/sdk/rest/index.ts (hive-gateway's REST NamespaceClient) exports. */
-export type RestClientFactory = (url: string, token?: string) => Promise<NamespaceClient>;
-
-/** The REST client is not in this tree yet (or failed to load). */
+/** A --rest-url that cannot name a gateway (the caller exits with a usage error). */
 export class RestUnavailableError extends Error {
   override readonly name = "RestUnavailableError";
 }
 
-/** A NamespaceClient over hive-gateway's REST API; the implementation lives in host/sdk/rest/. */
+/** A NamespaceClient over hive-gateway's REST API (host/sdk/rest/), connected (bounds learnt). */
 export async function restClient(url: string, token?: string): Promise<NamespaceClient> {
-  // A computed specifier: the module arrives with the gateway, and this file must compile without it.
-  const spec = "./rest/index.js";
-  let mod: { restClient?: RestClientFactory };
+  let u: URL;
   try {
-    mod = (await import(spec)) as { restClient?: RestClientFactory };
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND") throw new RestUnavailableError("the REST transport needs hive-gateway's client (host/sdk/rest/), which this tree does not have yet; use --transport tcp|mock|qemu");
-    throw e;
+    u = new URL(url);
+  } catch {
+    throw new RestUnavailableError(`'${url}' is not a URL; give the gateway as http://HOST:PORT (hive-gateway prints it when it listens)`);
   }
-  if (typeof mod.restClient !== "function") throw new RestUnavailableError("host/sdk/rest/index.js does not export restClient(url, token)");
-  return mod.restClient(url, token);
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new RestUnavailableError(`'${url}': the gateway speaks http:// or https://, not ${u.protocol}`);
+  const ns = new RestNamespaceClient({ url, token: token ?? "" });
+  await ns.connect();
+  return ns;
 }

@@ -48,7 +48,13 @@ export interface HiveFlags {
   log?: (line: string) => void;
 }
 
-const REST_TOKEN_ENV = ["HIVE_GATEWAY_REQUEST_AUTH_TOKEN", "COHSH_REST_AUTH_TOKEN", "COH_REST_AUTH_TOKEN"];
+/** Where every tool looks for the gateway request token when no --rest-auth-token is given, in order. */
+export const REST_TOKEN_ENV = ["HIVE_GATEWAY_REQUEST_AUTH_TOKEN", "COHSH_REST_AUTH_TOKEN", "COH_REST_AUTH_TOKEN"] as const;
+
+/** The gateway request token: the reference or literal given, else the first of REST_TOKEN_ENV set. */
+export function restToken(ref: string | undefined): string | undefined {
+  return secretRef(ref, "--rest-auth-token") ?? REST_TOKEN_ENV.map((n) => process.env[n]).find((v) => v !== undefined && v !== "");
+}
 
 /** Opens the hive the flags name and attaches as the queen. */
 export async function openQueen(f: HiveFlags): Promise<Opened> {
@@ -56,9 +62,7 @@ export async function openQueen(f: HiveFlags): Promise<Opened> {
   const ticket = secretRef(f.ticket, "--ticket");
   let o: Opened;
   if (f.restUrl) {
-    const envToken = REST_TOKEN_ENV.map((n) => process.env[n]).find((v) => v !== undefined && v !== "");
-    const token = secretRef(f.restAuthToken, "--rest-auth-token") ?? envToken;
-    o = await open({ transport: "rest", restUrl: f.restUrl, restToken: token, tool: f.tool, log: f.log });
+    o = await open({ transport: "rest", restUrl: f.restUrl, restToken: restToken(f.restAuthToken), tool: f.tool, log: f.log });
   } else {
     const protocol = f.protocol ?? "console";
     if (protocol === "9p" && !ticket) throw new UsageError("--protocol 9p needs --ticket (the queen attaches with a ticket on Secure9P; mint one with `cohsh --mint-ticket --role queen`)");

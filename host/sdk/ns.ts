@@ -112,6 +112,11 @@ export interface NamespaceClient {
   readBytes(path: string): Promise<Uint8Array>;
   /** Appends one record (the client adds no newline on the console; 9P writes record + "\n"). */
   append(path: string, record: string): Promise<AppendResult>;
+  /**
+   * Raw bytes to a file that takes them (/updates chunks and manifests), where the transport carries
+   * bytes (Secure9P); absent elsewhere, where such files take `b64:` records through append().
+   */
+  appendBytes?(path: string, data: Uint8Array, onWrite?: (n: number) => void): Promise<AppendResult>;
   /** The last `console.log_lines` lines of a file: what one console TAIL shows. */
   tail(path: string): Promise<string[]>;
   /** Polls tail() until the signal aborts, handing over only new lines. */

@@ -6,7 +6,7 @@ import { MANIFEST } from "../generated/manifest.js";
 import { ERRORS } from "../generated/protocol.js";
 import { checkRecord, followByPolling, NsClosed, NsRefusal, NsTimeout, type AppendResult, type FollowOptions, type NamespaceClient, type NsCaps } from "./ns.js";
 import { FOLLOW_POLL_MS } from "./ns_console.js";
-import { P9ClosedError, P9Client, P9Error, P9TimeoutError } from "./p9/client.js";
+import { O_APPEND, O_WRONLY, P9ClosedError, P9Client, P9Error, P9TimeoutError } from "./p9/client.js";
 import type { Connector } from "./pipe.js";
 import { parseRole } from "./ticket/index.js";
 
@@ -124,6 +124,30 @@ export class NineNamespace implements NamespaceClient {
     const { c, fid } = await this.root("ECHO", path);
     await this.call("ECHO", path, () => c.append(fid, path, record + "\n"));
     return { bytes: Buffer.byteLength(record) };
+  }
+
+  /**
+   * Raw bytes appended to a file that takes them (update chunks and manifests): one open, Twrites
+   * of up to msize, each at the end (offset u64::MAX). Not retried: a cut mid-way leaves the guest
+   * with a prefix, which its status reports and a re-run continues from.
+   */
+  async appendBytes(path: string, data: Uint8Array, onWrite?: (n: number) => void): Promise<AppendResult> {
+    const { c, fid } = await this.root("ECHO", path);
+    return this.call("ECHO", path, async () => {
+      const { fid: f } = await c.walkPath(fid, path);
+      try {
+        await c.open(f, O_WRONLY | O_APPEND);
+        for (let off = 0; off < data.length; off += this.caps.maxRecord) {
+          const piece = data.subarray(off, Math.min(data.length, off + this.caps.maxRecord));
+          const n = await c.write(f, 0xffffffffffffffffn, piece);
+          if (n !== piece.length) throw new NsClosed(`short write to ${path}: ${n} of ${piece.length} bytes`);
+          onWrite?.(n);
+        }
+      } finally {
+        await c.clunk(f).catch(() => undefined);
+      }
+      return { bytes: data.length };
+    });
   }
 
   /** What one console TAIL shows: the last console.log_lines lines. */

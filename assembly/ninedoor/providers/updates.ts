@@ -27,7 +27,7 @@ import { Provider } from "../devtab";
 import { CAS_ENABLE } from "../../generated/manifest";
 import { E_BUFFER_FULL, E_DENIED, E_INVALID_PATH, E_INVALID_PAYLOAD, E_NOT_FOUND } from "../../generated/protocol";
 import { kprint } from "../../trace/kmesg";
-import { base64 } from "../../text/base64";
+import { base64, base64Decode } from "../../text/base64";
 
 /** The store's configuration from [cas]. */
 export function casConfig(): CasConfig {
@@ -53,43 +53,15 @@ function hexVal(c: i32): i32 {
   return c <= 0x39 ? c - 0x30 : c - 0x57;
 }
 
-function b64Val(c: i32): i32 {
-  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
-  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52;
-  if (c == 0x2b) return 62;
-  if (c == 0x2f) return 63;
-  return -1;
-}
-
 /** One segment's bytes: `b64:` + standard base64 (padded, length a multiple of 4), else the raw UTF-8. Null if the base64 is bad. */
 export function segmentBytes(line: string): Uint8Array | null {
   let s = line;
   if (s.endsWith("\r\n")) s = s.substring(0, s.length - 2);
   else if (s.endsWith("\n")) s = s.substring(0, s.length - 1);
   if (!s.startsWith("b64:")) return Uint8Array.wrap(String.UTF8.encode(s, false));
-  const n = s.length - 4;
-  if (n == 0 || n % 4 != 0) return null;
-  let pad = 0;
-  if (s.charCodeAt(s.length - 1) == 0x3d) pad++;
-  if (s.charCodeAt(s.length - 2) == 0x3d) pad++;
-  const out = new Uint8Array((n / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 4; i < s.length; i += 4) {
-    const last = i + 4 == s.length;
-    const a = b64Val(s.charCodeAt(i));
-    const b = b64Val(s.charCodeAt(i + 1));
-    const c2 = s.charCodeAt(i + 2);
-    const c3 = s.charCodeAt(i + 3);
-    const c = last && pad == 2 && c2 == 0x3d ? 0 : b64Val(c2);
-    const d = last && pad >= 1 && c3 == 0x3d ? 0 : b64Val(c3);
-    if (a < 0 || b < 0 || c < 0 || d < 0) return null;
-    const v = (a << 18) | (b << 12) | (c << 6) | d;
-    out[o++] = <u8>(v >> 16);
-    if (o < out.length) out[o++] = <u8>((v >> 8) & 0xff);
-    if (o < out.length) out[o++] = <u8>(v & 0xff);
-  }
-  return out;
+  // An empty `b64:` segment is refused: it would be a chunk of no bytes.
+  if (s.length == 4) return null;
+  return base64Decode(s.substring(4));
 }
 
 function nsErrorOf(e: CasError): NsError {
@@ -117,9 +89,23 @@ export class Updates {
   write(isManifest: bool, epoch: string, chunk: string, line: string): NsError | null {
     const b = segmentBytes(line);
     if (b == null) return new NsError(E_INVALID_PAYLOAD, "segment is not valid base64 after b64:");
-    const err = isManifest ? this.store.writeManifest(epoch, b.dataStart, b.length) : this.store.writeChunk(epoch, chunk, b.dataStart, b.length);
+    return this.writeBytes(isManifest, epoch, chunk, b.dataStart, b.length);
+  }
+
+  writeBytes(isManifest: bool, epoch: string, chunk: string, p: usize, n: i32): NsError | null {
+    const err = isManifest ? this.store.writeManifest(epoch, p, n) : this.store.writeChunk(epoch, chunk, p, n);
     this.flush();
     return err == null ? null : nsErrorOf(err!);
+  }
+
+  /**
+   * A 9P binary write lands only at the end of what is held (or at u64.MAX): a Twrite repeated
+   * after a lost reply is refused instead of stored twice, and the client re-reads the status.
+   * Committed bytes are re-sent from the start, as `b64:` re-sends are (the store checks them).
+   */
+  offsetError(off: u64, held: i32, committed: bool): NsError | null {
+    if (committed || off == u64.MAX_VALUE || off == <u64>held) return null;
+    return new NsError(E_INVALID_PAYLOAD, "append offset " + off.toString() + " rejected: " + held.toString() + " bytes held, write at the end");
   }
 
   private flush(): void {
@@ -159,6 +145,14 @@ class ChunkFile extends BytesView {
   append(line: string, who: Caller): NsError | null {
     return this.u.write(false, this.epoch, this.name, line);
   }
+  takesBytes(): bool {
+    return true;
+  }
+  appendBytes(off: u64, p: usize, n: i32, who: Caller): NsError | null {
+    const s = this.u.store;
+    const e = this.u.offsetError(off, s.pendingBytes(this.name), s.chunkData(this.name) != null);
+    return e != null ? e : this.u.writeBytes(false, this.epoch, this.name, p, n);
+  }
 }
 
 class ManifestFile extends BytesView {
@@ -171,6 +165,14 @@ class ManifestFile extends BytesView {
   }
   append(line: string, who: Caller): NsError | null {
     return this.u.write(true, this.epoch, "", line);
+  }
+  takesBytes(): bool {
+    return true;
+  }
+  appendBytes(off: u64, p: usize, n: i32, who: Caller): NsError | null {
+    const e = this.u.store.epoch(this.epoch);
+    const err = this.u.offsetError(off, e == null ? 0 : e.pendingLen, e != null && e.manifestBytes != null);
+    return err != null ? err : this.u.writeBytes(true, this.epoch, "", p, n);
   }
 }
 

@@ -17,7 +17,7 @@ def add_backend_args(p: argparse.ArgumentParser, *, rest_flag: str = "--rest") -
     g = p.add_argument_group("backend (pick one; default: the TCP console)")
     g.add_argument("--mock", action="store_true", help="run against a private mock hive (the real core under Node)")
     g.add_argument("--mock-root", default="out/examples/mockfs", help="where the mock keeps its serial log (default %(default)s)")
-    g.add_argument("--include-mig", action="store_true", help="(needs /gpu; refused until the core serves it)")
+    g.add_argument("--include-mig", action="store_true", help="--mock: add the reference's MIG-0 (MockMIG, 1024 MB, 14 SMs) to /gpu through the bridge")
     g.add_argument("--mount-root", help="a coh mount of the hive (FilesystemBackend)")
     g.add_argument(rest_flag, dest="rest", metavar="URL", help="hive-gateway base URL, e.g. http://127.0.0.1:8080 (RestBackend)")
     g.add_argument("--tcp-host", default=None, help="console host (default 127.0.0.1)")

@@ -162,7 +162,7 @@ class CohesixClient:
         try:
             return self.ls("/gpu")
         except CohesixError as e:
-            raise CohesixError("no /gpu in this hive: it appears only after gpu-bridge-host --publish runs (the GPU issue)", ack=e.ack) from e
+            raise CohesixError("this hive serves no /gpu (its manifest's [gpu] enable is 0, or this role's view has no /gpu); see docs/GPU.md", ack=e.ack) from e
 
     # -- PEFT bundles --------------------------------------------------------------------
     def peft_export(self, job_id: str, out_dir: str | Path) -> dict[str, int]:

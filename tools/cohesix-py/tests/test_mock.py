@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import pytest
 from cohesix import CohesixError, MockBackend
 from cohesix import generated as g
 
-from conftest import PKG
+from conftest import PKG, REPO
 
 
 def alive(pid: int) -> bool:
@@ -69,5 +71,22 @@ def test_child_dies_when_the_client_is_killed(tmp_path: Path) -> None:
 def test_missing_core_module_says_how_to_build(tmp_path: Path) -> None:
     with pytest.raises(CohesixError, match=r"node build/build.mjs --wasm"):
         MockBackend(tmp_path, wasm=str(tmp_path / "none.wasm"))
-    with pytest.raises(CohesixError, match="--include-mig needs the /gpu namespace"):
-        MockBackend(tmp_path, include_mig=True)
+
+
+
+def test_include_mig_publishes_mig0_through_the_bridge(tmp_path: Path) -> None:
+    """The reference's MockMIG, added by a real gpu-bridge-snapshot/v1 publish next to the core's GPUs."""
+    from cohesix.gpu_publish import TELEMETRY_SCHEMA_JSON
+    with MockBackend(tmp_path, include_mig=True) as b:
+        assert [n for n in b.list_dir("/gpu") if n.startswith(("GPU-", "MIG-"))] == ["GPU-0", "GPU-1", "MIG-0"]
+        info = json.loads("\n".join(b.read_lines("/gpu/MIG-0/info", 1024)))
+        assert info == {"id": "MIG-0", "name": "MockMIG", "memory_mb": 1024, "sm_count": 14, "driver_version": "mock", "runtime_version": "mock"}
+        assert b.read_lines("/gpu/bridge/status", 4096)[0].startswith("state=ok bytes=")
+        # The schema Python sends is the TypeScript SDK's (the original's bytes), and the hive serves it.
+        ts = subprocess.run([shutil.which("node") or "node", "--import", "tsx", "-e",
+                             "import('./host/sdk/gpu/snapshot.ts').then((m) => process.stdout.write(m.TELEMETRY_SCHEMA_JSON))"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60, check=True).stdout
+        assert ts == TELEMETRY_SCHEMA_JSON
+        assert "\n".join(b.read_lines("/gpu/telemetry/schema.json", 4096)) == TELEMETRY_SCHEMA_JSON
+    with MockBackend(tmp_path) as b:
+        assert "MIG-0" not in b.list_dir("/gpu")

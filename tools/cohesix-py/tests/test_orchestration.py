@@ -8,6 +8,7 @@ import pytest
 
 from cohesix import (ApprovalRequest, CohesixError, CohesixOrchestrator, ControlPlan, ExportRequest, HostTicketRequest,
                      K8sRbacIntent, LeaseRequest, ScheduleRequest)
+from cohesix import generated as g
 from cohesix.backends.mock import MockBackend
 
 PLAN = ControlPlan(
@@ -52,11 +53,24 @@ def test_plan_runs_in_order_with_effect(fresh: MockBackend) -> None:
 
 
 def test_host_tickets_against_this_core(hive: MockBackend) -> None:
-    """/host is served (the host issue, docs/HOST.md): a ticket that fits a console ECHO lands in
-    /host/tickets/spec byte for byte; the full k8s line is still refused before sending, over TCP."""
+    """/host is served (docs/HOST.md): a ticket lands in /host/tickets/spec byte for byte, up to
+    the whole console line (232 bytes after `ECHO /host/tickets/spec `, as the guest allows and
+    the SDK bounds it); one byte more, and the full k8s line, are refused before sending."""
     orch = CohesixOrchestrator(hive)
     short = HostTicketRequest("t1", "t1.k", "docker.status-check")
     [res] = orch.enqueue_host_tickets([short])
     assert res.path == "/host/tickets/spec" and res.payload == short.to_line()
-    with pytest.raises(CohesixError, match="at most 128 per append .*Secure9P mount"):
+    limit = g.CONSOLE_LINE_MAX - len("ECHO /host/tickets/spec ")
+    base = HostTicketRequest("t2", "t2.k", "docker.status-check", args={"note": ""})
+    pad = limit - len(base.to_line().encode())
+    assert pad > 0
+    # Padding in args (the receipt, bounded by result_line_max, does not carry them).
+    edge = HostTicketRequest("t2", "t2.k", "docker.status-check", args={"note": "x" * pad})
+    assert len(edge.to_line().encode()) == limit and limit > g.CONSOLE_ECHO_MAX
+    [res] = orch.enqueue_host_tickets([edge])
+    assert res.payload == edge.to_line()
+    assert hive.read_lines("/host/tickets/spec", 65536)[-1] == edge.to_line()
+    with pytest.raises(CohesixError, match=f"payload is {limit + 1} bytes; {hive.name} carries at most {limit}"):
+        orch.enqueue_host_tickets([HostTicketRequest("t3", "t3.k", "docker.status-check", args={"note": "x" * (pad + 1)})])
+    with pytest.raises(CohesixError, match=f"at most {limit} per append .*Secure9P mount"):
         orch.enqueue_k8s_rbac_tickets([K8sRbacIntent("intent-node-1-cordon", "ops-user", "edge-a", "node-1", "cordon")])

@@ -34,14 +34,26 @@ class Backend(ABC):
     @abstractmethod
     def _append(self, path: str, line: str) -> str: ...
 
+    def record_max_for(self, path: str) -> int:
+        """The largest payload one append to ``path`` may carry here.
+
+        Over the console (TCP, and REST through the gateway's console), host tickets and receipts
+        may fill the whole console line, as the guest allows (docs/HOST.md; the SDK's
+        ``consoleRecordMax``); every other file takes ``console.echo_max``.
+        """
+        if self.record_max == g.CONSOLE_ECHO_MAX and path.startswith(g.HOST_MOUNT_AT + "/tickets/"):
+            return g.CONSOLE_LINE_MAX - len(f"ECHO {path} ".encode())
+        return self.record_max
+
     def write_append(self, path: str, line: str) -> str:
         check_path(path)
         text = check_line(line)
         n = len(text.encode())
-        if n > self.record_max:
+        limit = self.record_max_for(path)
+        if n > limit:
             raise CohesixError(
-                f"ECHO {path}: payload is {n} bytes; {self.name} carries at most {self.record_max} per append"
-                + (" (console.echo_max; use a Secure9P mount for longer lines)" if self.record_max == g.CONSOLE_ECHO_MAX else "")
+                f"ECHO {path}: payload is {n} bytes; {self.name} carries at most {limit} per append"
+                + (" (the console line; use a Secure9P mount for longer lines)" if self.record_max == g.CONSOLE_ECHO_MAX else "")
             )
         return self._append(path, text)
 

@@ -137,7 +137,7 @@ class MockHive:
 
 
 # Seeded state: what the original MockBackend's tree held, written through the real control
-# files (there is no /gpu in this core yet, so the GPU inventory of the original is not seeded).
+# files (the core itself seeds the mock GPU-0/GPU-1 under /gpu, [gpu] mock_seed).
 SEED_LINES: tuple[tuple[str, str], ...] = (
     ("/queen/export/ctl", '{"op":"open","id":"job_8932","ttl_s":86400,"base_model":"vision-base-v1"}'),
     ("/queen/telemetry/device-1/ctl", '{"new":"segment","mime":"application/json"}'),
@@ -161,14 +161,17 @@ class MockBackend(TcpBackend):
         timeout_s: float = 5.0,
         wasm: str | None = None,
     ) -> None:
-        if include_mig:
-            raise CohesixError("--include-mig needs the /gpu namespace, which this core does not serve yet (the GPU issue); drop --include-mig")
         self.hive = MockHive(root, wasm)
         try:
             super().__init__("127.0.0.1", self.hive.port, auth_token=None, role=role, ticket=ticket, timeout_s=timeout_s)
             if seed:
                 for path, line in SEED_LINES:
                     self.write_append(path, line)
+            if include_mig:
+                # The reference's MockMIG next to the GPUs the core seeded, through the real bridge.
+                from ..gpu_publish import GpuNode, current_nodes, info_json, publish
+                nodes = current_nodes(self) + [GpuNode("MIG-0", info_json("MIG-0", "MockMIG", 1024, 14, "mock", "mock"))]
+                publish(self, nodes)
         except BaseException:
             self.hive.close()
             raise
