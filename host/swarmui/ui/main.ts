@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   let b: Bootstrap = boot.value;
   setMode(b.mode);
   byId("session-info").textContent = `${b.session.role} over ${b.session.transport}`;
-  const renderer = new URLSearchParams(location.search).get("renderer") === "canvas" ? "canvas" : "webgl";
+  const asked = new URLSearchParams(location.search).get("renderer");
+  const renderer = asked === "canvas" || asked === "webgl" ? asked : undefined;
   const detailTitle = byId("hive-detail-title");
   const detailBody = byId("hive-detail");
   const showDetail = (): void => {

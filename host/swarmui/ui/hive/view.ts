@@ -19,6 +19,11 @@ interface Dot {
   label: BitmapText;
 }
 
+/** Most flows drawn per frame (the strongest). */
+export const FLOWS_MAX = 48;
+/** Most workers whose labels show outside `detail`. */
+export const LABELS_MAX = 256;
+
 export interface HiveMetrics {
   frames: number;
   renders: number;
@@ -38,8 +43,23 @@ export interface HiveViewOptions {
   cfg: HiveConfig;
   onSelect: (id: string | null) => void;
   onStatus: (text: string) => void;
-  /** Tests: the canvas renderer instead of WebGL. */
+  /** Force a renderer; by default WebGL unless it is a software rasteriser (then canvas). */
   renderer?: "webgl" | "canvas";
+}
+
+/**
+ * True when WebGL would run on a software rasteriser (SwiftShader, llvmpipe): there PixiJS's
+ * canvas renderer is ~10x faster (bench/swarmui), because every WebGL frame is rasterised on the
+ * CPU and read back for compositing. A browser with a GPU keeps WebGL.
+ */
+export function softwareWebGl(): boolean {
+  const c = document.createElement("canvas");
+  const gl = (c.getContext("webgl2") ?? c.getContext("webgl")) as WebGLRenderingContext | null;
+  if (!gl) return true;
+  const ext = gl.getExtension("WEBGL_debug_renderer_info");
+  const name = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension("WEBGL_lose_context")?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|software/i.test(name);
 }
 
 export class HiveView {
@@ -68,7 +88,7 @@ export class HiveView {
 
   async init(): Promise<void> {
     this.app = new Application();
-    await this.app.init({ resizeTo: this.o.host, background: 0x0d1117, antialias: true, autoStart: false, preference: this.o.renderer ?? "webgl", autoDensity: true, resolution: Math.min(2, window.devicePixelRatio || 1) });
+    await this.app.init({ resizeTo: this.o.host, background: 0x0d1117, antialias: true, autoStart: false, preference: this.o.renderer ?? (softwareWebGl() ? "canvas" : "webgl"), autoDensity: true, resolution: Math.min(2, window.devicePixelRatio || 1) });
     this.app.ticker.stop();
     this.metrics.renderer = this.app.renderer.name;
     const c = this.app.canvas;
@@ -211,7 +231,9 @@ export class HiveView {
       centre.set(k, { x: x / members.length, y: y / members.length, n: members.length });
     }
     this.flowG.clear();
-    for (const [k, v] of this.model.flows) {
+    // The strongest FLOWS_MAX flows only: at 1,024 workers in 256 shards the rest is noise.
+    const flows = this.model.flows.size > FLOWS_MAX ? [...this.model.flows].sort((a, b) => b[1] - a[1]).slice(0, FLOWS_MAX) : this.model.flows;
+    for (const [k, v] of flows) {
       const c = centre.get(k);
       if (!c) continue;
       // A flow: a faint line to the queen and a blob sized by its intensity halfway along it.
@@ -226,6 +248,8 @@ export class HiveView {
         this.clusterG.circle(c.x, c.y, clusterRadius(c.n)).fill({ color: 0x1f6feb, alpha: 0.12 }).stroke({ width: 2, color: 0x58a6ff, alpha: 0.6 });
       }
     }
+    // Above LABELS_MAX workers the digits overlap into a blur: they show in `detail` only.
+    const labels = lod === "detail" || this.model.agents.size <= LABELS_MAX + 1;
     for (const s of this.model.agents.values()) {
       const d = this.dots.get(s.id);
       if (!d) continue;
@@ -237,10 +261,18 @@ export class HiveView {
       d.root.position.set(p.x, p.y);
       const sel = s.id === this.selected;
       d.body.scale.set((isQueen ? 1.4 : 0.7 + 0.6 * s.heat) * (sel ? 1.1 : 1));
-      d.body.tint = s.error > 0.1 ? ERROR_TINT : tintOf(s.role);
-      d.glow.alpha = Math.min(0.9, Math.max(0.1, s.heat + 0.5 * s.error));
-      d.glow.tint = s.error > 0.1 ? ERROR_TINT : tintOf(s.role);
-      d.label.visible = !isQueen && lod !== "degraded";
+      // Only assign what changed: each assignment marks the sprite for a re-upload.
+      const tint = s.error > 0.1 ? ERROR_TINT : tintOf(s.role);
+      if (d.body.tint !== tint) d.body.tint = tint;
+      // The glow is drawn only while it shows something (heat or error); a cold dot has none.
+      const glow = s.heat + 0.5 * s.error;
+      d.glow.visible = glow > 0.05 || isQueen;
+      if (d.glow.visible) {
+        d.glow.alpha = Math.min(0.9, Math.max(0.1, glow));
+        if (d.glow.tint !== tint) d.glow.tint = tint;
+      }
+      const lab = labels && !isQueen && lod !== "degraded";
+      if (d.label.visible !== lab) d.label.visible = lab;
     }
     this.fxG.clear();
     for (const p of this.model.pulses) {
