@@ -6,7 +6,7 @@
 //
 //   npm run bench:swarmui -- [--workers 1,128,1024] [--seconds 5] [--no-qemu] [--docs] [--json]
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -17,6 +17,7 @@ import { clientOn } from "../../host/sdk/open.js";
 import { ROOT } from "../../host/swarmui/config.js";
 import { LiveSource } from "../../host/swarmui/poller.js";
 import { launch, watchedPage } from "../../tests/swarmui/browser.js";
+import { shrinkPng } from "../../tests/swarmui/pixels.js";
 import { startTestSwarm, uiReady } from "../../tests/swarmui/server.js";
 
 interface BrowserFigures {
@@ -40,12 +41,12 @@ interface ServerFigures {
 
 type Metrics = { frames: number; renders: number; renderMsTotal: number; consumed: number; pending: number; renderer: string; agents: number };
 
-async function browserRun(n: number, seconds: number, docs: boolean): Promise<BrowserFigures> {
+async function browserRun(n: number, seconds: number, renderer: string, docs: boolean): Promise<BrowserFigures> {
   const s = await startTestSwarm(["--mock", "--mock-workers", String(n)]);
   const b = await launch();
   try {
     const w = await watchedPage(b);
-    await w.page.goto(s.url);
+    await w.page.goto(s.url + (renderer === "auto" ? "" : `?renderer=${renderer}`));
     await w.page.waitForFunction((k) => ((window as unknown as { __SWARMUI_HIVE_DEBUG?: { getMetrics(): Metrics } }).__SWARMUI_HIVE_DEBUG?.getMetrics().agents ?? 0) >= k, n + 1, { timeout: 120_000 });
     await w.page.waitForTimeout(2000); // warm-up: the first batches and textures
     const cdp = await w.page.context().newCDPSession(w.page);
@@ -59,13 +60,7 @@ async function browserRun(n: number, seconds: number, docs: boolean): Promise<Br
     const z = await m();
     const tz = await task();
     const dt = (Date.now() - t0) / 1000;
-    if (docs) {
-      mkdirSync(join(ROOT, "docs/images"), { recursive: true });
-      // Clipped page shots: the live panels never hold still long enough for an element shot.
-      const clip = async (sel: string) => (await w.page.locator(sel).first().boundingBox()) ?? undefined;
-      await w.page.screenshot({ path: join(ROOT, `docs/images/swarmui-hive-${n}.png`), clip: await clip(".panel.wide") });
-      if (n === 128) await w.page.screenshot({ path: join(ROOT, "docs/images/swarmui-page.png") });
-    }
+    if (docs && renderer === "auto" && n === 128) await docShots(s.url, n, b);
     const renders = z.renders - a.renders;
     return {
       workers: n,
@@ -81,6 +76,24 @@ async function browserRun(n: number, seconds: number, docs: boolean): Promise<Br
     await b.close();
     await s.stop();
   }
+}
+
+/** docs/images: the Live Hive panel in a 1000x700 window (small PNGs), and the page header. */
+async function docShots(url: string, n: number, b: Awaited<ReturnType<typeof launch>>): Promise<void> {
+  mkdirSync(join(ROOT, "docs/images"), { recursive: true });
+  const w = await watchedPage(b, { width: 1000, height: 640 });
+  await w.page.goto(url);
+  await w.page.waitForFunction((k) => ((window as unknown as { __SWARMUI_HIVE_DEBUG?: { getMetrics(): Metrics } }).__SWARMUI_HIVE_DEBUG?.getMetrics().agents ?? 0) >= k, n + 1, { timeout: 120_000 });
+  await w.page.waitForTimeout(4000); // let the heat build up for the picture
+  // Clipped page shots: the live panels never hold still long enough for an element shot.
+  const box = await w.page.locator("#hive-canvas").boundingBox();
+  if (box) writeFileSync(join(ROOT, `docs/images/swarmui-hive-${n}.png`), await shrinkPng(w.page, await w.page.screenshot({ clip: box }), 0.6));
+  if (n === 128) {
+    const hb = await w.page.locator("header.cohesix-banner").boundingBox();
+    const sb = await w.page.locator(".session-bar").boundingBox();
+    if (hb && sb) await w.page.screenshot({ path: join(ROOT, "docs/images/swarmui-header.png"), clip: { x: 0, y: 0, width: hb.width, height: sb.y + sb.height } });
+  }
+  await w.page.context().close();
 }
 
 async function serverRun(counts: number[], polls: number): Promise<ServerFigures[]> {
@@ -125,6 +138,7 @@ async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .option("workers", { type: "string", default: "1,128,1024" })
     .option("seconds", { type: "number", default: 5 })
+    .option("renderers", { type: "string", default: "auto,webgl", describe: "auto (canvas on a software rasteriser), webgl, canvas" })
     .option("polls", { type: "number", default: 20 })
     .option("qemu", { type: "boolean", default: true })
     .option("docs", { type: "boolean", default: false, describe: "write docs/images/swarmui-*.png" })
@@ -134,7 +148,7 @@ async function main(): Promise<void> {
   const counts = argv.workers.split(",").map(Number);
   await uiReady();
   const browser: BrowserFigures[] = [];
-  for (const n of counts) browser.push(await browserRun(n, argv.seconds, argv.docs));
+  for (const n of counts) for (const r of argv.renderers.split(",")) browser.push(await browserRun(n, argv.seconds, r, argv.docs));
   const server = argv.qemu ? await serverRun(counts, argv.polls) : [];
   if (argv.json) {
     process.stdout.write(JSON.stringify({ frame_cap_fps: MANIFEST.swarmui.frame_cap_fps, browser, server }) + "\n");

@@ -36,8 +36,8 @@ export interface Watched {
 }
 
 /** A page at 1400x900 (the original's UI test viewport) that records what went wrong and every request. */
-export async function watchedPage(b: Browser): Promise<Watched> {
-  const ctx = await b.newContext({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1, locale: "en-US", colorScheme: "dark" });
+export async function watchedPage(b: Browser, viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1): Promise<Watched> {
+  const ctx = await b.newContext({ viewport, deviceScaleFactor, locale: "en-US", colorScheme: "dark" });
   const page = await ctx.newPage();
   const w: Watched = { page, errors: [], csp: [], requests: [] };
   page.on("console", (m) => {

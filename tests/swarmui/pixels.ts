@@ -28,3 +28,24 @@ export async function diffRatio(page: Page, a: Buffer, b: Buffer, channel = 24):
     [a.toString("base64"), b.toString("base64"), channel] as const,
   );
 }
+
+/** A PNG scaled by `k` in the browser (docs images stay small without an image tool). */
+export async function shrinkPng(page: Page, png: Buffer, k: number): Promise<Buffer> {
+  const b64 = await page.evaluate(
+    async ([x, f]) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${x as string}`;
+      await img.decode();
+      const c = new OffscreenCanvas(Math.round(img.width * (f as number)), Math.round(img.height * (f as number)));
+      const g = c.getContext("2d") as OffscreenCanvasRenderingContext2D;
+      g.imageSmoothingQuality = "high";
+      g.drawImage(img, 0, 0, c.width, c.height);
+      const bytes = new Uint8Array(await (await c.convertToBlob({ type: "image/png" })).arrayBuffer());
+      let s = "";
+      for (const v of bytes) s += String.fromCharCode(v);
+      return btoa(s);
+    },
+    [png.toString("base64"), k] as const,
+  );
+  return Buffer.from(b64, "base64");
+}
