@@ -134,6 +134,14 @@ if (!wasmOnly) {
   console.log(`[build] esp: ${r.stdout.toString().trim().replace(/^\[esp\] /, "")} (${Date.now() - started} ms)`);
 }
 
+// SwarmUI's browser bundle (Vite + PixiJS) into out/swarmui/ui, so tests and CI serve the real app.
+if (!wasmOnly) {
+  const ui = join(root, "host/swarmui");
+  stage("swarmui ui (vite)", [join(out, "swarmui/ui/index.html")], [join(ui, "ui"), join(ui, "shared"), join(root, "package-lock.json")], () =>
+    run("swarmui ui (vite)", process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--config", join(ui, "ui/vite.config.ts"), "--logLevel", "warn"]),
+  );
+}
+
 // Sizes against the manifest's budget, on every build (also when every stage was up to date).
 {
   const sizes = sizeReport(join(out, "manifests/root_task_resolved.json"), wasm, wasmOnly ? null : join(out, "cohesix.img"));

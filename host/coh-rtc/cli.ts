@@ -60,7 +60,7 @@ export function compile(manifestPath: string, check: boolean, outRoot: string = 
   ];
   // Docs carrying generated snippets are outputs too: their regions are rewritten in place.
   const snippets = docSnippets(manifest, sha);
-  for (const doc of ["docs/MANIFEST.md", "docs/NAMESPACE.md", "docs/CONSOLE.md"]) {
+  for (const doc of ["docs/MANIFEST.md", "docs/NAMESPACE.md", "docs/CONSOLE.md", "docs/SWARMUI.md"]) {
     const abs = resolve(root, doc);
     if (existsSync(abs) && outRoot === root) committed.push([doc, spliceSnippets(readFileSync(abs, "utf8"), snippets)]);
   }

@@ -147,6 +147,7 @@ export function docSnippets(m: Manifest, manifestSha: string): Record<string, st
     namespace: note + emitFieldTable(m, ["namespace", "sharding", "workers", "telemetry_ingest", "export", "lifecycle"]),
     console: note + emitFieldTable(m, ["console"]),
     trace: note + emitFieldTable(m, ["trace"]),
+    swarmui: note + emitFieldTable(m, ["swarmui"]),
   };
 }
 

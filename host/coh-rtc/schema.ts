@@ -224,6 +224,32 @@ export const SCHEMA: Record<string, SectionSpec> = {
     mount_entry_ttl_ms: int(0, 60_000, "coh mount: how long the kernel may keep a name (and the REST mount a path's kind); sizes are never cached: every append changes them", 1000),
     mount_snapshot_max_bytes: int(4096, 16 << 20, "coh mount: a file up to this size is read whole when opened, so one open sees one consistent copy; a larger one is read at offsets", 262144),
   },
+  swarmui: {
+    // SwarmUI (docs/SWARMUI.md): the seed's swarmui.hive.* / swarmui.cache.* defaults. Fractions
+    // are integers in thousandths (_milli), as the manifest has no floats.
+    frame_cap_fps: int(1, 240, "SwarmUI Live Hive: most frames rendered per second", 30),
+    step_ms: int(1, 1000, "SwarmUI Live Hive: fixed simulation step", 16),
+    lod_zoom_out_milli: int(100, 999, "SwarmUI Live Hive: zoom below this (thousandths) shows clusters only", 700),
+    lod_zoom_in_milli: int(1001, 10_000, "SwarmUI Live Hive: zoom above this (thousandths) shows detail", 1250),
+    lod_event_budget: int(1, 65_536, "SwarmUI: events one poll batch (and one simulation step) carries at most", 512),
+    snapshot_max_events: int(1, 1_048_576, "SwarmUI: events a hive snapshot or the server's queue holds (oldest dropped)", 4096),
+    overlay_lines: int(1, 16, "SwarmUI Live Hive: overlay lines per worker", 3),
+    detail_lines: int(1, 1024, "SwarmUI Live Hive: lines in the detail pane (and kept per worker)", 50),
+    line_cap_bytes: int(16, 4096, "SwarmUI: one telemetry line is cut to this", 160),
+    per_worker_bytes: int(256, 1_048_576, "SwarmUI: bytes of lines kept per worker", 2048),
+    pending_lines_per_worker: int(1, 4096, "SwarmUI: new lines taken from one worker per poll", 64),
+    pending_event_cap: int(1, 1_048_576, "SwarmUI browser: events waiting to be simulated (oldest dropped)", 4096),
+    poll_workers_per_tick: int(1, 4096, "SwarmUI: workers tailed per poll (round robin)", 32),
+    status_poll_ms: int(50, 60_000, "SwarmUI: poll batch interval", 500),
+    tail_min_ms: int(50, 60_000, "SwarmUI: shortest interval between two tails of one worker", 250),
+    tail_max_ms: int(50, 600_000, "SwarmUI: longest interval between two tails of one worker", 10_000),
+    degrade_pressure_milli: int(1, 100_000, "SwarmUI Live Hive: pressure above this (thousandths) degrades the view", 1000),
+    cache_enabled: int(0, 1, "SwarmUI: write offline snapshots while online (1) or not (0)", 0),
+    cache_max_bytes: int(1024, 67_108_864, "SwarmUI: largest offline snapshot file", 262_144),
+    cache_ttl_s: int(1, 604_800, "SwarmUI: offline snapshot lifetime", 3600),
+    sse_clients_max: int(1, 256, "SwarmUI: browsers streaming live batches at once (past it: 429)", 8),
+    console_lines_max: int(16, 4096, "SwarmUI embedded console: lines one command returns at most", 256),
+  },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),
     prefix: int(1, 30, "IPv4 prefix length"),
@@ -429,6 +455,10 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
     if (e !== mroot && !e.startsWith(mroot === "/" ? "/" : mroot + "/")) errors.push({ path: "coh.mount_allowlist", message: `coh.mount_allowlist entry ${e} is not under coh.mount_root ${mroot}` });
     if (e.split("/").filter((x) => x).length > (m.namespace.walk_depth as number)) errors.push({ path: "coh.mount_allowlist", message: `coh.mount_allowlist entry ${e} is deeper than namespace.walk_depth` });
   }
+  const su = m.swarmui;
+  if ((su.tail_min_ms as number) > (su.tail_max_ms as number)) errors.push({ path: "swarmui.tail_min_ms", message: "swarmui.tail_min_ms must be <= swarmui.tail_max_ms" });
+  if ((su.overlay_lines as number) > (su.detail_lines as number)) errors.push({ path: "swarmui.overlay_lines", message: "swarmui.overlay_lines must be <= swarmui.detail_lines" });
+  if ((su.line_cap_bytes as number) > (su.per_worker_bytes as number)) errors.push({ path: "swarmui.line_cap_bytes", message: "swarmui.line_cap_bytes must be <= swarmui.per_worker_bytes (a line must fit its buffer)" });
   const co = m.cohsh;
   if ((co.retry_backoff_ms as number) > (co.retry_ceiling_ms as number)) {
     errors.push({ path: "cohsh.retry_backoff_ms", message: "cohsh.retry_backoff_ms must be <= cohsh.retry_ceiling_ms" });

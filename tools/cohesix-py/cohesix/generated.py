@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "512b547143b2c089444757471fd369eef530af6bc6d87f3cbd718d7897de5f2b"
+MANIFEST_SHA256: Final[str] = "0e366f8d17e35ab25067d76dc7aebd8307a09952590186fad2db1f448a335cc4"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "4e0170b022c1a032753ced2cae23328f649939d7fdd8e556682de4d159f80ec1"
+COHSH_POLICY_SHA256: Final[str] = "46df47c016652164ced3c18dc2c211adcbb363acce7418a72d1b22ada7026b9f"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -168,6 +168,28 @@ COH_MOUNT_ROOT: Final[str] = "/"
 COH_MOUNT_ALLOWLIST: Final[str] = "/proc,/queen,/worker,/shard,/log,/gpu,/host"
 COH_MOUNT_ENTRY_TTL_MS: Final[int] = 1000
 COH_MOUNT_SNAPSHOT_MAX_BYTES: Final[int] = 262144
+SWARMUI_FRAME_CAP_FPS: Final[int] = 30
+SWARMUI_STEP_MS: Final[int] = 16
+SWARMUI_LOD_ZOOM_OUT_MILLI: Final[int] = 700
+SWARMUI_LOD_ZOOM_IN_MILLI: Final[int] = 1250
+SWARMUI_LOD_EVENT_BUDGET: Final[int] = 512
+SWARMUI_SNAPSHOT_MAX_EVENTS: Final[int] = 4096
+SWARMUI_OVERLAY_LINES: Final[int] = 3
+SWARMUI_DETAIL_LINES: Final[int] = 50
+SWARMUI_LINE_CAP_BYTES: Final[int] = 160
+SWARMUI_PER_WORKER_BYTES: Final[int] = 2048
+SWARMUI_PENDING_LINES_PER_WORKER: Final[int] = 64
+SWARMUI_PENDING_EVENT_CAP: Final[int] = 4096
+SWARMUI_POLL_WORKERS_PER_TICK: Final[int] = 32
+SWARMUI_STATUS_POLL_MS: Final[int] = 500
+SWARMUI_TAIL_MIN_MS: Final[int] = 250
+SWARMUI_TAIL_MAX_MS: Final[int] = 10000
+SWARMUI_DEGRADE_PRESSURE_MILLI: Final[int] = 1000
+SWARMUI_CACHE_ENABLED: Final[int] = 0
+SWARMUI_CACHE_MAX_BYTES: Final[int] = 262144
+SWARMUI_CACHE_TTL_S: Final[int] = 3600
+SWARMUI_SSE_CLIENTS_MAX: Final[int] = 8
+SWARMUI_CONSOLE_LINES_MAX: Final[int] = 256
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -390,6 +412,30 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "mount_allowlist": "/proc,/queen,/worker,/shard,/log,/gpu,/host",
         "mount_entry_ttl_ms": 1000,
         "mount_snapshot_max_bytes": 262144,
+    },
+    "swarmui": {
+        "frame_cap_fps": 30,
+        "step_ms": 16,
+        "lod_zoom_out_milli": 700,
+        "lod_zoom_in_milli": 1250,
+        "lod_event_budget": 512,
+        "snapshot_max_events": 4096,
+        "overlay_lines": 3,
+        "detail_lines": 50,
+        "line_cap_bytes": 160,
+        "per_worker_bytes": 2048,
+        "pending_lines_per_worker": 64,
+        "pending_event_cap": 4096,
+        "poll_workers_per_tick": 32,
+        "status_poll_ms": 500,
+        "tail_min_ms": 250,
+        "tail_max_ms": 10000,
+        "degrade_pressure_milli": 1000,
+        "cache_enabled": 0,
+        "cache_max_bytes": 262144,
+        "cache_ttl_s": 3600,
+        "sse_clients_max": 8,
+        "console_lines_max": 256,
     },
     "network": {
         "ip": "10.0.2.15",
