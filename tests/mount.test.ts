@@ -157,6 +157,9 @@ describe("coh --mock mount (the in-process core over 9P, real FUSE)", () => {
     const u = await coh(["mount", "--unmount", dirname(m!.dir)]);
     expect(u.code).toBe(1);
     expect(u.stdout).toBe(`ERR MOUNT reason=${dirname(m!.dir)} is not a FUSE mount\n`);
+    const none = await coh(["mount"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("give exactly one of --at DIR and --unmount DIR");
   });
 
   it("SIGTERM unmounts and leaves the directory usable", async () => {

@@ -146,7 +146,11 @@ async function main(argv: string[]): Promise<void> {
         y
           .option("at", { type: "string", describe: "mount point (created if missing); stays in the foreground" })
           .option("unmount", { type: "string", describe: "unmount a coh mount left behind at this directory" })
-          .option("debug", { type: "boolean", default: false, describe: "log every refused operation (and FUSE's own trace) to stderr" }),
+          .option("debug", { type: "boolean", default: false, describe: "log every refused operation (and FUSE's own trace) to stderr" })
+          .check((a) => {
+            if ((a.at === undefined) === (a.unmount === undefined)) throw new Error("give exactly one of --at DIR and --unmount DIR");
+            return true;
+          }),
       // Exits once done: the FUSE binding's thread must not keep an unmounted process alive.
       async (a) => {
         await action("MOUNT", (c, x) => mountCommand(c, { at: x.at as string | undefined, unmount: x.unmount as string | undefined, debug: x.debug as boolean }))(a);

@@ -33,6 +33,8 @@ export class MountError extends Error {
   constructor(
     readonly errno: number,
     readonly detail: string,
+    /** The connection was found closed: an idempotent call may be tried once more on a new one. */
+    readonly retryable = false,
   ) {
     super(`${nameOf(errno)}: ${detail}`);
   }

@@ -144,14 +144,30 @@ export class NineBackend implements Backend {
     }
   }
 
-  /** Runs `f` on the live session; a connection lost mid-call is EIO (the call may have run). */
-  private async call<T>(f: (l: Live) => Promise<T>): Promise<T> {
-    const l = await this.session();
+  /**
+   * Runs `f` on the live session. A connection found lost mid-call is re-dialled and `f` run once
+   * more when it is `idempotent` (walks, reads, stats); otherwise — an append, which may have
+   * landed — it is EIO. No answer in time is EIO either way.
+   */
+  private async call<T>(f: (l: Live) => Promise<T>, idempotent = true): Promise<T> {
+    const once = async (): Promise<T> => {
+      const l = await this.session();
+      try {
+        return await f(l);
+      } catch (e) {
+        if (e instanceof P9ClosedError) {
+          if (this.live?.c === l.c) this.live = null;
+          throw new MountError(E.EIO, `connection lost: ${e.message}`, true);
+        }
+        if (e instanceof P9TimeoutError) throw new MountError(E.EIO, `no answer: ${e.message}`);
+        throw e;
+      }
+    };
     try {
-      return await f(l);
+      return await once();
     } catch (e) {
-      if (e instanceof P9ClosedError || e instanceof P9TimeoutError) throw new MountError(E.EIO, `connection lost: ${e.message}`);
-      throw e;
+      if (!(e instanceof MountError && e.retryable && idempotent && !this.closing)) throw e;
+      return once();
     }
   }
 
@@ -313,7 +329,7 @@ export class NineBackend implements Backend {
             gen = lv.gen;
           }
           await lv.c.write(fid, U64_MAX, record + "\n");
-        }),
+        }, false),
       close: async () => {
         if (this.live?.gen === gen) this.clunk(this.live, fid);
       },
