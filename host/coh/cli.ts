@@ -2,7 +2,8 @@
 // coh: the Cohesix host CLI (docs/GPU.md; reference §2). One frame for every subcommand: the
 // global flags, the connection and the pinned policy (context.ts), `--json` on each, and one way
 // to fail — `ERR <VERB> reason=<text>` as the last line and exit 1 (a run exits with its command's
-// code). Subcommands: gpu list|status|lease, run, peft export|import|activate|rollback, telemetry pull.
+// code). Subcommands: gpu list|status|lease, run, peft export|import|activate|rollback, telemetry pull,
+// evidence pack|timeline|verify.
 
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -16,6 +17,7 @@ import { gpuLease, gpuList, gpuStatus } from "./gpu.js";
 import { peftActivate, peftExport, peftImport, peftRollback } from "./peft.js";
 import { run } from "./run.js";
 import { telemetryPull } from "./telemetry.js";
+import { evidenceCommands } from "./evidence/commands.js";
 
 type Handler = (ctx: Ctx, a: Record<string, unknown>) => Promise<unknown>;
 
@@ -136,7 +138,8 @@ async function main(argv: string[]): Promise<void> {
     .command("telemetry", "telemetry segments", (y) =>
       y.command("pull", "save every device's segments", (s) => s.option("out", { type: "string", demandOption: true }), action("TELEMETRY", (c, a) => telemetryPull(c, a.out as string))).demandCommand(1, "telemetry needs pull"),
     )
-    .demandCommand(1, "give a command: gpu, run, peft or telemetry")
+    .command("evidence", "evidence packs (docs/EVIDENCE.md)", (y) => evidenceCommands(y, action))
+    .demandCommand(1, "give a command: gpu, run, peft, telemetry or evidence")
     .strict()
     .help()
     .version(false)
