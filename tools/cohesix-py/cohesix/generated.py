@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "d3a462c40fb023c8d715113d68577738cde21f871b81c6f89a7f81c3027b95f7"
+MANIFEST_SHA256: Final[str] = "756c5fc76a062890df4e0a03d963015f8a3deca621967a063a45fb98f2ad4611"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "2796c2a8446c5367c1c68b4ad82e3b7cbe91d472a81ac7f0cf5dfba44da5565c"
+COHSH_POLICY_SHA256: Final[str] = "d8b9baa88b82ce230ea9957a0d4334a471673ab31a4c720c4ff5178d493b8103"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -116,6 +116,13 @@ CAS_QUARANTINE_MAX: Final[int] = 8
 CAS_DELTA_ENABLE: Final[int] = 1
 CAS_ALLOW_REINSTALL: Final[int] = 0
 CAS_SIGNING_PUBLIC_KEYS: Final[str] = "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6"
+FEDERATION_ENABLE: Final[int] = 1
+FEDERATION_LOCAL_HIVE: Final[str] = "hive-a"
+FEDERATION_RELAY_ACTIONS: Final[str] = "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,k8s.cordon,k8s.drain,k8s.lease.sync"
+FEDERATION_RELAY_QUEUE_MAX_ENTRIES: Final[int] = 256
+FEDERATION_RELAY_QUEUE_MAX_BYTES: Final[int] = 262144
+FEDERATION_WAL_MAX_BYTES: Final[int] = 8388608
+FEDERATION_PEER_TIMEOUT_MS: Final[int] = 5000
 GPU_ENABLE: Final[int] = 1
 GPU_MOCK_SEED: Final[int] = 1
 GPU_JOB_ENABLE: Final[int] = 1
@@ -328,6 +335,15 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "delta_enable": 1,
         "allow_reinstall": 0,
         "signing_public_keys": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6",
+    },
+    "federation": {
+        "enable": 1,
+        "local_hive": "hive-a",
+        "relay_actions": "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,k8s.cordon,k8s.drain,k8s.lease.sync",
+        "relay_queue_max_entries": 256,
+        "relay_queue_max_bytes": 262144,
+        "wal_max_bytes": 8388608,
+        "peer_timeout_ms": 5000,
     },
     "gpu": {
         "enable": 1,
