@@ -166,6 +166,15 @@ export const SCHEMA: Record<string, SectionSpec> = {
     allow_reinstall: int(0, 1, "accept an epoch not above the highest accepted one (1) or refuse it (0: rollback protection)"),
     signing_public_keys: str(259, "Ed25519 public keys that may sign manifests: 1..4 comma-separated 64-hex keys (rotation: any one verifies); never a private key", /^[0-9a-f]{64}(,[0-9a-f]{64}){0,3}$/),
   },
+  federation: {
+    enable: int(0, 1, "host-ticket-agent --relay may forward tickets to other hives (docs/FEDERATION.md)"),
+    local_hive: str(64, "this hive's name in source_hive/target_hive", /^[A-Za-z0-9._-]{1,64}$/),
+    relay_actions: str(512, "actions a relay may forward, comma-separated (a subset of host.ticket_actions)", /^[a-z0-9.-]+(,[a-z0-9.-]+)*$/),
+    relay_queue_max_entries: int(1, 4096, "relayed tickets pending or awaiting a receipt at once (past it: deferred, counted)"),
+    relay_queue_max_bytes: int(1024, 1 << 24, "bytes of those tickets' lines (past it: deferred, counted)"),
+    wal_max_bytes: int(4096, 8 << 20, "the relay WAL file's largest size"),
+    peer_timeout_ms: int(100, 120_000, "one request to a peer gateway"),
+  },
   gpu: {
     enable: int(0, 1, "serve /gpu (GPU nodes, leases and the model view published by gpu-bridge-host, docs/GPU.md)"),
     mock_seed: int(0, 1, "before the first publish, seed the mock GPU-0/GPU-1 nodes (QEMU dev runs without a bridge)"),
@@ -417,6 +426,10 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   if ((c.path_max as number) < 47) {
     errors.push({ path: "console.path_max", message: "console.path_max must be >= 47 so an export job id of 8 characters stays reachable" });
   }
+  const fed = m.federation;
+  const hostActions = new Set(String(m.host.ticket_actions).split(","));
+  const foreign = String(fed.relay_actions).split(",").filter((x) => !hostActions.has(x));
+  if (foreign.length > 0) errors.push({ path: "federation.relay_actions", message: `federation.relay_actions must be host.ticket_actions too; not there: ${foreign.join(", ")}` });
   const cas = m.cas;
   if ((cas.store_bytes as number) < (cas.chunk_bytes_max as number)) {
     errors.push({ path: "cas.store_bytes", message: "cas.store_bytes must hold at least one chunk of cas.chunk_bytes_max" });

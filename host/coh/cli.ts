@@ -3,7 +3,7 @@
 // global flags, the connection and the pinned policy (context.ts), `--json` on each, and one way
 // to fail — `ERR <VERB> reason=<text>` as the last line and exit 1 (a run exits with its command's
 // code). Subcommands: gpu list|status|lease, run, peft export|import|activate|rollback, telemetry pull,
-// mount, doctor (docs/COH.md).
+// mount, doctor (docs/COH.md), evidence pack|timeline|verify (docs/EVIDENCE.md).
 
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -19,6 +19,7 @@ import { run } from "./run.js";
 import { telemetryPull } from "./telemetry.js";
 import { mountCommand } from "./mount/index.js";
 import { doctor } from "./doctor.js";
+import { evidenceCommands } from "./evidence/commands.js";
 
 type Handler = (ctx: Ctx, a: Record<string, unknown>) => Promise<unknown>;
 
@@ -163,7 +164,8 @@ async function main(argv: string[]): Promise<void> {
       (y) => y.option("nvidia-smi", { type: "string", default: "nvidia-smi", describe: "the nvidia-smi to ask" }),
       action("DOCTOR", (c, a) => doctor(c, { nvidiaSmi: a["nvidia-smi"] as string })),
     )
-    .demandCommand(1, "give a command: gpu, run, peft, telemetry, mount or doctor")
+    .command("evidence", "evidence packs (docs/EVIDENCE.md)", (y) => evidenceCommands(y, action))
+    .demandCommand(1, "give a command: gpu, run, peft, telemetry, mount, doctor or evidence")
     .strict()
     .help()
     .version(false)

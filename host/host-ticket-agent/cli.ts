@@ -17,6 +17,9 @@ import { Agent, type PassStats } from "./agent.js";
 import { LockError, takeLock } from "./durable.js";
 import { defaultContext, executorFor, mockExecutor } from "./executors.js";
 import { Journal, JournalError } from "./journal.js";
+import { peerDialer, RelayConfigError } from "./peers.js";
+import { Relay, type RelayStats } from "./relay.js";
+import { Wal, WalError } from "./wal.js";
 
 process.stdout.on("error", () => process.exit(0));
 
@@ -44,7 +47,11 @@ async function main(argv: string[]): Promise<number> {
     .option("poll-ms", { type: "number", default: MANIFEST.host.agent_poll_ms, describe: "wait between passes" })
     .option("state-dir", { type: "string", default: "out/host-ticket-agent", describe: "journal, cursor and lock (one agent per directory)" })
     .option("mount", { type: "string", default: MANIFEST.host.mount_at, describe: "where /host is mounted" })
-    .option("local-hive", { type: "string", default: "hive-a", describe: "tickets whose target_hive is another hive are skipped" })
+    .option("local-hive", { type: "string", default: MANIFEST.federation.local_hive, describe: "this hive's name (federation.local_hive); tickets whose target_hive is another hive are not executed here" })
+    .option("relay", { type: "boolean", default: false, describe: "forward tickets for other hives to their gateways and bring their receipts back (docs/FEDERATION.md)" })
+    .option("relay-wal", { type: "string", describe: "the relay's write-ahead log [default <state-dir>/relay-wal.json]" })
+    .option("relay-peer", { type: "string", array: true, default: [] as string[], describe: "HIVE=URL: a peer hive's gateway (repeatable)" })
+    .option("relay-peer-token", { type: "string", array: true, default: [] as string[], describe: "HIVE=env:NAME|file:/abs/path: that gateway's request token [default: the REST token env]" })
     .option("writer-epoch", { type: "number", describe: "refuse tickets carrying another writer_epoch (EPERM stale-writer)" })
     .option("docker-socket", { type: "string", default: process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice(7) : "/var/run/docker.sock", describe: "Docker Engine API socket [env DOCKER_HOST=unix://…]" })
     .option("mock", { type: "boolean", default: false, describe: "an in-process guest and executors that succeed at once (demos, the bench)" })
@@ -103,6 +110,16 @@ async function main(argv: string[]): Promise<number> {
     log: (l) => process.stderr.write(l + "\n"),
     crashPoint: crashHook(),
   });
+  let relay: Relay | null = null;
+  let closePeers = async (): Promise<void> => undefined;
+  if (a.relay) {
+    if ((MANIFEST.federation.enable as number) === 0) throw new UsageError("--relay: federation is disabled in this manifest ([federation] enable = 0)");
+    const wal = new Wal(resolve(a["relay-wal"] ?? join(dir, "relay-wal.json")));
+    wal.load();
+    const peers = peerDialer(a["relay-peer"], a["relay-peer-token"]);
+    closePeers = peers.close;
+    relay = new Relay({ local: opened.ns, wal, peer: peers.dial, localHive: a["local-hive"], mount: a.mount, log: (l) => process.stderr.write(l + "\n"), crashPoint: crashHook() });
+  }
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
@@ -110,11 +127,16 @@ async function main(argv: string[]): Promise<number> {
     if (a.json) process.stdout.write(JSON.stringify({ schema: "host-ticket-agent-pass/v1", pass, ...s }) + "\n");
     if (s.seen > 0 || a["run-once"]) process.stderr.write(`host-ticket-agent pass=${pass} seen=${s.seen} executed=${s.executed} succeeded=${s.succeeded} failed=${s.failed} expired=${s.expired} skipped_terminal=${s.skipped_terminal} conflicts=${s.conflicts}\n`);
   };
+  const reportRelay = (s: RelayStats, pass: number): void => {
+    if (a.json) process.stdout.write(JSON.stringify({ schema: "host-ticket-agent-relay/v1", pass, ...s }) + "\n");
+    if (s.candidates > 0 || a["run-once"]) process.stderr.write(`host-ticket-agent relay pass=${pass} ${Object.entries(s).map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+  };
   try {
     if (a.submit) for (const l of readFileSync(a.submit, "utf8").split("\n").filter((x) => x.trim())) await opened.ns.append(`${a.mount}/tickets/spec`, l.trim());
     let pass = 0;
     do {
       report(await agent.pass(), ++pass);
+      if (relay) reportRelay(await relay.pass(), pass);
       if (a["run-once"] || stop.signal.aborted) break;
       await new Promise<void>((res) => {
         const t = setTimeout(res, a["poll-ms"]);
@@ -122,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
       });
     } while (!stop.signal.aborted);
   } finally {
+    await closePeers();
     await opened.close().catch(() => undefined);
     release();
   }
@@ -132,7 +155,7 @@ main(hideBin(process.argv)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
-    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
+    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError || e instanceof WalError || e instanceof RelayConfigError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
     if (process.argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, error: msg }) + "\n");
     process.stderr.write(`host-ticket-agent: ${msg}\n`);
     process.exit(code);

@@ -178,6 +178,33 @@ def export_evidence_pack(backend: Backend, out_dir: str | Path, bounds: dict[str
 
 
 # -- CI kit ------------------------------------------------------------------------------------
+def _seal_errors(root: Path) -> list[str]:
+    """A sealed pack (pack.sha256) must match its checksums.json, and that the files, exactly."""
+    seal, sums_file = root / "pack.sha256", root / "checksums.json"
+    if not seal.is_file():
+        return []
+    if not sums_file.is_file():
+        return ["checksums.json: missing (the pack is sealed)"]
+    raw = sums_file.read_bytes()
+    if seal.read_text(encoding="utf-8", errors="replace") != hashlib.sha256(raw).hexdigest() + "\n":
+        return ["pack.sha256: does not match checksums.json"]
+    try:
+        sums = json.loads(raw)
+    except json.JSONDecodeError:
+        return ["checksums.json: not valid JSON"]
+    present = {str(p.relative_to(root)) for p in root.rglob("*") if (p.is_file() or p.is_symlink()) and p.name not in ("checksums.json", "pack.sha256")}
+    out = []
+    for rel in sorted(set(sums) | present):
+        p = root / rel
+        if rel not in sums:
+            out.append(f"{rel}: not in checksums.json")
+        elif rel not in present:
+            out.append(f"{rel}: missing (listed in checksums.json)")
+        elif p.is_symlink() or hashlib.sha256(p.read_bytes()).hexdigest() != sums[rel]:
+            out.append(f"{rel}: checksum mismatch")
+    return out
+
+
 def ci_check_pack(pack: str | Path) -> dict[str, Any]:
     root = Path(pack)
     missing: list[str] = []
@@ -193,6 +220,7 @@ def ci_check_pack(pack: str | Path) -> dict[str, Any]:
 
     for rel in ("meta.json", "bounds.json", "summary.json", "log/queen.log"):
         need(rel)
+    errors.extend(_seal_errors(root))
     bounds: dict[str, Any] = {}
     try:
         bounds = json.loads((root / "bounds.json").read_text(encoding="utf-8"))

@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "0e366f8d17e35ab25067d76dc7aebd8307a09952590186fad2db1f448a335cc4"
+MANIFEST_SHA256: Final[str] = "cccd1a07fb01e81ffdfd26ab0b2e80ebd1c1110be9d93c1ac45f74f952a3ff75"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "46df47c016652164ced3c18dc2c211adcbb363acce7418a72d1b22ada7026b9f"
+COHSH_POLICY_SHA256: Final[str] = "af3845cfa4a128c6a326b931eadb1f3309a2fe17794808eacbd1daf926886edc"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -116,6 +116,13 @@ CAS_QUARANTINE_MAX: Final[int] = 8
 CAS_DELTA_ENABLE: Final[int] = 1
 CAS_ALLOW_REINSTALL: Final[int] = 0
 CAS_SIGNING_PUBLIC_KEYS: Final[str] = "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6"
+FEDERATION_ENABLE: Final[int] = 1
+FEDERATION_LOCAL_HIVE: Final[str] = "hive-a"
+FEDERATION_RELAY_ACTIONS: Final[str] = "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,k8s.cordon,k8s.drain,k8s.lease.sync"
+FEDERATION_RELAY_QUEUE_MAX_ENTRIES: Final[int] = 256
+FEDERATION_RELAY_QUEUE_MAX_BYTES: Final[int] = 262144
+FEDERATION_WAL_MAX_BYTES: Final[int] = 8388608
+FEDERATION_PEER_TIMEOUT_MS: Final[int] = 5000
 GPU_ENABLE: Final[int] = 1
 GPU_MOCK_SEED: Final[int] = 1
 GPU_JOB_ENABLE: Final[int] = 1
@@ -354,6 +361,15 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "delta_enable": 1,
         "allow_reinstall": 0,
         "signing_public_keys": "207a067892821e25d770f1fba0c47c11ff4b813e54162ece9eb839e076231ab6",
+    },
+    "federation": {
+        "enable": 1,
+        "local_hive": "hive-a",
+        "relay_actions": "systemd.status-check,systemd.start,systemd.stop,systemd.restart,docker.status-check,docker.restart,k8s.cordon,k8s.drain,k8s.lease.sync",
+        "relay_queue_max_entries": 256,
+        "relay_queue_max_bytes": 262144,
+        "wal_max_bytes": 8388608,
+        "peer_timeout_ms": 5000,
     },
     "gpu": {
         "enable": 1,

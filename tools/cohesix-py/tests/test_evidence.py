@@ -58,8 +58,24 @@ def test_ci_kit_refusals(pack: Path, tmp_path: Path) -> None:
     doc = ci_check_pack(bad)
     assert doc["ok"] is False and doc["missing"] == ["log/queen.log"]
     assert doc["errors"] == ["log/queen.log: missing",
+                             # The pack is sealed: each edit also breaks its checksums.
+                             "audit/journal: checksum mismatch",
+                             "log/queen.log: missing (listed in checksums.json)",
+                             "proc/lease/active: checksum mismatch",
                              f"proc/lease/active: size {g.GOVERNANCE_LEASE_MAX * g.CONSOLE_LINE_MAX + 1} exceeds bound {g.GOVERNANCE_LEASE_MAX * g.CONSOLE_LINE_MAX}",
                              "audit/journal: leaked ticket token"]
+
+
+def test_ci_kit_finds_one_tampered_byte(pack: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(pack, bad)
+    assert ci_check_pack(bad)["ok"] is True
+    b = bytearray((bad / "proc/boot").read_bytes())
+    b[0] ^= 1
+    (bad / "proc/boot").write_bytes(bytes(b))
+    assert ci_check_pack(bad)["errors"] == ["proc/boot: checksum mismatch"]
+    (bad / "pack.sha256").write_text("0" * 64 + "\n")
+    assert ci_check_pack(bad)["errors"] == ["pack.sha256: does not match checksums.json"]
 
 
 def test_pack_from_a_mounted_tree(tmp_path: Path) -> None:
