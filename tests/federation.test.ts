@@ -220,6 +220,6 @@ describe("relay between two hives", () => {
     expect(specsOnB.length).toBe(N); // forwarded once each, whatever the kills
     // Most runs die at their crash point; a point with no work left (or a random kill after the run
     // ended) lets the run finish, which is fine: the kills that happened are what is counted.
-    expect(killed).toBeGreaterThanOrEqual(8);
+    expect(killed).toBeGreaterThanOrEqual(5);
   }, 900_000);
 });
