@@ -5,6 +5,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pidAlive } from "../sdk/process.js";
 
 export class LockError extends Error {
   override readonly name = "LockError";
@@ -12,15 +13,6 @@ export class LockError extends Error {
 
 export function lockPath(endpoint: string, dir = tmpdir()): string {
   return join(dir, `cohsh-console-${endpoint.replace(/[^A-Za-z0-9.-]/g, "_")}.lock`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Takes the lock for `endpoint`; returns its release. Throws LockError naming the holder. */
@@ -41,7 +33,7 @@ export function takeConsoleLock(endpoint: string, dir?: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new LockError(`cannot create the console lock ${file}: ${(e as Error).message}`);
       const holder = Number(readFileSync(file, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && pidAlive(holder)) {
         throw new LockError(`the console ${endpoint} is locked by cohsh pid ${holder} (COHSH_CONSOLE_LOCK=1; ${file})`);
       }
       unlinkSync(file); // stale: its holder is gone

@@ -5,6 +5,7 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { pidAlive } from "../sdk/process.js";
 
 let seq = 0;
 
@@ -42,15 +43,6 @@ export class LockError extends Error {
   override readonly name = "LockError";
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Takes the state directory's lock. Node has no flock, so the lock is an exclusively created file;
  * a lock left by a process that no longer exists (killed with SIGKILL) is taken over, one that is
@@ -72,7 +64,7 @@ export function takeLock(path: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const m = /^pid=(\d+)/.exec(readIfExists(path) ?? "");
       const pid = m ? Number(m[1]) : NaN;
-      if (Number.isFinite(pid) && pid !== process.pid && alive(pid)) throw new LockError(`host-ticket-agent already owns execution fence ${path} (pid=${pid})`);
+      if (Number.isFinite(pid) && pid !== process.pid && pidAlive(pid)) throw new LockError(`host-ticket-agent already owns execution fence ${path} (pid=${pid})`);
       rmSync(path, { force: true }); // stale: its owner is gone
     }
   }

@@ -3,10 +3,9 @@
 // use and again after a failure (a peer that was down is retried next pass).
 
 import { MANIFEST } from "../generated/manifest.js";
-import { restToken } from "../sdk/hive.js";
+import { restToken, secretRef } from "../sdk/hive.js";
 import type { NamespaceClient } from "../sdk/ns.js";
 import { RestNamespaceClient } from "../sdk/rest/client.js";
-import { secretRef } from "../sdk/hive.js";
 
 export class RelayConfigError extends Error {
   override readonly name = "RelayConfigError";

@@ -93,7 +93,7 @@ export class Relay {
         continue;
       }
       if (!this.actions.has(s.action) || (s.relay_hop ?? 0) + 1 > RELAY_HOP_MAX) {
-        await this.reject(s, key, !this.actions.has(s.action) ? "relay refused: action not relayable" : `relay refused: relay_hop would exceed ${RELAY_HOP_MAX}`, localLines);
+        await this.reject(s, !this.actions.has(s.action) ? "relay refused: action not relayable" : `relay refused: relay_hop would exceed ${RELAY_HOP_MAX}`, localLines);
         st.rejected++;
         continue;
       }
@@ -102,7 +102,7 @@ export class Relay {
       // line: say so here, once, instead of sending what can never be accepted.
       const relayed = JSON.parse(payload) as TicketSpec;
       if (Buffer.byteLength(receiptLine(relayed, "succeeded", "")) > receiptLimit(relayed)) {
-        await this.reject(s, key, "relay refused: receipt too long with relay fields (shorten id or key)", localLines);
+        await this.reject(s, "relay refused: receipt too long with relay fields (shorten id or key)", localLines);
         st.rejected++;
         continue;
       }
@@ -129,7 +129,7 @@ export class Relay {
         if (e.state === "pending" && err instanceof NsRefusal && err.detail === "invalid-payload") {
           // The peer's final word on this line (not busy, not cut, not a credential to fix): end it here, once.
           const s = JSON.parse(e.payload) as TicketSpec;
-          await this.reject({ ...s, relay_hop: undefined, relay_correlation_id: undefined }, e.key, `relay refused by ${e.target_hive}: ${err.detail}`, localLines).catch(() => undefined);
+          await this.reject({ ...s, relay_hop: undefined, relay_correlation_id: undefined }, `relay refused by ${e.target_hive}: ${err.detail}`, localLines).catch(() => undefined);
           wal.update(e, { state: "rejected", attempts: e.attempts + 1, last_error: `refused by peer: ${err.detail}` });
           st.rejected++;
           continue;
@@ -198,9 +198,8 @@ export class Relay {
   }
 
   /** A ticket the relay will not carry ends here, once: a failed receipt in the local deadletter. */
-  private async reject(s: TicketSpec, key: string, why: string, localLines: Set<string>): Promise<void> {
+  private async reject(s: TicketSpec, why: string, localLines: Set<string>): Promise<void> {
     // No relay_correlation_id: it was never relayed, and (id, key, source, target) dedupe it already.
-    void key;
     const line = receiptLine({ ...s, source_hive: s.source_hive ?? this.localHive }, "failed", why);
     if (!localLines.has(line)) {
       await this.o.local.append(`${this.mount}/tickets/deadletter`, line);

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pidAlive } from "../../sdk/process.js";
 
 export function lockPath(url: string, dir = tmpdir()): string {
   return join(dir, `coh-rest-mount-${createHash("sha256").update(url).digest("hex")}.lock`);
@@ -15,15 +16,6 @@ export function lockPath(url: string, dir = tmpdir()): string {
 
 export class LockHeld extends Error {
   override readonly name = "LockHeld";
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export interface RestLock {
@@ -46,7 +38,7 @@ export function takeRestLock(url: string, dir = tmpdir()): RestLock {
       } catch {
         // removed between open and read: try again
       }
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
+      if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
         throw new LockHeld(`rest mount already active for ${url}; only one rest mount is allowed`);
       }
       // Stale (its holder is gone): remove and create it afresh.
