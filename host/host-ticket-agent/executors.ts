@@ -10,6 +10,11 @@ import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
 import { commandRunner, parseProps, type Runner } from "../sdk/exec.js";
 import type { TicketSpec } from "./schema.js";
 import type { Validated } from "./validate.js";
+import { DEFAULT_PEFT_PLACES, PeftTicketError, runPeft, type PeftPlaces } from "./peft_exec.js";
+import { PeftError } from "../sdk/gpu/peft.js";
+import { RegistryError } from "../sdk/gpu/registry.js";
+import { PublishError } from "../sdk/gpu/publish.js";
+import { InventoryError } from "../sdk/gpu/inventory.js";
 
 export class ExecError extends Error {
   override readonly name = "ExecError";
@@ -21,6 +26,7 @@ export interface ExecContext {
   run: Runner;
   dockerSocket: string;
   deadlineMs: number;
+  peft: PeftPlaces;
 }
 
 export type Executor = (spec: TicketSpec, v: Validated, ctx: ExecContext) => Promise<string>;
@@ -158,10 +164,15 @@ const gpu: Executor = async (spec, v, ctx) => {
   return ctlWrite(ctx, ctl, JSON.stringify({ op: "preempt", id, reason: "released" }));
 };
 
-// `coh peft` belongs to the GPU issue (host/coh, shared through the SDK when it lands); until then
-// a PEFT ticket is validated and refused with this reason rather than shelled out.
-const peft: Executor = async () => {
-  throw new ExecError("peft unavailable: coh peft (host/coh) not in this tree");
+// PEFT tickets run the `coh peft` lifecycle (host/sdk/gpu/peft.ts) in this process, inside the
+// agent's --registry-root/--export-root/--adapter-root (peft_exec.ts).
+const peft: Executor = async (spec, v, ctx) => {
+  try {
+    return await runPeft(spec, v, ctx.ns, ctx.peft);
+  } catch (e) {
+    if (e instanceof PeftError || e instanceof PeftTicketError || e instanceof RegistryError || e instanceof PublishError || e instanceof InventoryError) throw new ExecError(e.message);
+    throw e;
+  }
 };
 
 export const EXECUTORS: Array<[string, Executor]> = [
@@ -185,5 +196,5 @@ export function mockExecutor(counts: Map<string, number>): Executor {
 }
 
 export function defaultContext(ns: NamespaceClient, over: Partial<ExecContext> = {}): ExecContext {
-  return { ns, mount: MANIFEST.host.mount_at, run: commandRunner(over.deadlineMs ?? MANIFEST.host.action_deadline_ms), dockerSocket: "/var/run/docker.sock", deadlineMs: MANIFEST.host.action_deadline_ms, ...over };
+  return { ns, mount: MANIFEST.host.mount_at, run: commandRunner(over.deadlineMs ?? MANIFEST.host.action_deadline_ms), dockerSocket: "/var/run/docker.sock", peft: DEFAULT_PEFT_PLACES, deadlineMs: MANIFEST.host.action_deadline_ms, ...over };
 }
