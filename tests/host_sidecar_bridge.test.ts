@@ -16,6 +16,7 @@ import type { NamespaceClient } from "../host/sdk/ns.js";
 import { clientOn } from "../host/sdk/open.js";
 import { restClient } from "../host/sdk/connect.js";
 import { inProcess, TOKEN } from "./helpers/gateway.js";
+import { kubeconfigFor, startFakeK8s } from "./fakes/k8s_api.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FAKES = join(ROOT, "tests/fakes/bin");
@@ -125,6 +126,37 @@ describe("publishing once over TCP", () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await read("systemd/ssh.service/status"))[0]).toMatch(/^state=unknown reason=\S+$/);
     expect((await read("docker/status"))[0]).toMatch(/^state=unknown reason=\S+$/);
+  });
+});
+
+describe("k8s over the Kubernetes API (FAKE API server, tests/fakes/k8s_api.ts)", () => {
+  it("--k8s-client api publishes the same node lines as kubectl; an unreachable API is state=unknown and the rest carry on", async () => {
+    const k8s = await startFakeK8s({
+      nodes: { "node-1": { ready: true, roles: ["control-plane"], version: "v1.30.2" }, "node-2": { ready: false, roles: [], version: "v1.29.9" }, "node-5": { ready: true, roles: ["worker"], version: "v1.30.2", unschedulable: true } },
+    });
+    try {
+      const cfg = join(tmp, "kubeconfig");
+      writeFileSync(cfg, kubeconfigFor(k8s));
+      const r = await bridge([...tcp(), "--provider", "k8s", "--k8s-client", "api", "--kubeconfig", cfg]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await read("k8s/node/node-1/status")).toEqual(["state=ready role=control-plane version=v1.30.2"]);
+      expect(await read("k8s/node/node-2/status")).toEqual(["state=notready role=none version=v1.29.9"]);
+      expect(await read("k8s/node/node-5/status")).toEqual(["state=ready,schedulingdisabled role=worker version=v1.30.2"]);
+      await k8s.stop();
+      const down = await bridge([...tcp(), "--provider", "k8s", "--provider", "systemd", "--k8s-client", "api", "--kubeconfig", cfg]);
+      expect(down.code, down.stderr).toBe(0);
+      // Cut to the console's record bound (not refused), so the stale value is replaced.
+      const line = (await read("k8s/node/node-1/status"))[0];
+      expect(line, down.stderr).toMatch(/^state=unknown reason=Kubernetes_API_unavailable_at_http:\/\/127\.0\.0\.1:\d+_kubeconfig_/);
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MANIFEST.console.echo_max);
+      expect(down.stderr).toMatch(/refused=0 unknown=3/);
+      expect(await read("systemd/ssh.service/status")).toEqual(["state=active sub=running"]);
+      const bad = await bridge([...tcp(), "--k8s-client", "api", "--kubeconfig", join(tmp, "none.yaml")]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("not found (give --kubeconfig or set KUBECONFIG)");
+    } finally {
+      await k8s.stop().catch(() => undefined);
+    }
   });
 });
 

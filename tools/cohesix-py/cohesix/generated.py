@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "cccd1a07fb01e81ffdfd26ab0b2e80ebd1c1110be9d93c1ac45f74f952a3ff75"
+MANIFEST_SHA256: Final[str] = "bc1a51a700314f93f9ef56b2b30475960089e974b01a47ed4773b326ae22c719"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "af3845cfa4a128c6a326b931eadb1f3309a2fe17794808eacbd1daf926886edc"
+COHSH_POLICY_SHA256: Final[str] = "df08a71809ac03df80c5008e5bb1194f24eae8afce906abb1899bfdf0687d261"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -171,6 +171,8 @@ HOST_NVIDIA_POLL_MS: Final[int] = 1000
 HOST_SYSTEMD_POLL_MS: Final[int] = 2000
 HOST_DOCKER_POLL_MS: Final[int] = 2000
 HOST_K8S_POLL_MS: Final[int] = 5000
+HOST_K8S_EVICT_ATTEMPTS: Final[int] = 3
+HOST_K8S_EVICT_RETRY_MS: Final[int] = 1000
 COH_MOUNT_ROOT: Final[str] = "/"
 COH_MOUNT_ALLOWLIST: Final[str] = "/proc,/queen,/worker,/shard,/log,/gpu,/host"
 COH_MOUNT_ENTRY_TTL_MS: Final[int] = 1000
@@ -422,6 +424,8 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "systemd_poll_ms": 2000,
         "docker_poll_ms": 2000,
         "k8s_poll_ms": 5000,
+        "k8s_evict_attempts": 3,
+        "k8s_evict_retry_ms": 1000,
     },
     "coh": {
         "mount_root": "/",
