@@ -93,7 +93,14 @@ describe("live inventory through nvidia-smi (a fake on PATH printing kept output
     expect(r.notes).toEqual(["GPU-0: MIG enabled; published as the whole GPU (MIG instances are not leased one by one)"]);
   });
 
-  it("driver error and no nvidia-smi: a clear error naming --mock", async () => {
+  it("the older drivers' 79-column banner gives the CUDA version too; [N/A] MIG on a board without MIG is no note", async () => {
+    const r = await inv("legacy");
+    expect(r.gpus).toEqual([{ id: "GPU-0", name: "Tesla T4", memory_mb: 15360, sm_count: 0, driver_version: "470.223.02", runtime_version: "11.4" }]);
+    expect(r.notes).toEqual([]);
+  });
+
+  it("driver error, no devices and no nvidia-smi: a clear error naming --mock", async () => {
+    await expect(inv("no-devices")).rejects.toThrow(/^nvidia-smi failed \(exit 6\): No devices were found; use --mock when there is no usable GPU$/);
     await expect(inv("driver-error")).rejects.toThrow(/^nvidia-smi failed \(exit 9\): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.*use --mock/);
     await expect(nvidiaSmiInventory(join(tmp, "no-such-nvidia-smi"))).rejects.toThrow(/nvidia-smi not found on PATH.*use --mock/);
   });
