@@ -16,6 +16,7 @@ import { infoJson } from "../host/sdk/gpu/snapshot.js";
 import { tcpTransport } from "../host/sdk/connect.js";
 import { clientOn } from "../host/sdk/open.js";
 import { manifestTicket } from "./helpers/tickets.js";
+import { runBin, type Ran } from "./helpers/run.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FIX = join(ROOT, "tests/fixtures/nvidia-smi");
@@ -36,20 +37,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The CLI as a child process; asynchronous, because the guest it talks to runs in this process's event loop. */
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(join(ROOT, "bin/gpu-bridge-host"), args, { cwd: ROOT, env });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const t = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("close", (code) => {
-      clearTimeout(t);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+/** The CLI as a child process (the guest it talks to runs in this process's event loop). */
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> => runBin("gpu-bridge-host", args, { env });
 
 async function queenCat(path: string): Promise<string[]> {
   const ns = clientOn(tcpTransport("127.0.0.1", port), {});

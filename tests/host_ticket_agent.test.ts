@@ -9,10 +9,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { Guest } from "../host/runtime/guest.js";
-import { tcpTransport } from "../host/sdk/connect.js";
 import type { NamespaceClient } from "../host/sdk/ns.js";
-import { clientOn } from "../host/sdk/open.js";
+import { socketHive, type SocketHive } from "./helpers/hive.js";
+import { FAKE_TOOLS_PATH, runBin, type Ran } from "./helpers/run.js";
 import { receiptLine, type TicketSpec } from "../host/host-ticket-agent/schema.js";
 import { publishSnapshot } from "../host/sdk/gpu/publish.js";
 import { mockInventory } from "../host/sdk/gpu/inventory.js";
@@ -25,7 +24,7 @@ const M = MANIFEST.host.mount_at;
 const tmp = mkdtempSync(join(tmpdir(), "hta-"));
 let n = 0;
 
-let guest: Guest;
+let hive: SocketHive;
 let ns: NamespaceClient;
 let port: number;
 let docker: FakeDocker;
@@ -43,42 +42,18 @@ beforeEach(async () => {
   dir = join(tmp, `case-${++n}`);
   stateFile = join(tmp, `host-${n}.json`);
   writeFileSync(stateFile, JSON.stringify({ units: UNITS, nodes: NODES }));
-  guest = await Guest.start({ net: "sockets", sockets: { portMap: { 31337: 0, 31338: 0, 31339: 0 } } });
-  port = guest.sockets.bound.get(31337) as number;
-  ns = clientOn(tcpTransport("127.0.0.1", port), { heartbeatMs: 0 });
-  await ns.attach("queen");
+  hive = await socketHive();
+  ({ port, ns } = hive);
   docker = await startFakeDocker(join(tmp, `docker-${n}.sock`), ["web-1", "db-1"]);
 });
 afterEach(async () => {
-  await ns.close().catch(() => undefined);
-  await guest.stop();
+  await hive.stop();
   await docker.stop();
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function agent(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn(join(ROOT, "bin/host-ticket-agent"), ["--run-once", "--tcp-port", String(port), "--state-dir", dir, "--docker-socket", docker.socket, ...extra], {
-      env: { ...process.env, PATH: `${FAKES}:${process.env.PATH}`, FAKE_HOST_STATE: stateFile, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => p.pid && process.kill(p.pid, "SIGKILL"), 60_000);
-    p.on("error", rej);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const agent = (extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Ran> =>
+  runBin("host-ticket-agent", ["--run-once", "--tcp-port", String(port), "--state-dir", dir, "--docker-socket", docker.socket, ...extra], { env: { PATH: FAKE_TOOLS_PATH(), FAKE_HOST_STATE: stateFile, ...env } });
 
 const spec = (o: Partial<TicketSpec> & { id: string; action: string }): TicketSpec => ({ schema: "host-ticket/v1", idempotency_key: "run-1", ...o });
 const line = (s: TicketSpec): string => JSON.stringify(s);

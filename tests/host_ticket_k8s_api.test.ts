@@ -4,26 +4,23 @@
 // path's, word for word; the eviction bound ([host] k8s_evict_attempts) is tested at and past
 // its edge.
 
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { Guest } from "../host/runtime/guest.js";
-import { tcpTransport } from "../host/sdk/connect.js";
 import type { NamespaceClient } from "../host/sdk/ns.js";
-import { clientOn } from "../host/sdk/open.js";
+import { socketHive, type SocketHive } from "./helpers/hive.js";
+import { runBin, type Ran } from "./helpers/run.js";
 import { receiptLine, type TicketSpec } from "../host/host-ticket-agent/schema.js";
 import { inClusterTarget, K8sConfigError, loadKubeconfig } from "../host/sdk/k8s/config.js";
 import { kubeconfigFor, startFakeK8s, type FakeK8s, type FakePod } from "./fakes/k8s_api.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const M = MANIFEST.host.mount_at;
 const ATTEMPTS = MANIFEST.host.k8s_evict_attempts;
 const tmp = mkdtempSync(join(tmpdir(), "hta-k8s-"));
 let n = 0;
-let guest: Guest;
+let hive: SocketHive;
 let ns: NamespaceClient;
 let port: number;
 let k8s: FakeK8s;
@@ -41,10 +38,8 @@ const PODS: FakePod[] = [
 beforeEach(async () => {
   dir = join(tmp, `case-${++n}`);
   mkdirSync(dir, { recursive: true });
-  guest = await Guest.start({ net: "sockets", sockets: { portMap: { 31337: 0, 31338: 0, 31339: 0 } } });
-  port = guest.sockets.bound.get(31337) as number;
-  ns = clientOn(tcpTransport("127.0.0.1", port), { heartbeatMs: 0 });
-  await ns.attach("queen");
+  hive = await socketHive();
+  ({ port, ns } = hive);
   k8s = await startFakeK8s({
     nodes: {
       "node-1": { ready: true, roles: ["worker"], version: "v1.30.2" },
@@ -59,27 +54,13 @@ beforeEach(async () => {
   writeFileSync(kubeconfig, kubeconfigFor(k8s));
 });
 afterEach(async () => {
-  await ns.close().catch(() => undefined);
-  await guest.stop();
+  await hive.stop();
   await k8s.stop();
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function agent(extra: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(join(ROOT, "bin/host-ticket-agent"), ["--run-once", "--tcp-port", String(port), "--state-dir", join(dir, "state"), "--k8s-client", "api", "--kubeconfig", kubeconfig, ...extra], { env: { ...process.env, KUBECONFIG: "" } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => p.pid && process.kill(p.pid, "SIGKILL"), 60_000);
-    p.on("error", rej);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const agent = (extra: string[] = []): Promise<Ran> =>
+  runBin("host-ticket-agent", ["--run-once", "--tcp-port", String(port), "--state-dir", join(dir, "state"), "--k8s-client", "api", "--kubeconfig", kubeconfig, ...extra], { env: { KUBECONFIG: "" } });
 
 const spec = (o: Partial<TicketSpec> & { id: string; action: string }): TicketSpec => ({ schema: "host-ticket/v1", idempotency_key: "run-1", ...o });
 const submit = async (...ss: TicketSpec[]): Promise<void> => {
