@@ -89,8 +89,9 @@ describe("Host A: the image over Secure9P", () => {
     expect(sp.code, sp.stderr).toBe(0);
     const id = sp.stdout.trim().split("\n").at(-1)!;
     w = await startMount(mountDir("worker"), ["--port", String(q.ports.tcp), "--role", "worker-heartbeat", "--ticket", manifestTicket("worker-heartbeat", id)]);
-    const v = await sh(`cd ${w.dir} && stat -c '%A %n' log/queen.log worker/${id}/telemetry && printf 'hb-via-mount\\n' >> worker/${id}/telemetry && tail -n 1 ${a!.dir}/worker/${id}/telemetry`);
-    expect(v.stdout).toBe(`-r--r--r-- log/queen.log\n-rw-rw-rw- worker/${id}/telemetry\nhb-via-mount\n`);
+    const v = await sh(`cd ${w.dir} && stat -c '%A %n' log/queen.log worker/${id}/telemetry && printf 'hb-via-mount\\n' >> worker/${id}/telemetry && grep -c -x hb-via-mount ${a!.dir}/worker/${id}/telemetry`);
+    // grep, not tail -n 1: the worker's own heartbeats (every heartbeat_ms) may land after our line.
+    expect(v.stdout).toBe(`-r--r--r-- log/queen.log\n-rw-rw-rw- worker/${id}/telemetry\n1\n`);
     for (const cmd of [`ls queen`, `cat queen/ctl`, `ls worker`, `printf 'x\\n' >> log/queen.log`]) {
       const e = await sh(`cd ${w.dir} && ${cmd}`);
       expect(e.stderr, cmd).toContain("Permission denied");
