@@ -16,7 +16,8 @@ import { parseLease, parseRoot, parseSchedule, parseSessions } from "../host/swa
 import { roleOf, type HiveEvent } from "../host/swarmui/shared/types.js";
 import { anchorOf, fnv1a, positionAt } from "../host/swarmui/ui/hive/layout.js";
 import { clusterKey, clusterRadius, labelsFor } from "../host/swarmui/ui/hive/labels.js";
-import { agentsVisible, clampZoom, frameDue, lodOf } from "../host/swarmui/ui/hive/lod.js";
+import { agentsVisible, clampZoom, frameDue, LABELS_MAX, labelsShown, lodOf } from "../host/swarmui/ui/hive/lod.js";
+import { RateLimit } from "../host/swarmui/ratelimit.js";
 import { HiveModel, PULSE_MAX } from "../host/swarmui/ui/hive/model.js";
 import { demoSnapshot } from "./swarmui/make_fixture.js";
 
@@ -72,6 +73,13 @@ describe("level of detail and frame cap", () => {
     expect(agentsVisible("cluster")).toBe(false);
     expect(agentsVisible("degraded")).toBe(false);
     expect(agentsVisible("detail")).toBe(true);
+  });
+  it("labels: always in detail, in balanced up to LABELS_MAX workers, never in cluster or degraded", () => {
+    expect(labelsShown("balanced", LABELS_MAX)).toBe(true);
+    expect(labelsShown("balanced", LABELS_MAX + 1)).toBe(false);
+    expect(labelsShown("detail", 4096)).toBe(true);
+    expect(labelsShown("cluster", 1)).toBe(false);
+    expect(labelsShown("degraded", 1)).toBe(false);
   });
   it("zoom stays within 0.45..2.4", () => {
     expect(clampZoom(0.1)).toBe(0.45);
@@ -162,6 +170,23 @@ describe("browser model", () => {
     m.setAgents(agents);
     expect(m.toggleCluster("shard/00")).toBe(true);
     expect(m.toggleCluster("shard/00")).toBe(false);
+  });
+});
+
+describe("server: the console rate limit", () => {
+  it("accepts `limit` commands in a window, refuses the next with the delay, frees one slot per expiry", () => {
+    let now = 1000;
+    const r = new RateLimit(3, 1000, () => now);
+    expect([r.take(), (now += 10, r.take()), (now += 10, r.take())]).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(r.take()).toEqual({ ok: false, delayMs: 980 });
+    now = 1999;
+    expect(r.take()).toEqual({ ok: false, delayMs: 1 });
+    now = 2000;
+    expect(r.take()).toEqual({ ok: true });
+    expect(r.take()).toEqual({ ok: false, delayMs: 10 });
+    now = 5000;
+    expect([r.take(), r.take(), r.take(), r.take()].map((t) => t.ok)).toEqual([true, true, true, false]);
+    expect(() => new RateLimit(0, 1000)).toThrow(RangeError);
   });
 });
 

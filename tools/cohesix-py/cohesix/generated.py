@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "cccd1a07fb01e81ffdfd26ab0b2e80ebd1c1110be9d93c1ac45f74f952a3ff75"
+MANIFEST_SHA256: Final[str] = "ab274fdd764ccb5b7d2582ce72a8039ccd22bb60446f16bfa3ec51322c2149f6"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "af3845cfa4a128c6a326b931eadb1f3309a2fe17794808eacbd1daf926886edc"
+COHSH_POLICY_SHA256: Final[str] = "2308ffa293cad487191eda1e071b9b56476c34946fda2f9c5992698de0156df9"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -197,6 +197,7 @@ SWARMUI_CACHE_MAX_BYTES: Final[int] = 262144
 SWARMUI_CACHE_TTL_S: Final[int] = 3600
 SWARMUI_SSE_CLIENTS_MAX: Final[int] = 8
 SWARMUI_CONSOLE_LINES_MAX: Final[int] = 256
+SWARMUI_CONSOLE_COMMANDS_PER_S: Final[int] = 8
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -452,6 +453,7 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "cache_ttl_s": 3600,
         "sse_clients_max": 8,
         "console_lines_max": 256,
+        "console_commands_per_s": 8,
     },
     "network": {
         "ip": "10.0.2.15",

@@ -27,3 +27,15 @@ export function frameDue(now: number, lastRender: number, fps: number): boolean 
   // 1 ms of slack: rAF ticks at ~16.7 ms, so a 33.3 ms interval lands every second tick.
   return now - lastRender >= 1000 / fps - 1;
 }
+
+/**
+ * Most workers whose labels show in `balanced`: past it the digits overlap into a blur and each
+ * costs a text draw per frame. In `detail` labels show at any count (only those on screen are
+ * drawn); in `cluster` and `degraded` never.
+ */
+export const LABELS_MAX = 256;
+
+export function labelsShown(lod: Lod, workers: number): boolean {
+  return lod === "detail" || (lod === "balanced" && workers <= LABELS_MAX);
+}
+
