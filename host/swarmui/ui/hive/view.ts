@@ -8,7 +8,7 @@ import { Application, Container, Graphics, type Renderer } from "pixi.js";
 import type { Agent, HiveConfig, PollBatch } from "../../shared/types.js";
 import { positionAt } from "./layout.js";
 import { clusterRadius } from "./labels.js";
-import { agentsVisible, clampZoom, frameDue, labelsShown, lodOf, type Lod } from "./lod.js";
+import { agentsVisible, clampZoom, FramePacer, labelsShown, lodOf, type Lod } from "./lod.js";
 import { HiveModel, POLLEN_LIFE, PULSE_LIFE, type AgentState } from "./model.js";
 import { DotLayers, dotTint } from "./dots.js";
 import { ERROR_TINT } from "./style.js";
@@ -102,11 +102,13 @@ export class HiveView {
   private scrollUntil = 0;
   private raf = 0;
   private glowScratch = new Float64Array(0);
+  private readonly pacer: FramePacer;
   private done = false;
   readonly metrics: HiveMetrics = { frames: 0, renders: 0, pending: 0, lastRenderAt: 0, lastFrameAt: 0, renderMsTotal: 0, drawMsTotal: 0, stepMsTotal: 0, lod: "balanced", zoom: 1, paused: false, pausedBy: null, droppedPending: 0, renderer: "", dotsDrawn: 0, labelsDrawn: 0 };
 
   constructor(private readonly o: HiveViewOptions) {
     this.model = new HiveModel(o.cfg);
+    this.pacer = new FramePacer(o.cfg.frame_cap_fps);
   }
 
   async init(): Promise<void> {
@@ -196,7 +198,7 @@ export class HiveView {
     this.metrics.droppedPending = this.model.droppedPending;
     const scrolling = now < this.scrollUntil;
     this.metrics.pausedBy = scrolling ? "scroll" : null;
-    if (scrolling || !frameDue(now, this.metrics.lastRenderAt, this.o.cfg.frame_cap_fps)) return;
+    if (scrolling || !this.pacer.due(now)) return;
     const t1 = performance.now();
     this.draw((now - this.t0) / 1000);
     const t2 = performance.now();
