@@ -5,7 +5,7 @@
 // module) run for real; and every sh launcher also through a symlink of our own elsewhere.
 
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -33,11 +33,21 @@ describe("bin/ launchers through a symlink", () => {
   it("every sh launcher resolves its real path (a node_modules/.bin-like symlink elsewhere)", async () => {
     expect(sh.length).toBeGreaterThanOrEqual(5);
     const bin = join(tmp, "node_modules", ".bin");
-    await run("mkdir", ["-p", bin]);
+    mkdirSync(bin, { recursive: true });
     for (const f of sh) {
       symlinkSync(join(ROOT, "bin", f), join(bin, f));
       const r = await run(join(bin, f), ["--help"], { cwd: tmp, env, timeout: 60_000 });
       expect(r.stdout.length, f).toBeGreaterThan(20);
+      expect(r.stdout, f).toMatch(/options|Commands|\[/);
+    }
+  }, 300_000);
+  it("and run directly with only node and dirname on PATH (no readlink: $0 as given)", async () => {
+    // tests/host_sidecar_bridge.test.ts runs its launcher this way to hide every host tool.
+    const bare = join(tmp, "bare");
+    mkdirSync(bare, { recursive: true });
+    for (const t of ["node", "dirname"]) symlinkSync((await run("sh", ["-c", `command -v ${t}`])).stdout.trim(), join(bare, t));
+    for (const f of sh) {
+      const r = await run(join(ROOT, "bin", f), ["--help"], { cwd: tmp, env: { ...env, PATH: bare }, timeout: 60_000 });
       expect(r.stdout, f).toMatch(/options|Commands|\[/);
     }
   }, 300_000);
