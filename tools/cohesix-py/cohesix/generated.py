@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "ab274fdd764ccb5b7d2582ce72a8039ccd22bb60446f16bfa3ec51322c2149f6"
+MANIFEST_SHA256: Final[str] = "813d1b103cd58feaaf6ab7bc3ba313766ecdfd94de8a2852d6dfa09510fcb67a"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "2308ffa293cad487191eda1e071b9b56476c34946fda2f9c5992698de0156df9"
+COHSH_POLICY_SHA256: Final[str] = "db2aa8874a3852f07d2940e27cab40c24a5dca6516c2967fbd18c054d3fb7374"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -171,6 +171,8 @@ HOST_NVIDIA_POLL_MS: Final[int] = 1000
 HOST_SYSTEMD_POLL_MS: Final[int] = 2000
 HOST_DOCKER_POLL_MS: Final[int] = 2000
 HOST_K8S_POLL_MS: Final[int] = 5000
+HOST_K8S_EVICT_ATTEMPTS: Final[int] = 3
+HOST_K8S_EVICT_RETRY_MS: Final[int] = 1000
 COH_MOUNT_ROOT: Final[str] = "/"
 COH_MOUNT_ALLOWLIST: Final[str] = "/proc,/queen,/worker,/shard,/log,/gpu,/host"
 COH_MOUNT_ENTRY_TTL_MS: Final[int] = 1000
@@ -423,6 +425,8 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "systemd_poll_ms": 2000,
         "docker_poll_ms": 2000,
         "k8s_poll_ms": 5000,
+        "k8s_evict_attempts": 3,
+        "k8s_evict_retry_ms": 1000,
     },
     "coh": {
         "mount_root": "/",
