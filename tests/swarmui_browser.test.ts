@@ -28,7 +28,7 @@ type Debug = {
   getAgentScreenPositions(): Record<string, { x: number; y: number }>;
   getAgentStates(): Record<string, { role: string; heat: number; error: number; events: number }>;
   getAgentLabels(): Record<string, string>;
-  getMetrics(): { frames: number; renders: number; pending: number; lastRenderAt: number; renderer: string; agents: number; consumed: number; paused: boolean };
+  getMetrics(): { frames: number; renders: number; pending: number; lastRenderAt: number; renderer: string; agents: number; consumed: number; paused: boolean; pausedBy: string | null; labelsDrawn: number; dotsDrawn: number };
 };
 declare const window: { __SWARMUI_HIVE_DEBUG: Debug };
 
@@ -82,6 +82,7 @@ describe("replay of the fixture snapshot", () => {
     const labels = await w.page.evaluate(() => window.__SWARMUI_HIVE_DEBUG.getAgentLabels());
     expect(Object.values(labels)).toHaveLength(12);
     for (const l of Object.values(labels)) expect(l).toMatch(/^\d+$/);
+    expect((await w.page.evaluate(() => window.__SWARMUI_HIVE_DEBUG.getMetrics())).labelsDrawn).toBe(12);
     const m = await w.page.evaluate(() => window.__SWARMUI_HIVE_DEBUG.getMetrics());
     expect(m.consumed).toBe(600);
     const states = await w.page.evaluate(() => window.__SWARMUI_HIVE_DEBUG.getAgentStates());
@@ -140,6 +141,48 @@ describe("replay of the fixture snapshot", () => {
     }
     expect(await diffRatio(w.page, shot, readFileSync(base))).toBeLessThanOrEqual(0.01);
   });
+});
+
+describe("paused when hidden or off-screen", () => {
+  const metrics = (w: Watched) => w.page.evaluate(() => window.__SWARMUI_HIVE_DEBUG.getMetrics());
+  it("no frame runs while the page is hidden, nor while the canvas is scrolled out of view; both resume", async () => {
+    const w = await openPage(replay.url);
+    // Hidden: what a background tab reports (headless Chromium keeps every page visible, so the
+    // state is set here and the page's own visibilitychange listener does the rest).
+    const setVisibility = (v: string) => w.page.evaluate((state) => {
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, v);
+    await setVisibility("hidden");
+    const a = await metrics(w);
+    expect(a.paused).toBe(true);
+    expect(a.pausedBy).toBe("hidden");
+    await w.page.waitForTimeout(500); // an observation window: the loop must stay still in it
+    const b = await metrics(w);
+    expect(b.frames).toBe(a.frames);
+    expect(b.renders).toBe(a.renders);
+    await setVisibility("visible");
+    await w.page.waitForFunction((n) => window.__SWARMUI_HIVE_DEBUG.getMetrics().renders > n + 3, b.renders, { timeout: 10_000 });
+    expect((await metrics(w)).paused).toBe(false);
+    // Off-screen: scroll the page until the canvas is out of the viewport.
+    await w.page.evaluate(() => {
+      document.body.style.paddingBottom = "4000px";
+      const r = (document.getElementById("hive-canvas") as HTMLElement).getBoundingClientRect();
+      document.documentElement.scrollTop += r.bottom + 50;
+    });
+    await w.page.waitForFunction(() => window.__SWARMUI_HIVE_DEBUG.getMetrics().pausedBy === "offscreen", null, { timeout: 10_000 });
+    const c = await metrics(w);
+    await w.page.waitForTimeout(500);
+    const d = await metrics(w);
+    expect(d.frames).toBe(c.frames);
+    expect(d.renders).toBe(c.renders);
+    await w.page.evaluate(() => (document.documentElement.scrollTop = 0));
+    await w.page.waitForFunction((n) => window.__SWARMUI_HIVE_DEBUG.getMetrics().renders > n + 3, d.renders, { timeout: 10_000 });
+    const e = await metrics(w);
+    expect(e.paused).toBe(false);
+    expect(e.pausedBy).toBeNull();
+    expect(w.errors).toEqual([]);
+  }, 60_000);
 });
 
 describe("the mock hive, live", () => {

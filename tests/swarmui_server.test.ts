@@ -11,7 +11,7 @@ import { MANIFEST } from "../host/generated/manifest.js";
 import { clientOn, startTransport } from "../host/sdk/open.js";
 import { decodeTicket } from "../host/sdk/ticket/index.js";
 import { CSP } from "../host/swarmui/app.js";
-import { ConfigError } from "../host/swarmui/config.js";
+import { ConfigError, ROOT } from "../host/swarmui/config.js";
 import { HELP_LINES } from "../host/swarmui/console.js";
 import { LiveSource } from "../host/swarmui/poller.js";
 import { shardLabel } from "../host/swarmui/shard.js";
@@ -24,7 +24,10 @@ let s: RunningSwarm;
 
 beforeAll(async () => {
   await uiReady();
-  s = await startTestSwarm(["--mock", "--mock-workers", "3", "--data-dir", data]);
+  // The console's rate-limit clock moves 1 s per command here, so these tests never meet
+  // swarmui.console_commands_per_s; its own test below holds a clock still.
+  let clock = 0;
+  s = await startTestSwarm(["--mock", "--mock-workers", "3", "--data-dir", data], {}, { now: () => (clock += 1000) });
 }, 120_000);
 afterAll(async () => {
   await s?.stop();
@@ -192,6 +195,32 @@ describe("the API", () => {
     expect((await c("test")).lines[0]).toMatch(/^ERR PARSE reason=policy detail=unsupported command 'test'/);
     expect((await c("ls")).lines[0]).toBe("ERR PARSE reason=policy detail=usage: ls <path>");
     expect((await post(s, "/api/console", { line: "x".repeat(MANIFEST.console.line_max + 1) })).status).toBe(400);
+  });
+  it("rate-limits the console at console_commands_per_s per second: at the bound 200, past it 429 + Retry-After, then again after the window", async () => {
+    let now = 5_000_000;
+    const r = await startTestSwarm(["--replay", join(ROOT, "tests/swarmui/demo.cbor"), "--data-dir", data], {}, { now: () => now });
+    try {
+      const c = (line: string) => post<{ lines?: string[]; reason?: string; detail?: string }>(r, "/api/console", { line });
+      const max = MANIFEST.swarmui.console_commands_per_s;
+      for (let i = 0; i < max; i++) {
+        now += i === 0 ? 0 : 1; // all inside one window
+        const ok = await c(i % 2 ? "help" : "nope");
+        expect(ok.status, `command ${i + 1} of ${max}`).toBe(200);
+      }
+      const res = await fetch(new URL("/api/console", r.url), { method: "POST", headers: { "x-swarmui-session": r.token, "content-type": "application/json" }, body: JSON.stringify({ line: "help" }) });
+      expect(res.status).toBe(429);
+      // The oldest accepted command was max-1 ms ago: it leaves the window in 1000-(max-1) ms.
+      const delay = 1000 - (max - 1);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(await res.json()).toEqual({ error: `rate-limited: ERR CONSOLE reason=rate-limited delay_ms=${delay} (swarmui.console_commands_per_s ${max})`, reason: "rate-limited", detail: `ERR CONSOLE reason=rate-limited delay_ms=${delay} (swarmui.console_commands_per_s ${max})` });
+      now += delay - 1; // 1 ms short of the window: still refused, and refusals do not count
+      expect((await c("help")).body.detail).toMatch(/delay_ms=1 /);
+      now += 1;
+      expect((await c("help")).status).toBe(200);
+      expect((await c("help")).status).toBe(429); // one slot left the window, so exactly one more
+    } finally {
+      await r.stop();
+    }
   });
   it("mints tickets the hive's secrets verify; refuses unknown roles", async () => {
     const r = await post<{ ticket: string }>(s, "/api/mint", { role: "worker-heartbeat", subject: "worker-1" });

@@ -16,7 +16,8 @@ import { parseLease, parseRoot, parseSchedule, parseSessions } from "../host/swa
 import { roleOf, type HiveEvent } from "../host/swarmui/shared/types.js";
 import { anchorOf, fnv1a, positionAt } from "../host/swarmui/ui/hive/layout.js";
 import { clusterKey, clusterRadius, labelsFor } from "../host/swarmui/ui/hive/labels.js";
-import { agentsVisible, clampZoom, frameDue, lodOf } from "../host/swarmui/ui/hive/lod.js";
+import { agentsVisible, clampZoom, FramePacer, LABELS_MAX, labelsShown, lodOf } from "../host/swarmui/ui/hive/lod.js";
+import { RateLimit } from "../host/swarmui/ratelimit.js";
 import { HiveModel, PULSE_MAX } from "../host/swarmui/ui/hive/model.js";
 import { demoSnapshot } from "./swarmui/make_fixture.js";
 
@@ -73,22 +74,42 @@ describe("level of detail and frame cap", () => {
     expect(agentsVisible("degraded")).toBe(false);
     expect(agentsVisible("detail")).toBe(true);
   });
+  it("labels: always in detail, in balanced up to LABELS_MAX workers, never in cluster or degraded", () => {
+    expect(labelsShown("balanced", LABELS_MAX)).toBe(true);
+    expect(labelsShown("balanced", LABELS_MAX + 1)).toBe(false);
+    expect(labelsShown("detail", 4096)).toBe(true);
+    expect(labelsShown("cluster", 1)).toBe(false);
+    expect(labelsShown("degraded", 1)).toBe(false);
+  });
   it("zoom stays within 0.45..2.4", () => {
     expect(clampZoom(0.1)).toBe(0.45);
     expect(clampZoom(9)).toBe(2.4);
     expect(clampZoom(1.3)).toBe(1.3);
   });
+  const paced = (ticks: number[], fps = 30): number[] => {
+    const p = new FramePacer(fps);
+    return ticks.filter((t) => p.due(t));
+  };
+  const mostInWindow = (at: number[], ms: number): number => Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + ms).length));
   it("renders at most frame_cap_fps: a 60 Hz rAF renders every second tick", () => {
-    let last = -Infinity;
-    let renders = 0;
-    for (let i = 0; i < 600; i++) {
-      const now = i * (1000 / 60);
-      if (frameDue(now, last, 30)) {
-        renders++;
-        last = now;
-      }
-    }
-    expect(renders).toBe(300);
+    const r = paced(Array.from({ length: 600 }, (_, i) => i * (1000 / 60)));
+    expect(r.length).toBe(300);
+    expect(mostInWindow(r, 1000)).toBeLessThanOrEqual(31);
+  });
+  it("a 50 Hz or jittery rAF still averages the cap, never above it, and a stall brings no burst", () => {
+    const r50 = paced(Array.from({ length: 500 }, (_, i) => i * 20));
+    expect(r50.length).toBeGreaterThanOrEqual(299);
+    expect(r50.length).toBeLessThanOrEqual(301);
+    expect(mostInWindow(r50, 1000)).toBeLessThanOrEqual(32);
+    let t = 0;
+    const jitter = Array.from({ length: 1000 }, (_, i) => (t += 16.7 + ((i * 7919) % 11) - 3));
+    const rj = paced(jitter);
+    expect(rj.length / (t / 1000)).toBeLessThanOrEqual(30.1);
+    expect(rj.length / (t / 1000)).toBeGreaterThan(27);
+    expect(mostInWindow(rj, 1000)).toBeLessThanOrEqual(32);
+    // A 500 ms stall, then 60 Hz again: no two renders closer than half an interval.
+    const rs = paced([0, 16.7, 33.4, 533, 550, 566, 583, 600, 616, 633, 650]);
+    for (let i = 1; i < rs.length; i++) expect(rs[i] - rs[i - 1]).toBeGreaterThanOrEqual(1000 / 60 - 1);
   });
 });
 
@@ -162,6 +183,23 @@ describe("browser model", () => {
     m.setAgents(agents);
     expect(m.toggleCluster("shard/00")).toBe(true);
     expect(m.toggleCluster("shard/00")).toBe(false);
+  });
+});
+
+describe("server: the console rate limit", () => {
+  it("accepts `limit` commands in a window, refuses the next with the delay, frees one slot per expiry", () => {
+    let now = 1000;
+    const r = new RateLimit(3, 1000, () => now);
+    expect([r.take(), (now += 10, r.take()), (now += 10, r.take())]).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    expect(r.take()).toEqual({ ok: false, delayMs: 980 });
+    now = 1999;
+    expect(r.take()).toEqual({ ok: false, delayMs: 1 });
+    now = 2000;
+    expect(r.take()).toEqual({ ok: true });
+    expect(r.take()).toEqual({ ok: false, delayMs: 10 });
+    now = 5000;
+    expect([r.take(), r.take(), r.take(), r.take()].map((t) => t.ok)).toEqual([true, true, true, false]);
+    expect(() => new RateLimit(0, 1000)).toThrow(RangeError);
   });
 });
 

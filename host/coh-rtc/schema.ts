@@ -260,6 +260,7 @@ export const SCHEMA: Record<string, SectionSpec> = {
     cache_ttl_s: int(1, 604_800, "SwarmUI: offline snapshot lifetime", 3600),
     sse_clients_max: int(1, 256, "SwarmUI: browsers streaming live batches at once (past it: 429)", 8),
     console_lines_max: int(16, 4096, "SwarmUI embedded console: lines one command returns at most", 256),
+    console_commands_per_s: int(1, 1000, "SwarmUI embedded console: commands accepted in any 1 s window, all pages together (past it: 429 + Retry-After)", 8),
   },
   network: {
     ip: str(15, "guest IPv4 address", IPV4),

@@ -11,6 +11,7 @@ import { NsRefusal } from "../sdk/ns.js";
 import { consoleCommand } from "./console.js";
 import { fleetSnapshot, gpuView, withinRoots } from "./hive.js";
 import { mint } from "./mint.js";
+import { RateLimit } from "./ratelimit.js";
 import { unreachable } from "./poller.js";
 import { ReplaySource } from "./replay.js";
 import type { SwarmState } from "./state.js";
@@ -41,6 +42,8 @@ export interface AppOptions {
   token?: string;
   allowAnyHost?: boolean;
   https?: { cert: Buffer; key: Buffer };
+  /** The console rate limit's clock (tests hold it still); default Date.now. */
+  now?: () => number;
 }
 
 class ApiFail extends Error {
@@ -175,8 +178,12 @@ export async function buildApp(o: AppOptions): Promise<{ app: FastifyInstance; t
     return { ok: true, lines: await cached(`telemetry:${w}`, () => live().ns.tail(`/worker/${w}/telemetry`)) };
   }));
   app.get("/api/gpu", api(async () => cached("gpu:view", () => gpuView(live().ns))));
+  const consoleRate = new RateLimit(MANIFEST.swarmui.console_commands_per_s, 1000, o.now);
   app.post("/api/console", api(async (req) => {
     const line = text(body(req), "line", MANIFEST.console.line_max) as string;
+    // Counted before the command runs, refusals and parse errors included: each may reach the hive.
+    const r = consoleRate.take();
+    if (!r.ok) throw fail(429, "rate-limited", `ERR CONSOLE reason=rate-limited delay_ms=${r.delayMs} (swarmui.console_commands_per_s ${MANIFEST.swarmui.console_commands_per_s})`, Math.ceil(r.delayMs / 1000));
     return consoleCommand(line, { ns: () => st.link?.ns ?? null, attach: (r, t) => st.goOnline(r, t), maxLines: MANIFEST.swarmui.console_lines_max });
   }));
   app.post("/api/connect", api(async (req) => {

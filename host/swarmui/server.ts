@@ -28,7 +28,7 @@ export class StartError extends Error {
   override readonly name = "StartError";
 }
 
-export async function startSwarm(cfg: SwarmConfig, opts: { uiDir?: string; token?: string } = {}): Promise<RunningSwarm> {
+export async function startSwarm(cfg: SwarmConfig, opts: { uiDir?: string; token?: string; now?: () => number } = {}): Promise<RunningSwarm> {
   let mock: MockHive | null = null;
   let initial;
   if (cfg.replay) {
@@ -60,7 +60,7 @@ export async function startSwarm(cfg: SwarmConfig, opts: { uiDir?: string; token
       });
     }
   }
-  const { app, token } = await buildApp({ state, uiDir: opts.uiDir ?? UI_DIR, token: opts.token, allowAnyHost: cfg.allowNonLoopback, https: cfg.tls });
+  const { app, token } = await buildApp({ state, uiDir: opts.uiDir ?? UI_DIR, token: opts.token, allowAnyHost: cfg.allowNonLoopback, https: cfg.tls, now: opts.now });
   await app.listen({ host: cfg.bind.host, port: cfg.bind.port });
   const addr = app.server.address();
   const port = addr && typeof addr === "object" ? addr.port : cfg.bind.port;

@@ -16,8 +16,8 @@ export function uiReady(): Promise<void> {
   return built;
 }
 
-export async function startTestSwarm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningSwarm> {
-  return startSwarm(await swarmConfig(args, env));
+export async function startTestSwarm(args: string[], env: NodeJS.ProcessEnv = {}, opts: { now?: () => number } = {}): Promise<RunningSwarm> {
+  return startSwarm(await swarmConfig(args, env), opts);
 }
 
 export async function get<T = unknown>(s: RunningSwarm, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {

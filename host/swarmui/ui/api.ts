@@ -5,7 +5,7 @@ import type { ApiError, Bootstrap, PollBatch } from "../shared/types.js";
 
 const token = document.querySelector<HTMLMetaElement>('meta[name="swarmui-session"]')?.content ?? "";
 
-export type Got<T> = { ok: true; value: T } | { ok: false; error: string; status: number };
+export type Got<T> = { ok: true; value: T } | { ok: false; error: string; status: number; detail?: string };
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<Got<T>> {
   try {
@@ -16,7 +16,7 @@ async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Pr
       cache: "no-store",
     });
     const j = (await r.json().catch(() => ({ error: `HTTP ${r.status}` }))) as T & Partial<ApiError>;
-    if (!r.ok) return { ok: false, error: j.error ?? `HTTP ${r.status}`, status: r.status };
+    if (!r.ok) return { ok: false, error: j.error ?? `HTTP ${r.status}`, status: r.status, detail: j.detail };
     return { ok: true, value: j };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e), status: 0 };

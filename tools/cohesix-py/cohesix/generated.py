@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "bc1a51a700314f93f9ef56b2b30475960089e974b01a47ed4773b326ae22c719"
+MANIFEST_SHA256: Final[str] = "813d1b103cd58feaaf6ab7bc3ba313766ecdfd94de8a2852d6dfa09510fcb67a"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "df08a71809ac03df80c5008e5bb1194f24eae8afce906abb1899bfdf0687d261"
+COHSH_POLICY_SHA256: Final[str] = "db2aa8874a3852f07d2940e27cab40c24a5dca6516c2967fbd18c054d3fb7374"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -199,6 +199,7 @@ SWARMUI_CACHE_MAX_BYTES: Final[int] = 262144
 SWARMUI_CACHE_TTL_S: Final[int] = 3600
 SWARMUI_SSE_CLIENTS_MAX: Final[int] = 8
 SWARMUI_CONSOLE_LINES_MAX: Final[int] = 256
+SWARMUI_CONSOLE_COMMANDS_PER_S: Final[int] = 8
 NETWORK_IP: Final[str] = "10.0.2.15"
 NETWORK_PREFIX: Final[int] = 24
 NETWORK_GATEWAY: Final[str] = "10.0.2.2"
@@ -456,6 +457,7 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "cache_ttl_s": 3600,
         "sse_clients_max": 8,
         "console_lines_max": 256,
+        "console_commands_per_s": 8,
     },
     "network": {
         "ip": "10.0.2.15",

@@ -22,8 +22,36 @@ export function clampZoom(z: number): number {
   return Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, z));
 }
 
-/** Renders allowed at `fps`: true when at least one frame interval has passed since the last. */
-export function frameDue(now: number, lastRender: number, fps: number): boolean {
-  // 1 ms of slack: rAF ticks at ~16.7 ms, so a 33.3 ms interval lands every second tick.
-  return now - lastRender >= 1000 / fps - 1;
+/**
+ * Render pacing at `fps` on a fixed grid of 1000/fps ms: a render that lands late does not push
+ * the grid back, so an irregular rAF (50/s under load instead of 60) still averages the cap
+ * instead of rendering only every other tick; and two renders are never closer than half an
+ * interval, so a stall is not followed by a burst. Over any window of T ms there are at most
+ * T·fps/1000 + 2 renders: the cap is never exceeded. Pure (the caller passes the clock).
+ */
+export class FramePacer {
+  private next = -Infinity;
+
+  constructor(readonly fps: number) {}
+
+  /** True when a render is due at `now` (and then counts it). */
+  due(now: number): boolean {
+    const iv = 1000 / this.fps;
+    // 1 ms of slack: rAF ticks at ~16.7 ms, so a 33.3 ms grid lands on every second tick.
+    if (now < this.next - 1) return false;
+    this.next = this.next === -Infinity ? now + iv : Math.max(this.next + iv, now + iv / 2);
+    return true;
+  }
 }
+
+/**
+ * Most workers whose labels show in `balanced`: past it the digits overlap into a blur and each
+ * costs a text draw per frame. In `detail` labels show at any count (only those on screen are
+ * drawn); in `cluster` and `degraded` never.
+ */
+export const LABELS_MAX = 256;
+
+export function labelsShown(lod: Lod, workers: number): boolean {
+  return lod === "detail" || (lod === "balanced" && workers <= LABELS_MAX);
+}
+

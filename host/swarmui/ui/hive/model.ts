@@ -53,11 +53,14 @@ export class HiveModel {
   consumed = 0;
   pressure = 0;
   pollenOn = false;
+  /** Bumped when the agent set changes (the view's cached clusters follow it). */
+  version = 0;
   private readonly lines = new Map<string, string[]>();
 
   constructor(readonly cfg: HiveConfig) {}
 
   setAgents(list: Agent[]): void {
+    this.version += 1;
     const keep = new Set(list.map((a) => a.id));
     for (const id of [...this.agents.keys()]) if (!keep.has(id)) this.agents.delete(id);
     const labels = labelsFor(list.filter((a) => a.role !== "queen").map((a) => a.id));

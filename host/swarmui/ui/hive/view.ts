@@ -4,38 +4,55 @@
 // frame loop holds the fps cap and pauses while the page is hidden or the canvas off-screen.
 
 import "pixi.js/unsafe-eval";
-import { Application, BitmapText, Container, Graphics, Sprite, Texture, type Renderer } from "pixi.js";
+import { Application, Container, Graphics, type Renderer } from "pixi.js";
 import type { Agent, HiveConfig, PollBatch } from "../../shared/types.js";
 import { positionAt } from "./layout.js";
 import { clusterRadius } from "./labels.js";
-import { agentsVisible, clampZoom, frameDue, lodOf, type Lod } from "./lod.js";
+import { agentsVisible, clampZoom, FramePacer, labelsShown, lodOf, type Lod } from "./lod.js";
 import { HiveModel, POLLEN_LIFE, PULSE_LIFE, type AgentState } from "./model.js";
-import { ERROR_TINT, shapeOf, tintOf, type Shape } from "./style.js";
-
-interface Dot {
-  root: Container;
-  glow: Sprite;
-  body: Sprite;
-  label: BitmapText;
-}
+import { DotLayers, dotTint } from "./dots.js";
+import { ERROR_TINT } from "./style.js";
 
 /** Most flows drawn per frame (the strongest). */
 export const FLOWS_MAX = 48;
-/** Most workers whose labels show outside `detail`. */
-export const LABELS_MAX = 256;
+/**
+ * Most glows drawn per frame (the warmest): a glow is the largest sprite, and past a few
+ * hundred workers they overlap into one wash anyway.
+ */
+export const GLOW_MAX = 256;
+/** A scroll pauses drawing until this long after its last event (the reference's debounce). */
+export const SCROLL_PAUSE_MS = 180;
+
+interface Pos {
+  x: number;
+  y: number;
+  /** Drawn in the last frame (not collapsed, not hidden by the LOD). */
+  shown: boolean;
+}
 
 export interface HiveMetrics {
+  /** Animation frames run (none while paused: the loop stops). */
   frames: number;
   renders: number;
   pending: number;
   lastRenderAt: number;
   lastFrameAt: number;
+  /** Milliseconds in draw + render, summed over renders (JavaScript and the renderer's calls). */
   renderMsTotal: number;
+  /** Of which: updating the scene (positions, particles, graphics). */
+  drawMsTotal: number;
+  /** Milliseconds in the fixed simulation steps, summed. */
+  stepMsTotal: number;
   lod: Lod;
   zoom: number;
   paused: boolean;
+  /** Why: the page is hidden, the canvas is off-screen, or the page is scrolling. */
+  pausedBy: "hidden" | "offscreen" | "scroll" | null;
   droppedPending: number;
   renderer: string;
+  /** Dots and labels drawn in the last render. */
+  dotsDrawn: number;
+  labelsDrawn: number;
 }
 
 export interface HiveViewOptions {
@@ -69,8 +86,11 @@ export class HiveView {
   private flowG = new Graphics();
   private clusterG = new Graphics();
   private fxG = new Graphics();
-  private dots = new Map<string, Dot>();
-  private tex = new Map<Shape | "glow", Texture>();
+  private dots!: DotLayers;
+  /** Each agent's position in the last frame, reused objects (hit tests and the debug hook read them). */
+  private pos = new Map<string, Pos>();
+  /** Clusters and their centres, rebuilt only when the agent set changes (model.version). */
+  private clusterCache: { version: number; members: Map<string, AgentState[]>; centre: Map<string, { x: number; y: number; n: number }> } = { version: -1, members: new Map(), centre: new Map() };
   private zoom = 1;
   private pan = { x: 0, y: 0 };
   private selected: string | null = null;
@@ -79,11 +99,16 @@ export class HiveView {
   private lastStep = 0;
   private visible = true;
   private onScreen = true;
+  private scrollUntil = 0;
+  private raf = 0;
+  private glowScratch = new Float64Array(0);
+  private readonly pacer: FramePacer;
   private done = false;
-  readonly metrics: HiveMetrics = { frames: 0, renders: 0, pending: 0, lastRenderAt: 0, lastFrameAt: 0, renderMsTotal: 0, lod: "balanced", zoom: 1, paused: false, droppedPending: 0, renderer: "" };
+  readonly metrics: HiveMetrics = { frames: 0, renders: 0, pending: 0, lastRenderAt: 0, lastFrameAt: 0, renderMsTotal: 0, drawMsTotal: 0, stepMsTotal: 0, lod: "balanced", zoom: 1, paused: false, pausedBy: null, droppedPending: 0, renderer: "", dotsDrawn: 0, labelsDrawn: 0 };
 
   constructor(private readonly o: HiveViewOptions) {
     this.model = new HiveModel(o.cfg);
+    this.pacer = new FramePacer(o.cfg.frame_cap_fps);
   }
 
   async init(): Promise<void> {
@@ -96,66 +121,46 @@ export class HiveView {
     c.setAttribute("role", "img");
     c.setAttribute("aria-label", "Live Hive: worker dots around the queen. Arrow keys select a worker, Enter opens its detail, + and - zoom, 0 resets the view, C collapses its cluster.");
     this.o.host.appendChild(c);
-    for (const s of ["hexagon", "square", "diamond", "triangle", "circle"] as const) this.tex.set(s, this.shapeTexture(s));
-    this.tex.set("glow", this.glowTexture());
-    this.world.addChild(this.flowG, this.clusterG);
+    this.dots = new DotLayers(this.app.renderer as Renderer, this.app.renderer.name === "canvas");
+    this.world.addChild(this.flowG, this.clusterG, this.dots.root, this.fxG);
     this.app.stage.addChild(this.world);
-    this.world.addChild(this.fxG);
     this.bindInput(c);
-    document.addEventListener("visibilitychange", () => (this.visible = document.visibilityState === "visible"));
-    new IntersectionObserver((es) => (this.onScreen = es.some((e) => e.isIntersecting)), { threshold: 0.05 }).observe(this.o.host);
-    requestAnimationFrame((t) => this.frame(t));
+    // Paused while hidden or off-screen: the animation loop stops (no frame, no step, no
+    // render) and starts again on return; events keep queuing (pending_event_cap bounds them).
+    document.addEventListener("visibilitychange", () => {
+      this.visible = document.visibilityState === "visible";
+      this.wake();
+    });
+    new IntersectionObserver((es) => {
+      this.onScreen = es[es.length - 1]?.isIntersecting ?? this.onScreen;
+      this.wake();
+    }, { threshold: 0.05 }).observe(this.o.host);
+    // While the page scrolls the loop runs but draws nothing (scrolling stays smooth).
+    window.addEventListener("scroll", () => (this.scrollUntil = performance.now() + SCROLL_PAUSE_MS), { passive: true, capture: true });
+    this.wake();
   }
 
-  private shapeTexture(s: Shape): Texture {
-    const g = new Graphics();
-    const r = 8;
-    if (s === "circle") g.circle(0, 0, r);
-    else if (s === "square") g.rect(-r * 0.85, -r * 0.85, r * 1.7, r * 1.7);
-    else if (s === "diamond") g.poly([0, -r * 1.15, r * 1.15, 0, 0, r * 1.15, -r * 1.15, 0]);
-    else if (s === "triangle") g.poly([0, -r * 1.1, r * 1.05, r * 0.8, -r * 1.05, r * 0.8]);
-    else g.regularPoly(0, 0, r * 1.6, 6);
-    g.fill(0xffffff).stroke({ width: 1.5, color: 0x0d1117 });
-    return (this.app.renderer as Renderer).generateTexture(g);
-  }
-
-  private glowTexture(): Texture {
-    const g = new Graphics();
-    for (let i = 6; i >= 1; i--) g.circle(0, 0, 4 * i).fill({ color: 0xffffff, alpha: 0.07 });
-    return (this.app.renderer as Renderer).generateTexture(g);
+  /** Starts the loop unless paused; a paused loop ends itself at its next frame. */
+  private wake(): void {
+    const by = !this.visible ? "hidden" : !this.onScreen ? "offscreen" : null;
+    this.metrics.pausedBy = by;
+    this.metrics.paused = by !== null;
+    if (by === null && this.raf === 0) this.raf = requestAnimationFrame((t) => this.frame(t));
   }
 
   setAgents(list: Agent[]): void {
     this.model.setAgents(list);
-    for (const [id, d] of this.dots) {
+    for (const id of [...this.pos.keys()]) {
       if (!this.model.agents.has(id)) {
-        d.root.destroy({ children: true });
-        this.dots.delete(id);
+        this.dots.remove(id);
+        this.pos.delete(id);
         if (this.selected === id) this.select(null);
       }
     }
     for (const s of this.model.agents.values()) {
-      let d = this.dots.get(s.id);
-      if (!d) {
-        const root = new Container();
-        const glow = new Sprite(this.tex.get("glow"));
-        glow.anchor.set(0.5);
-        glow.blendMode = "add";
-        const body = new Sprite(this.tex.get(shapeOf(s.role)));
-        body.anchor.set(0.5);
-        const label = new BitmapText({ text: s.label, style: { fontFamily: "monospace", fontSize: 11, fill: 0xe6edf3 } });
-        label.anchor.set(0.5, 0);
-        label.y = 10;
-        root.addChild(glow, body, label);
-        this.world.addChild(root);
-        d = { root, glow, body, label };
-        this.dots.set(s.id, d);
-      }
-      d.body.texture = this.tex.get(shapeOf(s.role)) as Texture;
-      d.label.text = s.label;
-      d.label.visible = s.role !== "queen";
+      this.dots.upsert(s.id, s.role, s.role === "queen" ? "" : s.label);
+      if (!this.pos.has(s.id)) this.pos.set(s.id, { x: 0, y: 0, shown: false });
     }
-    this.world.setChildIndex(this.fxG, this.world.children.length - 1);
   }
 
   ingest(b: PollBatch): void {
@@ -170,17 +175,17 @@ export class HiveView {
   }
 
   private frame(now: number): void {
-    requestAnimationFrame((t) => this.frame(t));
-    this.metrics.frames += 1;
-    this.metrics.lastFrameAt = now;
-    const paused = !this.visible || !this.onScreen;
-    this.metrics.paused = paused;
-    if (paused) {
-      this.lastStep = now;
+    this.raf = 0;
+    if (this.metrics.paused) {
+      this.lastStep = 0; // no catch-up burst on return
       return;
     }
+    this.raf = requestAnimationFrame((t) => this.frame(t));
+    this.metrics.frames += 1;
+    this.metrics.lastFrameAt = now;
     // Fixed simulation steps (each consumes at most lod_event_budget events); at most 8 per
     // frame so a long stall does not freeze the page catching up.
+    const t0 = performance.now();
     const step = this.o.cfg.step_ms;
     this.acc += Math.min(now - (this.lastStep || now), step * 8);
     this.lastStep = now;
@@ -188,24 +193,45 @@ export class HiveView {
       this.model.step(step / 1000);
       this.acc -= step;
     }
+    this.metrics.stepMsTotal += performance.now() - t0;
     this.metrics.pending = this.model.pendingCount;
     this.metrics.droppedPending = this.model.droppedPending;
-    if (!frameDue(now, this.metrics.lastRenderAt, this.o.cfg.frame_cap_fps)) return;
+    const scrolling = now < this.scrollUntil;
+    this.metrics.pausedBy = scrolling ? "scroll" : null;
+    if (scrolling || !this.pacer.due(now)) return;
     const t1 = performance.now();
     this.draw((now - this.t0) / 1000);
+    const t2 = performance.now();
     this.app.render();
+    this.metrics.drawMsTotal += t2 - t1;
     this.metrics.renderMsTotal += performance.now() - t1;
     this.metrics.renders += 1;
     this.metrics.lastRenderAt = now;
+  }
+
+  /** The GLOW_MAX-th warmest worker's glow (0 with at most GLOW_MAX workers): the glow budget. */
+  private glowFloor(): number {
+    const n = this.model.agents.size;
+    if (n <= GLOW_MAX) return 0;
+    if (this.glowScratch.length < n) this.glowScratch = new Float64Array(n * 2);
+    let i = 0;
+    for (const s of this.model.agents.values()) this.glowScratch[i++] = s.role === "queen" ? -1 : s.heat + 0.5 * s.error;
+    const v = this.glowScratch.subarray(0, i).sort();
+    return Math.max(1e-9, v[i - GLOW_MAX]);
   }
 
   private lod(): Lod {
     return lodOf(this.zoom, this.model.pressure, this.o.cfg);
   }
 
-  /** World position of an agent now (the queen sits at the centre). */
-  private pos(s: AgentState, t: number): { x: number; y: number } {
-    return s.role === "queen" ? { x: 0, y: 0 } : positionAt(s.anchor, this.app.screen.width, this.app.screen.height, t);
+  private clusters(): { members: Map<string, AgentState[]>; centre: Map<string, { x: number; y: number; n: number }> } {
+    if (this.clusterCache.version !== this.model.version) {
+      const members = this.model.clusters();
+      const centre = new Map<string, { x: number; y: number; n: number }>();
+      for (const [k, m] of members) centre.set(k, { x: 0, y: 0, n: m.length });
+      this.clusterCache = { version: this.model.version, members, centre };
+    }
+    return this.clusterCache;
   }
 
   private draw(t: number): void {
@@ -215,20 +241,35 @@ export class HiveView {
     this.model.pollenOn = lod === "detail";
     const w = this.app.screen.width;
     const h = this.app.screen.height;
-    this.world.position.set(w / 2 + this.pan.x, h / 2 + this.pan.y);
+    // Whole pixels: the canvas renderer's 1:1 copies stay unresampled (see dots.ts).
+    const ox = Math.round(w / 2 + this.pan.x);
+    const oy = Math.round(h / 2 + this.pan.y);
+    this.world.position.set(ox, oy);
     this.world.scale.set(this.zoom);
-    const showAgents = agentsVisible(lod);
-    const clusters = this.model.clusters();
-    const centre = new Map<string, { x: number; y: number; n: number }>();
-    for (const [k, members] of clusters) {
+    // Positions once per frame, into reused objects; everything below reads them.
+    for (const s of this.model.agents.values()) {
+      const p = this.pos.get(s.id);
+      if (!p) continue;
+      if (s.role === "queen") p.x = p.y = 0;
+      else {
+        const q = positionAt(s.anchor, w, h, t);
+        p.x = q.x;
+        p.y = q.y;
+      }
+    }
+    const { members, centre } = this.clusters();
+    for (const [k, list] of members) {
+      const c = centre.get(k);
+      if (!c) continue;
       let x = 0;
       let y = 0;
-      for (const m of members) {
-        const p = this.pos(m, t);
-        x += p.x;
-        y += p.y;
+      for (const m of list) {
+        const p = this.pos.get(m.id);
+        x += p?.x ?? 0;
+        y += p?.y ?? 0;
       }
-      centre.set(k, { x: x / members.length, y: y / members.length, n: members.length });
+      c.x = x / list.length;
+      c.y = y / list.length;
     }
     this.flowG.clear();
     // The strongest FLOWS_MAX flows only: at 1,024 workers in 256 shards the rest is noise.
@@ -241,61 +282,67 @@ export class HiveView {
       this.flowG.circle(c.x / 2, c.y / 2, 2 + v).fill({ color: 0x76e2a8, alpha: Math.min(0.5, 0.1 + v / 12) });
     }
     this.clusterG.clear();
-    const drawClusters = lod === "cluster" || lod === "degraded" || this.model.collapsed.size > 0;
-    if (drawClusters) {
+    const allClusters = lod === "cluster" || lod === "degraded";
+    if (allClusters || this.model.collapsed.size > 0) {
       for (const [k, c] of centre) {
-        if (!(lod === "cluster" || lod === "degraded" || this.model.collapsed.has(k))) continue;
+        if (!(allClusters || this.model.collapsed.has(k))) continue;
         this.clusterG.circle(c.x, c.y, clusterRadius(c.n)).fill({ color: 0x1f6feb, alpha: 0.12 }).stroke({ width: 2, color: 0x58a6ff, alpha: 0.6 });
       }
     }
-    // Above LABELS_MAX workers the digits overlap into a blur: they show in `detail` only.
-    const labels = lod === "detail" || this.model.agents.size <= LABELS_MAX + 1;
+    const showAgents = agentsVisible(lod);
+    const labels = labelsShown(lod, this.model.agents.size - 1);
+    const glowFloor = this.glowFloor();
+    // What lies outside the canvas is not drawn (at high zoom most of the hive), 20 px margin.
+    const m = 20 / this.zoom;
+    const x0 = -ox / this.zoom - m;
+    const x1 = (w - ox) / this.zoom + m;
+    const y0 = -oy / this.zoom - m;
+    const y1 = (h - oy) / this.zoom + m;
+    let drawn = 0;
+    this.dots.begin();
     for (const s of this.model.agents.values()) {
-      const d = this.dots.get(s.id);
-      if (!d) continue;
+      const p = this.pos.get(s.id);
+      if (!p) continue;
       const isQueen = s.role === "queen";
-      const vis = isQueen || (showAgents && !this.model.collapsed.has(s.cluster));
-      d.root.visible = vis;
-      if (!vis) continue;
-      const p = this.pos(s, t);
-      d.root.position.set(p.x, p.y);
-      const sel = s.id === this.selected;
-      d.body.scale.set((isQueen ? 1.4 : 0.7 + 0.6 * s.heat) * (sel ? 1.1 : 1));
-      // Only assign what changed: each assignment marks the sprite for a re-upload.
-      const tint = s.error > 0.1 ? ERROR_TINT : tintOf(s.role);
-      if (d.body.tint !== tint) d.body.tint = tint;
-      // The glow is drawn only while it shows something (heat or error); a cold dot has none.
-      const glow = s.heat + 0.5 * s.error;
-      d.glow.visible = glow > 0.05 || isQueen;
-      if (d.glow.visible) {
-        d.glow.alpha = Math.min(0.9, Math.max(0.1, glow));
-        if (d.glow.tint !== tint) d.glow.tint = tint;
+      p.shown = isQueen || (showAgents && !this.model.collapsed.has(s.cluster));
+      if (!p.shown || p.x < x0 || p.x > x1 || p.y < y0 || p.y > y1) {
+        this.dots.hide(s.id);
+        continue;
       }
-      const lab = labels && !isQueen && lod !== "degraded";
-      if (d.label.visible !== lab) d.label.visible = lab;
+      drawn += 1;
+      const sel = s.id === this.selected;
+      const g = s.heat + 0.5 * s.error;
+      this.dots.set(s.id, {
+        x: p.x,
+        y: p.y,
+        scale: (isQueen ? 1.4 : 0.7 + 0.6 * s.heat) * (sel ? 1.1 : 1),
+        tint: dotTint(s.role, s.error),
+        // The glow is drawn only while it shows something (heat or error), and past GLOW_MAX
+        // workers only on the warmest GLOW_MAX: a cold dot has none.
+        glow: isQueen || (g > 0.05 && g >= glowFloor) ? Math.min(0.9, Math.max(0.1, g)) : 0,
+        label: labels && !isQueen,
+      });
     }
+    this.dots.end();
+    this.metrics.dotsDrawn = drawn;
+    this.metrics.labelsDrawn = this.dots.labels;
     this.fxG.clear();
-    for (const p of this.model.pulses) {
-      const s = this.model.agents.get(p.agent);
-      if (!s) continue;
-      const q = this.pos(s, t);
-      const k = p.age / PULSE_LIFE;
+    for (const pu of this.model.pulses) {
+      const q = this.pos.get(pu.agent);
+      if (!q) continue;
+      const k = pu.age / PULSE_LIFE;
       this.fxG.circle(q.x, q.y, 10 + 30 * k).stroke({ width: 2, color: ERROR_TINT, alpha: 1 - k });
     }
-    for (const p of this.model.pollen) {
-      const s = this.model.agents.get(p.agent);
-      if (!s) continue;
-      const q = this.pos(s, t);
+    for (const pl of this.model.pollen) {
+      const q = this.pos.get(pl.agent);
+      if (!q) continue;
       const dist = Math.hypot(q.x, q.y) || 1;
-      const f = Math.min(1, (p.age * p.speed) / dist);
-      this.fxG.circle(q.x * (1 - f), q.y * (1 - f), 2).fill({ color: 0xf2cc60, alpha: 1 - p.age / POLLEN_LIFE });
+      const f = Math.min(1, (pl.age * pl.speed) / dist);
+      this.fxG.circle(q.x * (1 - f), q.y * (1 - f), 2).fill({ color: 0xf2cc60, alpha: 1 - pl.age / POLLEN_LIFE });
     }
     if (this.selected) {
-      const s = this.model.agents.get(this.selected);
-      if (s && this.dots.get(s.id)?.root.visible) {
-        const q = this.pos(s, t);
-        this.fxG.circle(q.x, q.y, 16).stroke({ width: 2, color: 0xffffff, alpha: 0.9 });
-      }
+      const q = this.pos.get(this.selected);
+      if (q?.shown) this.fxG.circle(q.x, q.y, 16).stroke({ width: 2, color: 0xffffff, alpha: 0.9 });
     }
     this.o.onStatus(this.done ? "Hive replay complete" : `Hive ${lod}`);
   }
@@ -361,12 +408,17 @@ export class HiveView {
   screenPositions(): Record<string, { x: number; y: number }> {
     const r = this.app.canvas.getBoundingClientRect();
     const out: Record<string, { x: number; y: number }> = {};
-    for (const [id, d] of this.dots) {
-      if (!d.root.visible) continue;
-      const g = d.root.getGlobalPosition();
+    for (const [id, p] of this.pos) {
+      if (!p.shown) continue;
+      const g = this.toScreen(p);
       out[id] = { x: r.left + g.x, y: r.top + g.y };
     }
     return out;
+  }
+
+  /** Canvas coordinates of a world position, by the last frame's transform. */
+  private toScreen(p: { x: number; y: number }): { x: number; y: number } {
+    return { x: this.world.position.x + p.x * this.zoom, y: this.world.position.y + p.y * this.zoom };
   }
 
   private click(cx: number, cy: number): void {
@@ -375,9 +427,9 @@ export class HiveView {
     const y = cy - r.top;
     let best: string | null = null;
     let bestD = 14;
-    for (const [id, d] of this.dots) {
-      if (!d.root.visible || this.model.agents.get(id)?.role === "queen") continue;
-      const g = d.root.getGlobalPosition();
+    for (const [id, p] of this.pos) {
+      if (!p.shown || this.model.agents.get(id)?.role === "queen") continue;
+      const g = this.toScreen(p);
       const dist = Math.hypot(g.x - x, g.y - y);
       if (dist < bestD) {
         best = id;
@@ -391,11 +443,9 @@ export class HiveView {
     // Not on a dot: a click inside a cluster ring (collapsed, or in cluster LOD) toggles it.
     const wx = (x - this.world.position.x) / this.zoom;
     const wy = (y - this.world.position.y) / this.zoom;
-    const t = (performance.now() - this.t0) / 1000;
-    for (const [k, members] of this.model.clusters()) {
-      const cxw = members.reduce((a, m) => a + this.pos(m, t).x, 0) / members.length;
-      const cyw = members.reduce((a, m) => a + this.pos(m, t).y, 0) / members.length;
-      if (Math.hypot(wx - cxw, wy - cyw) <= clusterRadius(members.length) && (this.lod() === "cluster" || this.model.collapsed.has(k))) {
+    const { centre } = this.clusters();
+    for (const [k, c] of centre) {
+      if (Math.hypot(wx - c.x, wy - c.y) <= clusterRadius(c.n) && (this.lod() === "cluster" || this.model.collapsed.has(k))) {
         this.model.toggleCluster(k);
         return;
       }

@@ -19,6 +19,8 @@ export function consolePanel(): void {
     add(`coh> ${line}`);
     const r = await api.console(line);
     if (r.ok) for (const l of r.value.lines) add(l);
+    // Past swarmui.console_commands_per_s the server's detail is the console line itself.
+    else if (r.status === 429 && r.detail) add(r.detail);
     else add(`ERR CONSOLE reason=unreachable detail=${r.error}`);
   });
   byId("console-clear").addEventListener("click", () => out.replaceChildren());
