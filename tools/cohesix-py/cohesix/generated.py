@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "cccd1a07fb01e81ffdfd26ab0b2e80ebd1c1110be9d93c1ac45f74f952a3ff75"
+MANIFEST_SHA256: Final[str] = "9b09145e51d10d965773592736f38184fa8850ef1452e704e413b33fec7d4805"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "af3845cfa4a128c6a326b931eadb1f3309a2fe17794808eacbd1daf926886edc"
+COHSH_POLICY_SHA256: Final[str] = "5ad30f127a185b716e5ddcac671c5684a626750ff287df8a1a3b4e28095bd6bc"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -123,6 +123,13 @@ FEDERATION_RELAY_QUEUE_MAX_ENTRIES: Final[int] = 256
 FEDERATION_RELAY_QUEUE_MAX_BYTES: Final[int] = 262144
 FEDERATION_WAL_MAX_BYTES: Final[int] = 8388608
 FEDERATION_PEER_TIMEOUT_MS: Final[int] = 5000
+FEDERATION_BUS_STREAM_MAX_MSGS: Final[int] = 65536
+FEDERATION_BUS_STREAM_MAX_BYTES: Final[int] = 67108864
+FEDERATION_BUS_STREAM_MAX_AGE_MS: Final[int] = 604800000
+FEDERATION_BUS_DUPLICATE_WINDOW_MS: Final[int] = 120000
+FEDERATION_BUS_ACK_WAIT_MS: Final[int] = 10000
+FEDERATION_BUS_MAX_DELIVER: Final[int] = 100
+FEDERATION_BUS_FETCH_BATCH: Final[int] = 128
 GPU_ENABLE: Final[int] = 1
 GPU_MOCK_SEED: Final[int] = 1
 GPU_JOB_ENABLE: Final[int] = 1
@@ -370,6 +377,13 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "relay_queue_max_bytes": 262144,
         "wal_max_bytes": 8388608,
         "peer_timeout_ms": 5000,
+        "bus_stream_max_msgs": 65536,
+        "bus_stream_max_bytes": 67108864,
+        "bus_stream_max_age_ms": 604800000,
+        "bus_duplicate_window_ms": 120000,
+        "bus_ack_wait_ms": 10000,
+        "bus_max_deliver": 100,
+        "bus_fetch_batch": 128,
     },
     "gpu": {
         "enable": 1,
