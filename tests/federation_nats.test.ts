@@ -11,7 +11,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "smol-toml";
+import { validate } from "../host/coh-rtc/schema.js";
 import { MANIFEST } from "../host/generated/manifest.js";
+import { Bus, manifestBounds } from "../host/host-ticket-agent/bus.js";
 import { Guest } from "../host/runtime/guest.js";
 import { tcpTransport } from "../host/sdk/connect.js";
 import type { NamespaceClient } from "../host/sdk/ns.js";
@@ -226,8 +229,14 @@ describe("the NATS JetStream bus between two hives", () => {
     const rnd = xorshift(20261202);
     const STEPS = { a: ["relay-pending", "relay-forwarded", "relay-retained", "relay-appended"], b: ["bus-ticket-appended", "bus-receipt-published"] };
     const live: Record<"a" | "b", Run | null> = { a: null, b: null };
+    const all: Run[] = [];
+    const start = (w: "a" | "b", env?: NodeJS.ProcessEnv): Run => {
+      const r = agent(w, { once: false, env });
+      all.push(r);
+      return r;
+    };
     const ensure = (w: "a" | "b"): void => {
-      if (!live[w] || live[w]!.proc.exitCode !== null || live[w]!.proc.signalCode !== null) live[w] = agent(w, { once: false });
+      if (!live[w] || live[w]!.proc.exitCode !== null || live[w]!.proc.signalCode !== null) live[w] = start(w);
     };
     let kills = 0;
     let restartedAt = -1;
@@ -243,7 +252,7 @@ describe("the NATS JetStream bus between two hives", () => {
       }
       const random = victim === "a" && k % 4 === 0;
       const steps = STEPS[victim];
-      const run = agent(victim, { once: false, env: random ? {} : { HOST_TICKET_AGENT_CRASH_AT: `${steps[rnd(steps.length)]}:${1 + rnd(6)}` } });
+      const run = start(victim, random ? {} : { HOST_TICKET_AGENT_CRASH_AT: `${steps[rnd(steps.length)]}:${1 + rnd(6)}` });
       live[victim] = run;
       // Its planned step, or a random instant: whichever comes first kills it.
       const at = setTimeout(() => run.proc.kill("SIGKILL"), random ? 300 + rnd(2500) : 6000);
@@ -301,10 +310,68 @@ describe("the NATS JetStream bus between two hives", () => {
     }
     if (odd.length) process.stdout.write(`[federation nats] odd:\n  ${odd.join("\n  ")}\n`);
     const specsOnB = (await b.ns.read(`${T}/spec`)).filter((l) => l.includes('"id":"m'));
-    const status = JSON.parse(readFileSync(join(tmp, "agent-a", "relay-status.json"), "utf8")) as { bus: Record<string, number> };
-    process.stdout.write(`[federation nats] tickets=${N} kills=${kills} nats_restart_after_kill=${restartedAt} lost=${lost} twice=${twice} spec_lines_on_b=${specsOnB.length} last_a_bus=${JSON.stringify(status.bus)}\n`);
+    // What the bus saw over every run (a killed run's last lines may be missing).
+    const sum: Record<string, number> = {};
+    for (const r of all)
+      for (const l of (await r.done).stdout.split("\n"))
+        if (l.includes('"host-ticket-agent-bus/v1"'))
+          for (const [k, v] of Object.entries(JSON.parse(l) as Record<string, number>)) if (typeof v === "number" && k !== "pass" && v) sum[k] = (sum[k] ?? 0) + v;
+    process.stdout.write(`[federation nats] tickets=${N} kills=${kills} agent_runs=${all.length} nats_restart_after_kill=${restartedAt} lost=${lost} twice=${twice} spec_lines_on_b=${specsOnB.length} bus=${JSON.stringify(sum)}\n`);
     expect({ lost, twice }).toEqual({ lost: 0, twice: 0 });
     expect(specsOnB.length).toBe(N); // appended once each on hive-b, whatever the kills and the restart
     expect(kills).toBeGreaterThanOrEqual(K / 2);
   }, 400_000);
+});
+
+describe("the bus's bounds (manifest [federation] bus_*)", () => {
+  it("coh-rtc: each bus_* key at its edge passes, past it is refused; the duplicate window may not outlast the max age", () => {
+    const text = readFileSync(join(ROOT, "configs/root_task.toml"), "utf8");
+    const check = (k: string, v: number): string => {
+      const { errors } = validate(parse(text.replace(new RegExp(`^${k} = \\d+`, "m"), `${k} = ${v}`)) as Record<string, unknown>);
+      return errors.map((e) => `${e.path}: ${e.message}`).join("; ");
+    };
+    expect(check("bus_fetch_batch", 4096)).toBe("");
+    expect(check("bus_fetch_batch", 4097)).toContain("federation.bus_fetch_batch: must be within 1..4096");
+    expect(check("bus_ack_wait_ms", 500)).toBe("");
+    expect(check("bus_ack_wait_ms", 499)).toContain("federation.bus_ack_wait_ms");
+    expect(check("bus_duplicate_window_ms", 86_400_000)).toBe("");
+    expect(check("bus_duplicate_window_ms", 86_400_001)).toContain("federation.bus_duplicate_window_ms: must be within 1000..86400000");
+    // The cross-check, at and past its edge (the development manifest's window is 120000 ms).
+    expect(MANIFEST.federation.bus_duplicate_window_ms).toBe(120_000);
+    expect(check("bus_stream_max_age_ms", 120_000)).toBe("");
+    expect(check("bus_stream_max_age_ms", 119_999)).toContain("federation.bus_duplicate_window_ms (120000) must not exceed federation.bus_stream_max_age_ms (119999)");
+  });
+
+  it("a stream at bus_stream_max_msgs refuses one more (the source defers it), takes it once one is consumed; a msg id replayed inside the window is dropped, past it is not", async () => {
+    const srv = await startNats({ dir: join(tmp, "nats-bounds"), token: BUS_TOKEN });
+    const bus = await Bus.open(srv.url, "hive-x", { token: BUS_TOKEN }, { ...manifestBounds(), maxMsgs: 3, duplicateWindowMs: 1000, maxAgeMs: 60_000 });
+    try {
+      for (let i = 0; i < 3; i++) expect(await bus.publish("tickets", "hive-x", `k${i}`, `line ${i}`)).toEqual({ duplicate: false });
+      await expect(bus.publish("tickets", "hive-x", "k3", "line 3")).rejects.toThrow(/maximum messages/i);
+      const got = await bus.take("tickets");
+      expect(got.map((d) => d.line)).toEqual(["line 0", "line 1", "line 2"]);
+      expect(got[0].msgId).toBe("k0");
+      got[0].ack();
+      await bus.flush();
+      // The ack frees a slot (work-queue retention: a consumed message leaves the stream).
+      let took = false;
+      for (let i = 0; i < 50 && !took; i++) took = await bus.publish("tickets", "hive-x", "k3", "line 3").then(() => true, () => false);
+      expect(took).toBe(true);
+      for (const d of got.slice(1)) d.ack();
+      // Inside the duplicate window the server drops the replay; once the window has passed it is a new message.
+      const t0 = Date.now();
+      expect(await bus.publish("results", "hive-x", "r0", "receipt")).toEqual({ duplicate: false });
+      expect(await bus.publish("results", "hive-x", "r0", "receipt")).toEqual({ duplicate: true });
+      let dup = true;
+      while (dup && Date.now() - t0 < 10_000) {
+        await new Promise((r) => setTimeout(r, 250));
+        dup = (await bus.publish("results", "hive-x", "r0", "receipt")).duplicate;
+      }
+      expect(dup).toBe(false);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await bus.close();
+      await srv.stop();
+    }
+  }, 60_000);
 });

@@ -162,6 +162,8 @@ export class Bus {
 
   /** Up to fetch_batch messages waiting on this hive's consumer of `kind` (none: returns at once). */
   async take(kind: BusKind): Promise<Delivery[]> {
+    // Our own acks first: one still in flight would look like a dead agent's delivery below.
+    await this.nc.flush();
     const c = await this.js.consumers.get(STREAM[kind], durableOf(this.localHive));
     const info = await c.info(true);
     // Only what is waiting now: a fetch for more waits out its expiry (1 s at least) for
