@@ -135,9 +135,10 @@ export class Bus {
       if (!have) {
         try {
           await this.jsm.streams.add({ name, subjects: [`cohesix.${kind}.>`], retention: RetentionPolicy.Workqueue, discard: DiscardPolicy.New, storage: StorageType.File, num_replicas: 1, ...want });
-        } catch {
-          // Another hive's agent created it between our look and our add: take theirs, bounds below.
-          await this.jsm.streams.info(name);
+        } catch (e) {
+          // Another hive's agent created it between our look and our add: take theirs. Anything
+          // else (JetStream off, no permission) is the add's own error.
+          if (!(await this.jsm.streams.info(name).then(() => true, () => false))) throw e;
         }
       } else if (have.config.max_msgs !== want.max_msgs || have.config.max_bytes !== want.max_bytes || have.config.max_age !== want.max_age || have.config.duplicate_window !== want.duplicate_window) {
         // The manifest moved (a new build): the bus follows the latest agent's bounds.
