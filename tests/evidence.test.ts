@@ -3,7 +3,6 @@
 // journal, decisions and host tickets offline; the CLI works through a real hive-gateway process
 // (REST), with a deterministic tar.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,21 +17,13 @@ import type { NamespaceClient } from "../host/sdk/ns.js";
 import { clientOn } from "../host/sdk/open.js";
 import { spawnGateway, TOKEN, type GatewayProcess } from "./helpers/gateway.js";
 import { manifestTicket } from "./helpers/tickets.js";
+import { runCmd, type Ran } from "./helpers/run.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "evidence-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("close", (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> => runCmd(cmd, args, { env, timeoutMs: 120_000 });
 const coh = (args: string[], env: NodeJS.ProcessEnv = {}) => run(join(ROOT, "bin/coh"), args, env);
 
 const SPEC = (id: string): string => JSON.stringify({ schema: "host-ticket/v1", id, idempotency_key: `${id}.k`, action: "docker.status-check" });

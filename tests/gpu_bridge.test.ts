@@ -16,6 +16,7 @@ import { infoJson } from "../host/sdk/gpu/snapshot.js";
 import { tcpTransport } from "../host/sdk/connect.js";
 import { clientOn } from "../host/sdk/open.js";
 import { manifestTicket } from "./helpers/tickets.js";
+import { runBin, type Ran } from "./helpers/run.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const FIX = join(ROOT, "tests/fixtures/nvidia-smi");
@@ -36,20 +37,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The CLI as a child process; asynchronous, because the guest it talks to runs in this process's event loop. */
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(join(ROOT, "bin/gpu-bridge-host"), args, { cwd: ROOT, env });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const t = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("close", (code) => {
-      clearTimeout(t);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+/** The CLI as a child process (the guest it talks to runs in this process's event loop). */
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> => runBin("gpu-bridge-host", args, { env });
 
 async function queenCat(path: string): Promise<string[]> {
   const ns = clientOn(tcpTransport("127.0.0.1", port), {});
@@ -93,7 +82,14 @@ describe("live inventory through nvidia-smi (a fake on PATH printing kept output
     expect(r.notes).toEqual(["GPU-0: MIG enabled; published as the whole GPU (MIG instances are not leased one by one)"]);
   });
 
-  it("driver error and no nvidia-smi: a clear error naming --mock", async () => {
+  it("the older drivers' 79-column banner gives the CUDA version too; [N/A] MIG on a board without MIG is no note", async () => {
+    const r = await inv("legacy");
+    expect(r.gpus).toEqual([{ id: "GPU-0", name: "Tesla T4", memory_mb: 15360, sm_count: 0, driver_version: "470.223.02", runtime_version: "11.4" }]);
+    expect(r.notes).toEqual([]);
+  });
+
+  it("driver error, no devices and no nvidia-smi: a clear error naming --mock", async () => {
+    await expect(inv("no-devices")).rejects.toThrow(/^nvidia-smi failed \(exit 6\): No devices were found; use --mock when there is no usable GPU$/);
     await expect(inv("driver-error")).rejects.toThrow(/^nvidia-smi failed \(exit 9\): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.*use --mock/);
     await expect(nvidiaSmiInventory(join(tmp, "no-such-nvidia-smi"))).rejects.toThrow(/nvidia-smi not found on PATH.*use --mock/);
   });

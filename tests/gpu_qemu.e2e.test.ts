@@ -4,7 +4,6 @@
 // --publish, activate, rollback, lease + run with breadcrumbs, receipts, telemetry pull — once
 // over the TCP console and once more through hive-gateway (REST).
 
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import { infoJson, MOCK_GPUS } from "../host/sdk/gpu/snapshot.js";
 import { spawnGateway, TOKEN, type GatewayProcess } from "./helpers/gateway.js";
 import { ROOT } from "./helpers/serial.js";
 import { manifestTicket } from "./helpers/tickets.js";
+import { runBin, type Ran } from "./helpers/run.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "gpu-e2e-"));
 let q: QemuGuest;
@@ -33,24 +33,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-function bin(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return new Promise((res) => {
-    const p = spawn(join(ROOT, "bin", name), args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill("SIGKILL"), 120_000);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+const bin = (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> => runBin(name, args, { env, timeoutMs: 120_000 });
 async function ok(name: string, args: string[]): Promise<string> {
   const r = await bin(name, args);
   expect(r.code, `${name} ${args.join(" ")}\n${r.stdout}\n${r.stderr}`).toBe(0);

@@ -3,10 +3,9 @@
 // FAKE host tools of tests/fakes on PATH) publishes into QEMU's /host, and host-ticket-agent runs
 // a ticket against it and appends its receipts there.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
 import { Guest } from "../host/runtime/guest.js";
@@ -15,8 +14,8 @@ import { tcpTransport } from "../host/sdk/connect.js";
 import type { NamespaceClient } from "../host/sdk/ns.js";
 import { clientOn } from "../host/sdk/open.js";
 import { loopbackConnector, runCohFile, tcpConnector } from "./helpers/cohsh.js";
+import { FAKE_TOOLS_PATH, runBin, type Ran } from "./helpers/run.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const M = MANIFEST.host.mount_at;
 const tmp = mkdtempSync(join(tmpdir(), "host-e2e-"));
 const STATE = join(tmp, "host.json");
@@ -34,19 +33,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function tool(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(join(ROOT, "bin", name), ["--tcp-host", "127.0.0.1", "--tcp-port", String(qemu.ports.tcp), ...args], {
-      env: { ...process.env, PATH: `${join(ROOT, "tests/fakes/bin")}:${process.env.PATH}`, FAKE_HOST_STATE: STATE },
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => p.kill("SIGKILL"), 120_000);
-    p.on("close", (code) => (clearTimeout(t), res({ code: code ?? -1, stdout, stderr })));
-  });
-}
+const tool = (name: string, args: string[]): Promise<Ran> =>
+  runBin(name, ["--tcp-host", "127.0.0.1", "--tcp-port", String(qemu.ports.tcp), ...args], { env: { PATH: FAKE_TOOLS_PATH(), FAKE_HOST_STATE: STATE }, timeoutMs: 120_000 });
 
 describe("/host on QEMU", () => {
   it("tests/scripts/host_sidecar.coh: byte-identical transcripts on the mock and on QEMU", async () => {

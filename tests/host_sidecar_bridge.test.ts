@@ -2,28 +2,26 @@
 // nvidia-smi on PATH) and a REAL hive: the Node-hosted guest on real TCP sockets, and hive-gateway
 // REST in front of its own in-process guest. The launcher runs as a child process (stopped by pid).
 
-import { spawn } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { Guest } from "../host/runtime/guest.js";
 import { boundLine, sanitise } from "../host/host-sidecar-bridge/probes.js";
-import { tcpTransport } from "../host/sdk/connect.js";
 import type { NamespaceClient } from "../host/sdk/ns.js";
-import { clientOn } from "../host/sdk/open.js";
 import { restClient } from "../host/sdk/connect.js";
 import { inProcess, TOKEN } from "./helpers/gateway.js";
+import { socketHive, type SocketHive } from "./helpers/hive.js";
+import { FAKE_TOOLS_PATH, runBin, type Ran } from "./helpers/run.js";
+import { kubeconfigFor, startFakeK8s } from "./fakes/k8s_api.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const FAKES = join(ROOT, "tests/fakes/bin");
 const M = MANIFEST.host.mount_at;
 const tmp = mkdtempSync(join(tmpdir(), "sidecar-"));
 const STATE = join(tmp, "host.json");
 
-let guest: Guest;
+let hive: SocketHive;
 let port: number;
 let ns: NamespaceClient;
 
@@ -38,40 +36,17 @@ const FAKE_STATE = {
 };
 
 beforeAll(async () => {
-  guest = await Guest.start({ net: "sockets", sockets: { portMap: { 31337: 0, 31338: 0, 31339: 0 } } });
-  port = guest.sockets.bound.get(31337) as number;
-  ns = clientOn(tcpTransport("127.0.0.1", port), { heartbeatMs: 0 });
-  await ns.attach("queen");
+  hive = await socketHive();
+  ({ port, ns } = hive);
 });
 afterAll(async () => {
-  await ns?.close().catch(() => undefined);
-  await guest?.stop();
+  await hive?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 beforeEach(() => writeFileSync(STATE, JSON.stringify(FAKE_STATE)));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The launcher as a child; PATH starts with the fakes (or only system dirs when `path` says so). */
-function bridge(args: string[], path = `${FAKES}:${process.env.PATH}`): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn(join(ROOT, "bin/host-sidecar-bridge"), args, { env: { ...process.env, PATH: path, FAKE_HOST_STATE: STATE } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => p.pid && process.kill(p.pid, "SIGKILL"), 30_000);
-    p.on("error", rej);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const bridge = (args: string[], path = FAKE_TOOLS_PATH()): Promise<Ran> => runBin("host-sidecar-bridge", args, { env: { PATH: path, FAKE_HOST_STATE: STATE }, timeoutMs: 30_000 });
 
 const tcp = (): string[] => ["--tcp-host", "127.0.0.1", "--tcp-port", String(port)];
 const which = (t: string): string => spawnSync("sh", ["-c", `command -v ${t}`], { encoding: "utf8" }).stdout.trim();
@@ -128,6 +103,37 @@ describe("publishing once over TCP", () => {
   });
 });
 
+describe("k8s over the Kubernetes API (FAKE API server, tests/fakes/k8s_api.ts)", () => {
+  it("--k8s-client api publishes the same node lines as kubectl; an unreachable API is state=unknown and the rest carry on", async () => {
+    const k8s = await startFakeK8s({
+      nodes: { "node-1": { ready: true, roles: ["control-plane"], version: "v1.30.2" }, "node-2": { ready: false, roles: [], version: "v1.29.9" }, "node-5": { ready: true, roles: ["worker"], version: "v1.30.2", unschedulable: true } },
+    });
+    try {
+      const cfg = join(tmp, "kubeconfig");
+      writeFileSync(cfg, kubeconfigFor(k8s));
+      const r = await bridge([...tcp(), "--provider", "k8s", "--k8s-client", "api", "--kubeconfig", cfg]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await read("k8s/node/node-1/status")).toEqual(["state=ready role=control-plane version=v1.30.2"]);
+      expect(await read("k8s/node/node-2/status")).toEqual(["state=notready role=none version=v1.29.9"]);
+      expect(await read("k8s/node/node-5/status")).toEqual(["state=ready,schedulingdisabled role=worker version=v1.30.2"]);
+      await k8s.stop();
+      const down = await bridge([...tcp(), "--provider", "k8s", "--provider", "systemd", "--k8s-client", "api", "--kubeconfig", cfg]);
+      expect(down.code, down.stderr).toBe(0);
+      // Cut to the console's record bound (not refused), so the stale value is replaced.
+      const line = (await read("k8s/node/node-1/status"))[0];
+      expect(line, down.stderr).toMatch(/^state=unknown reason=Kubernetes_API_unavailable_at_http:\/\/127\.0\.0\.1:\d+_kubeconfig_/);
+      expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MANIFEST.console.echo_max);
+      expect(down.stderr).toMatch(/refused=0 unknown=3/);
+      expect(await read("systemd/ssh.service/status")).toEqual(["state=active sub=running"]);
+      const bad = await bridge([...tcp(), "--k8s-client", "api", "--kubeconfig", join(tmp, "none.yaml")]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("not found (give --kubeconfig or set KUBECONFIG)");
+    } finally {
+      await k8s.stop().catch(() => undefined);
+    }
+  });
+});
+
 describe("watch mode", () => {
   it("each provider runs on its manifest interval (nvidia 1000 ms, systemd 2000 ms) and state changes show up", async () => {
     expect([MANIFEST.host.nvidia_poll_ms, MANIFEST.host.systemd_poll_ms]).toEqual([1000, 2000]);
@@ -158,15 +164,8 @@ describe("through hive-gateway REST", () => {
   it("publishes with --rest-url and the request token by reference", async () => {
     const gw = await inProcess(["--mock"]);
     try {
-      const r = await new Promise<Run>((res) => {
-        const p = spawn(join(ROOT, "bin/host-sidecar-bridge"), ["--rest-url", gw.url, "--rest-auth-token", "env:GW_TOKEN_FOR_TEST", "--provider", "k8s"], {
-          env: { ...process.env, PATH: `${FAKES}:${process.env.PATH}`, FAKE_HOST_STATE: STATE, GW_TOKEN_FOR_TEST: TOKEN },
-        });
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("close", (code) => res({ code: code ?? -1, stdout, stderr }));
+      const r = await runBin("host-sidecar-bridge", ["--rest-url", gw.url, "--rest-auth-token", "env:GW_TOKEN_FOR_TEST", "--provider", "k8s"], {
+        env: { PATH: FAKE_TOOLS_PATH(), FAKE_HOST_STATE: STATE, GW_TOKEN_FOR_TEST: TOKEN },
       });
       expect(r.code, r.stderr).toBe(0);
       const rest = await restClient(gw.url, TOKEN);

@@ -4,16 +4,18 @@
 // documented receipt, byte for byte, and the one-agent-per-state-directory lock.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MANIFEST } from "../host/generated/manifest.js";
-import { Guest } from "../host/runtime/guest.js";
-import { tcpTransport } from "../host/sdk/connect.js";
 import type { NamespaceClient } from "../host/sdk/ns.js";
-import { clientOn } from "../host/sdk/open.js";
+import { socketHive, type SocketHive } from "./helpers/hive.js";
+import { FAKE_TOOLS_PATH, runBin, type Ran } from "./helpers/run.js";
 import { receiptLine, type TicketSpec } from "../host/host-ticket-agent/schema.js";
+import { publishSnapshot } from "../host/sdk/gpu/publish.js";
+import { mockInventory } from "../host/sdk/gpu/inventory.js";
+import { loadRegistry } from "../host/sdk/gpu/registry.js";
 import { startFakeDocker, type FakeDocker } from "./fakes/docker_engine.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -22,7 +24,7 @@ const M = MANIFEST.host.mount_at;
 const tmp = mkdtempSync(join(tmpdir(), "hta-"));
 let n = 0;
 
-let guest: Guest;
+let hive: SocketHive;
 let ns: NamespaceClient;
 let port: number;
 let docker: FakeDocker;
@@ -40,42 +42,18 @@ beforeEach(async () => {
   dir = join(tmp, `case-${++n}`);
   stateFile = join(tmp, `host-${n}.json`);
   writeFileSync(stateFile, JSON.stringify({ units: UNITS, nodes: NODES }));
-  guest = await Guest.start({ net: "sockets", sockets: { portMap: { 31337: 0, 31338: 0, 31339: 0 } } });
-  port = guest.sockets.bound.get(31337) as number;
-  ns = clientOn(tcpTransport("127.0.0.1", port), { heartbeatMs: 0 });
-  await ns.attach("queen");
+  hive = await socketHive();
+  ({ port, ns } = hive);
   docker = await startFakeDocker(join(tmp, `docker-${n}.sock`), ["web-1", "db-1"]);
 });
 afterEach(async () => {
-  await ns.close().catch(() => undefined);
-  await guest.stop();
+  await hive.stop();
   await docker.stop();
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function agent(extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn(join(ROOT, "bin/host-ticket-agent"), ["--run-once", "--tcp-port", String(port), "--state-dir", dir, "--docker-socket", docker.socket, ...extra], {
-      env: { ...process.env, PATH: `${FAKES}:${process.env.PATH}`, FAKE_HOST_STATE: stateFile, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    const t = setTimeout(() => p.pid && process.kill(p.pid, "SIGKILL"), 60_000);
-    p.on("error", rej);
-    p.on("close", (code) => {
-      clearTimeout(t);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const agent = (extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Ran> =>
+  runBin("host-ticket-agent", ["--run-once", "--tcp-port", String(port), "--state-dir", dir, "--docker-socket", docker.socket, ...extra], { env: { PATH: FAKE_TOOLS_PATH(), FAKE_HOST_STATE: stateFile, ...env } });
 
 const spec = (o: Partial<TicketSpec> & { id: string; action: string }): TicketSpec => ({ schema: "host-ticket/v1", idempotency_key: "run-1", ...o });
 const line = (s: TicketSpec): string => JSON.stringify(s);
@@ -221,13 +199,12 @@ describe("executors (fakes that keep state)", () => {
     expect((await status()).map((l) => JSON.parse(l) as { id: string; state: string }).filter((x) => x.id === "n4").map((x) => x.state)).toEqual(["claimed", "running", "succeeded"]);
   });
 
-  it("gpu leases go through /queen/lease/ctl; PEFT is refused until the coh peft code lands", async () => {
+  it("gpu leases go through /queen/lease/ctl", async () => {
     const grant = spec({ id: "llmops-gpu-lease-1", idempotency_key: "llmops-run-20260218", action: "gpu.lease.grant", args: { gpu_id: "GPU-0", mem_mb: 4096, streams: 1, ttl_s: 600 } });
     const renew = spec({ id: "llmops-gpu-lease-2", action: "gpu.lease.renew", args: { lease_id: "llmops-gpu-lease-1", ttl_s: 900 } });
     const bad = spec({ id: "g3", action: "gpu.lease.grant", args: { gpu_id: "GPU-0", streams: 0 } });
-    const peftT = spec({ id: "llmops-peft-activate-1", idempotency_key: "llmops-run-20260218", action: "peft.activate", args: { model: "lejepa-edge-v1" } });
     const release = spec({ id: "g5", action: "gpu.lease.release", args: { lease_id: "llmops-gpu-lease-1" } });
-    await submit(grant, renew, bad, peftT, release);
+    await submit(grant, renew, bad, release);
     expect((await agent()).code).toBe(0);
     const st = await status();
     expect(st).toContain(receiptLine(grant, "succeeded", "committed"));
@@ -235,11 +212,66 @@ describe("executors (fakes that keep state)", () => {
     expect(st).toContain(receiptLine(release, "succeeded", "committed"));
     expect(await dead()).toEqual([
       receiptLine(bad, "failed", "EPERM invalid-provider-field streams: must be an integer in 1..255"),
-      receiptLine(peftT, "failed", "peft unavailable: coh peft (host/coh) not in this tree"),
     ]);
     const log = (await ns.tail("/log/queen.log")).join("\n");
     expect(log).toMatch(/lease grant id=llmops-gpu-lease-1 subject=host-ticket-agent resource=GPU-0 ttl_s=600/);
     expect(log).toMatch(/lease renew id=llmops-gpu-lease-1 ttl_s=900/);
+  });
+
+  it("peft.* tickets run coh peft's lifecycle (SDK) inside the agent's roots: export, import + publish, activate, rollback", async () => {
+    const roots = join(dir, "peft");
+    const reg = join(roots, "registry");
+    const exp = join(roots, "exports");
+    const farm = join(roots, "adapters");
+    const flags = ["--registry-root", reg, "--export-root", exp, "--adapter-root", farm, "--publish-inventory", "mock"];
+    // The registry starts with base-v1, active and published (what gpu-bridge-host would do).
+    mkdirSync(join(reg, "available", "base-v1"), { recursive: true });
+    writeFileSync(join(reg, "available", "base-v1", "manifest.toml"), '[model]\nid = "base-v1"\nformat = "gguf"\n');
+    writeFileSync(join(reg, "active"), "base-v1\n");
+    await publishSnapshot(ns, mockInventory().gpus, loadRegistry(reg));
+    // An export window with one telemetry record: the bundle peft.export pulls.
+    await ns.append("/queen/export/ctl", '{"op":"open","id":"jt","ttl_s":600}');
+    await ns.append("/queen/telemetry/jt/ctl", '{"new":"segment","mime":"application/json"}');
+    const seg = (await ns.read("/queen/telemetry/jt/latest"))[0];
+    await ns.append(`/queen/telemetry/jt/seg/${seg}`, '{"schema_version":"gpu-telemetry/v1","device_id":"jt","token_count":1}');
+    await ns.append("/queen/export/ctl", '{"op":"close","id":"jt","reason":"window-complete"}');
+
+    const ex = spec({ id: "p1", action: "peft.export", args: { job: "jt" } });
+    expect((await submit(ex), await agent(flags)).code).toBe(0);
+    expect(readdirSync(join(exp, "jt")).sort()).toEqual(["base_model.ref", "policy.toml", "telemetry.cbor"]);
+    expect(await status()).toContain(receiptLine(ex, "succeeded", "exported job=jt files=3 saved=3"));
+
+    // The "LoRA farm" writes the adapter where the agent looks for job jt.
+    mkdirSync(join(farm, "jt"), { recursive: true });
+    writeFileSync(join(farm, "jt", "adapter.safetensors"), "weights");
+    writeFileSync(join(farm, "jt", "lora.json"), '{"rank":4}');
+    const imp = spec({ id: "p2", action: "peft.import", args: { model_id: "edge-t1", job_id: "jt", publish: true } });
+    const again = spec({ id: "p3", action: "peft.import", args: { model: "edge-t1", job: "jt" } });
+    const escape = spec({ id: "p4", action: "peft.activate", args: { model: "edge-t1", registry_root: "/etc" } });
+    const dotdot = spec({ id: "p5", action: "peft.import", args: { model: "m9", job: "jt", adapter_dir: "../../x" } });
+    const noJob = spec({ id: "p6", action: "peft.export", args: {} });
+    const act = spec({ id: "p7", action: "peft.activate", args: { model: "edge-t1" } });
+    const back = spec({ id: "p8", action: "peft.rollback" });
+    await submit(imp, again, escape, dotdot, noJob, act, back);
+    const r = await agent(flags);
+    expect(r.code, r.stderr).toBe(0);
+    const st = await status();
+    const mine = st.map((l) => JSON.parse(l) as { id: string; state: string; message: string }).filter((x) => x.state === "succeeded");
+    expect(mine.find((x) => x.id === "p2")?.message).toMatch(/^imported model=edge-t1 published bytes=\d+ sha256=[0-9a-f]{12} gpus=2 models=2$/);
+    expect(st).toContain(receiptLine(act, "succeeded", "activated model=edge-t1 previous=base-v1"));
+    expect(st).toContain(receiptLine(back, "succeeded", "rollback from=edge-t1 to=base-v1"));
+    expect(readFileSync(join(reg, "available", "edge-t1", "manifest.toml"), "utf8")).toMatch(/job_id = "jt"/);
+    expect(readFileSync(join(reg, "active"), "utf8")).toBe("base-v1\n");
+    expect(readFileSync(join(reg, "active_state.toml"), "utf8")).toBe('current = "base-v1"\nprevious = "edge-t1"\n');
+    expect(await ns.ls("/gpu/models/available")).toContain("edge-t1");
+    expect((await ns.read("/gpu/models/active")).slice(-2)).toEqual(["edge-t1", "base-v1"]);
+    expect(await dead()).toEqual([
+      receiptLine(again, "failed", "model edge-t1 already imported"),
+      receiptLine(escape, "failed", `EPERM invalid-provider-field registry_root: /etc is outside the agent's root ${resolve(reg)}`),
+      receiptLine(dotdot, "failed", `EPERM invalid-provider-field adapter_dir: ../../x is outside the agent's root ${resolve(farm)}`),
+      receiptLine(noJob, "failed", "EPERM missing-provider-field job_id"),
+    ]);
+    expect(existsSync("/etc/active_state.toml")).toBe(false);
   });
 
   it("a queen write to a control sink becomes a ticket with its own receipt", async () => {

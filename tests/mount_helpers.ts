@@ -10,32 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./helpers/serial.js";
 
-export interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end (killed after timeoutMs, so a hung mount fails the test instead of it). */
-export function runCmd(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Ran> {
-  return new Promise((res) => {
-    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
-    p.on("close", (code, signal) => {
-      clearTimeout(t);
-      res({ code, signal, stdout, stderr });
-    });
-    if (p.stdin) {
-      p.stdin.on("error", () => undefined); // the command may exit before reading its input
-      p.stdin.end(opts.input);
-    }
-  });
-}
+export { runCmd, type Ran } from "./helpers/run.js";
+import { runCmd, type Ran } from "./helpers/run.js";
 
 /** bash -c in a child process. */
 export const sh = (script: string, timeoutMs = 30_000): Promise<Ran> => runCmd("bash", ["-c", script], { timeoutMs });

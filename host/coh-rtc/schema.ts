@@ -233,6 +233,8 @@ export const SCHEMA: Record<string, SectionSpec> = {
     systemd_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for systemd", 2000),
     docker_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for docker", 2000),
     k8s_poll_ms: int(100, 600_000, "host-sidecar-bridge --watch interval for k8s", 5000),
+    k8s_evict_attempts: int(1, 100, "k8s.drain over the API: eviction attempts per pod while its PodDisruptionBudget refuses (429)", 3),
+    k8s_evict_retry_ms: int(10, 60_000, "k8s.drain over the API: wait between refused evictions", 1000),
   },
   coh: {
     mount_root: str(96, "coh mount: the hive directory shown at the mount point (the reference's coh.mount.root)", /^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/),

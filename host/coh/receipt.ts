@@ -3,7 +3,7 @@
 // caller's inputs never reach it, and the text is scrubbed of ticket-shaped strings anyway).
 
 import { bound, type Ctx } from "./context.js";
-import { writeAtomic } from "./files.js";
+import { writeAtomic } from "../sdk/files.js";
 
 export const RECEIPT_SCHEMA = "cohesix-receipt-v1";
 

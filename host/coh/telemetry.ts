@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import { bound, CohError, policyString, type Ctx } from "./context.js";
-import { component, writeOnce } from "./files.js";
+import { component, writeOnce } from "../sdk/files.js";
 
 export interface Pulled {
   device: string;

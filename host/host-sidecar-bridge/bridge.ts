@@ -2,9 +2,10 @@
 // write each value to its status file; in watch mode each provider on its own manifest interval.
 // A refused write (a bound, a closed gate) is recorded and the round carries on.
 
+import type { K8sApi } from "../sdk/k8s/api.js";
 import { MANIFEST } from "../generated/manifest.js";
 import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
-import { mockPublications, probe, runCommand, type ProviderName, type Publication, type Runner, type Topology } from "./probes.js";
+import { boundLine, mockPublications, probe, runCommand, type ProviderName, type Publication, type Runner, type Topology } from "./probes.js";
 
 export const SCHEMA = "host-sidecar-publication/v1";
 
@@ -26,6 +27,8 @@ export interface BridgeOptions {
   /** Extra systemd units to publish (the hive adds them, within host.units_max). */
   units: string[];
   run?: Runner;
+  /** The Kubernetes API (--k8s-client api) instead of kubectl for the k8s provider. */
+  k8s?: K8sApi | null;
   /** Called once per write. */
   onRecord?: (r: PublicationRecord) => void;
   /** Called once per round with its one-line summary (stderr). */
@@ -85,9 +88,14 @@ export class Bridge {
     const started = Date.now();
     this.round++;
     const pubs: Publication[] = [];
-    for (const p of providers) pubs.push(...(this.o.mock ? mockPublications(p, topo) : await probe(p, topo, this.o.run ?? runCommand)));
+    for (const p of providers) pubs.push(...(this.o.mock ? mockPublications(p, topo) : await probe(p, topo, this.o.run ?? runCommand, this.o.k8s ?? null)));
     const records: PublicationRecord[] = [];
-    for (const pub of pubs) {
+    // A status value longer than the transport's record (the console's echo bound is below the
+    // provider's 255-byte line) is cut on a UTF-8 boundary rather than refused, so a long
+    // `state=unknown reason=…` still replaces the stale value.
+    const fit = Math.min(MANIFEST.host.status_line_max, this.ns.caps.maxRecord);
+    for (const raw of pubs) {
+      const pub = { ...raw, line: boundLine(raw.line, fit) };
       const path = `${this.o.mount}/${pub.rel}`;
       const rec: PublicationRecord = { schema: SCHEMA, round: this.round, provider: pub.provider, path, line: pub.line, ok: true };
       try {

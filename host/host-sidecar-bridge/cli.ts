@@ -12,6 +12,8 @@ import { NsClosed, NsRefusal } from "../sdk/ns.js";
 import { ConnectError } from "../sdk/pipe.js";
 import { Bridge, checkMount, type PublicationRecord } from "./bridge.js";
 import { PROVIDERS, type ProviderName } from "./probes.js";
+import { K8sApi } from "../sdk/k8s/api.js";
+import { K8sConfigError, resolveTarget } from "../sdk/k8s/config.js";
 
 process.stdout.on("error", () => process.exit(0)); // a closed pipe (| head) ends the run quietly
 
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
     .option("ticket", { type: "string", describe: "queen ticket for --protocol 9p: env:NAME, file:/abs/path or literal" })
     .option("rest-url", { type: "string", describe: "publish through hive-gateway at this URL" })
     .option("rest-auth-token", { type: "string", describe: "gateway request token: env:NAME, file:/abs/path or literal [env HIVE_GATEWAY_REQUEST_AUTH_TOKEN, COHSH_REST_AUTH_TOKEN, COH_REST_AUTH_TOKEN]" })
+    .option("k8s-client", { type: "string", choices: ["kubectl", "api"], default: "kubectl", describe: "the k8s provider: `kubectl get nodes`, or the Kubernetes API with a kubeconfig" })
+    .option("kubeconfig", { type: "string", describe: "--k8s-client api: the kubeconfig [env KUBECONFIG; else the in-cluster service account; else ~/.kube/config]" })
     .option("json", { type: "boolean", default: false, describe: "print one JSON publication record per write on stdout" })
     .strict()
     .version(false)
@@ -44,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
   const mount = checkMount(a.mount);
   const providers = (a.provider?.length ? [...new Set(a.provider)] : [...PROVIDERS]) as ProviderName[];
   if (a.rounds !== undefined && (!Number.isInteger(a.rounds) || a.rounds < 1)) throw new UsageError("--rounds must be a whole number >= 1");
+  const kc = a.kubeconfig as string | string[] | undefined;
+  const k8s = a["k8s-client"] === "api" && !a.mock ? new K8sApi(resolveTarget(Array.isArray(kc) ? kc[kc.length - 1] : kc), MANIFEST.host.k8s_poll_ms) : null;
   const opened = await openQueen({
     mock: a.mock,
     tcpHost: a["tcp-host"],
@@ -59,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     if (a.json) process.stdout.write(JSON.stringify(r) + "\n");
     else if (!r.ok) process.stderr.write(`host-sidecar-bridge: ${r.path}: ${r.error}\n`);
   };
-  const bridge = new Bridge(opened.ns, { mount, providers, mock: a.mock, units: a.unit as string[], onRecord, onRound: (l) => process.stderr.write(l + "\n") });
+  const bridge = new Bridge(opened.ns, { mount, providers, mock: a.mock, units: a.unit as string[], k8s, onRecord, onRound: (l) => process.stderr.write(l + "\n") });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once("SIGINT", onSignal);
@@ -78,7 +84,7 @@ main(hideBin(process.argv)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
-    const code = e instanceof UsageError || e instanceof RangeError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
+    const code = e instanceof UsageError || e instanceof RangeError || e instanceof K8sConfigError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
     if (process.argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, error: msg }) + "\n");
     process.stderr.write(`host-sidecar-bridge: ${msg}\n`);
     process.exit(code);

@@ -3,6 +3,8 @@
 // with the error sanitised, so one absent provider (no Docker here, no GPU there) never stops the
 // others. The commands are looked up on PATH, which is how the tests put stateful fakes in front.
 
+import type { K8sApi } from "../sdk/k8s/api.js";
+import { listNodes, nodeRoles, nodeStatus } from "../sdk/k8s/nodes.js";
 import { MANIFEST } from "../generated/manifest.js";
 import { commandRunner, parseProps, type Runner } from "../sdk/exec.js";
 
@@ -138,9 +140,22 @@ export function mockPublications(p: ProviderName, topo: Topology): Publication[]
   ]);
 }
 
-export async function probe(p: ProviderName, topo: Topology, run: Runner = runCommand): Promise<Publication[]> {
+/** The same lines from the Kubernetes API (--k8s-client api): one node list per round. */
+export async function probeK8sApi(known: string[], api: K8sApi): Promise<Publication[]> {
+  const rows = new Map<string, string>();
+  let error: string | null = null;
+  try {
+    for (const n of await listNodes(api)) if (/^[a-z0-9][a-z0-9.-]{0,62}$/.test(n.metadata.name)) rows.set(n.metadata.name, `state=${sanitise(nodeStatus(n).toLowerCase())} role=${sanitise(nodeRoles(n))} version=${sanitise(n.status?.nodeInfo?.kubeletVersion ?? "unknown")}`);
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  const names = [...new Set([...known, ...rows.keys()])];
+  return names.map((n) => ({ provider: "k8s" as const, rel: `k8s/node/${n}/status`, line: boundLine(rows.get(n) ?? (error === null ? "state=unknown reason=node-not-listed" : unknown(error))) }));
+}
+
+export async function probe(p: ProviderName, topo: Topology, run: Runner = runCommand, k8s: K8sApi | null = null): Promise<Publication[]> {
   if (p === "systemd") return probeSystemd(topo.units, run);
-  if (p === "k8s") return probeK8s(topo.nodes, run);
+  if (p === "k8s") return k8s ? probeK8sApi(topo.nodes, k8s) : probeK8s(topo.nodes, run);
   if (p === "docker") return topo.docker ? probeDocker(run) : [];
   return probeNvidia(topo.gpus, run);
 }

@@ -16,6 +16,9 @@ import { ConnectError } from "../sdk/pipe.js";
 import { Agent, type PassStats } from "./agent.js";
 import { LockError, takeLock } from "./durable.js";
 import { defaultContext, executorFor, mockExecutor } from "./executors.js";
+import { DEFAULT_PEFT_PLACES, type PeftPlaces } from "./peft_exec.js";
+import { K8sApi } from "../sdk/k8s/api.js";
+import { K8sConfigError, resolveTarget } from "../sdk/k8s/config.js";
 import { Journal, JournalError } from "./journal.js";
 import { peerDialer, RelayConfigError } from "./peers.js";
 import { Relay, type RelayStats } from "./relay.js";
@@ -64,6 +67,12 @@ async function main(argv: string[]): Promise<number> {
     .option("relay-status", { type: "string", describe: "the live relay counters hive-gateway --relay-status reads [default <state-dir>/relay-status.json]" })
     .option("writer-epoch", { type: "number", describe: "refuse tickets carrying another writer_epoch (EPERM stale-writer)" })
     .option("docker-socket", { type: "string", default: process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice(7) : "/var/run/docker.sock", describe: "Docker Engine API socket [env DOCKER_HOST=unix://…]" })
+    .option("k8s-client", { type: "string", choices: ["kubectl", "api"], default: "kubectl", describe: "k8s.* tickets: drive kubectl from PATH, or the Kubernetes API directly (evictions honour PodDisruptionBudgets)" })
+    .option("kubeconfig", { type: "string", describe: "--k8s-client api: the kubeconfig [env KUBECONFIG; else the in-cluster service account; else ~/.kube/config]" })
+    .option("registry-root", { type: "string", default: DEFAULT_PEFT_PLACES.registryRoot, describe: "the model registry peft.import/activate/rollback tickets change (a ticket's registry_root must lie inside it)" })
+    .option("export-root", { type: "string", default: DEFAULT_PEFT_PLACES.exportRoot, describe: "where peft.export tickets save bundles and peft.import reads them" })
+    .option("adapter-root", { type: "string", default: DEFAULT_PEFT_PLACES.adapterRoot, describe: "where peft.import finds trained adapters (<root>/<job_id> unless the ticket names adapter_dir inside it)" })
+    .option("publish-inventory", { type: "string", choices: ["mock", "nvidia-smi"], default: "nvidia-smi", describe: "the GPU inventory a peft.import with publish=true sends (gpu-bridge-snapshot/v1)" })
     .option("mock", { type: "boolean", default: false, describe: "an in-process guest and executors that succeed at once (demos, the bench)" })
     .option("submit", { type: "string", describe: "append this file's JSONL ticket lines to the spec first" })
     .option("tcp-host", { type: "string", describe: "TCP console host [default 127.0.0.1]" })
@@ -87,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!Number.isInteger(a["poll-ms"]) || a["poll-ms"] < 10) throw new UsageError("--poll-ms must be a whole number >= 10");
+  // Resolved before the lock and the connection: a bad kubeconfig is a usage error, nothing held.
+  const k8sApi = a["k8s-client"] === "api" ? new K8sApi(resolveTarget(a.kubeconfig === undefined ? undefined : last(a.kubeconfig)), MANIFEST.host.action_deadline_ms) : null;
   const dir = resolve(a["state-dir"]);
   const release = takeLock(join(dir, "agent.lock"));
   const journal = new Journal(dir);
@@ -116,7 +127,12 @@ async function main(argv: string[]): Promise<number> {
     localHive: a["local-hive"],
     writerEpoch: a["writer-epoch"],
     executorFor: a.mock ? () => mockExecutor(counts) : executorFor,
-    ctx: defaultContext(opened.ns, { mount: a.mount, dockerSocket: last(a["docker-socket"]) }),
+    ctx: defaultContext(opened.ns, {
+      mount: a.mount,
+      dockerSocket: last(a["docker-socket"]),
+      k8s: k8sApi,
+      peft: { registryRoot: a["registry-root"], exportRoot: a["export-root"], adapterRoot: a["adapter-root"], inventory: a["publish-inventory"] as PeftPlaces["inventory"] },
+    }),
     log: (l) => process.stderr.write(l + "\n"),
     crashPoint: crashHook(),
   });
@@ -214,7 +230,7 @@ main(hideBin(process.argv)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
-    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError || e instanceof WalError || e instanceof RelayConfigError || e instanceof BusConfigError || e instanceof OutboxError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
+    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError || e instanceof WalError || e instanceof RelayConfigError || e instanceof BusConfigError || e instanceof OutboxError || e instanceof K8sConfigError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
     if (process.argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, error: msg }) + "\n");
     process.stderr.write(`host-ticket-agent: ${msg}\n`);
     process.exit(code);

@@ -1,8 +1,9 @@
 // The allowlisted executors (reference §2.9). Each resolves with a short detail for the receipt
 // or throws ExecError; each succeeds only when its postcondition holds afterwards (a restart needs
 // a new InvocationID, a cordon a SchedulingDisabled node), and each runs under the manifest's
-// action deadline. Host tools come from PATH (systemctl, kubectl) and Docker's Engine API from
-// its unix socket — the tests put stateful fakes in both places.
+// action deadline. Host tools come from PATH (systemctl, kubectl), Docker's Engine API from its
+// unix socket and (with --k8s-client api) the Kubernetes API from a kubeconfig — the tests put
+// stateful fakes in all three places.
 
 import { request } from "node:http";
 import { MANIFEST } from "../generated/manifest.js";
@@ -10,6 +11,13 @@ import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
 import { commandRunner, parseProps, type Runner } from "../sdk/exec.js";
 import type { TicketSpec } from "./schema.js";
 import type { Validated } from "./validate.js";
+import { DEFAULT_PEFT_PLACES, PeftTicketError, runPeft, type PeftPlaces } from "./peft_exec.js";
+import { PeftError } from "../sdk/gpu/peft.js";
+import { RegistryError } from "../sdk/gpu/registry.js";
+import { PublishError } from "../sdk/gpu/publish.js";
+import { InventoryError } from "../sdk/gpu/inventory.js";
+import { K8sApi, K8sApiError } from "../sdk/k8s/api.js";
+import { cordon, drain, DrainError, getNode, nodeLine, nodeStatus } from "../sdk/k8s/nodes.js";
 
 export class ExecError extends Error {
   override readonly name = "ExecError";
@@ -21,6 +29,9 @@ export interface ExecContext {
   run: Runner;
   dockerSocket: string;
   deadlineMs: number;
+  peft: PeftPlaces;
+  /** The Kubernetes API client (--k8s-client api), or null to drive kubectl. */
+  k8s: K8sApi | null;
 }
 
 export type Executor = (spec: TicketSpec, v: Validated, ctx: ExecContext) => Promise<string>;
@@ -110,7 +121,7 @@ async function nodeRow(ctx: ExecContext, node: string): Promise<string[]> {
   return row;
 }
 
-const k8s: Executor = async (spec, v, ctx) => {
+const k8sKubectl: Executor = async (spec, v, ctx) => {
   const verb = spec.action.slice("k8s.".length);
   if (verb === "lease.sync") {
     const row = await nodeRow(ctx, v.subject);
@@ -129,6 +140,29 @@ const k8s: Executor = async (spec, v, ctx) => {
   if (!row[1].includes("SchedulingDisabled")) throw new ExecError(`postcondition failed: ${v.subject} is schedulable after ${verb}`);
   return `node ${v.subject} ${row[1]}`;
 };
+
+// The same three verbs on the Kubernetes API itself (--k8s-client api): the eviction API makes the
+// API server enforce PodDisruptionBudgets; receipts are the kubectl path's, word for word.
+const k8sApi = async (spec: TicketSpec, v: Validated, ctx: ExecContext, api: K8sApi): Promise<string> => {
+  const verb = spec.action.slice("k8s.".length);
+  try {
+    if (verb === "lease.sync") {
+      const line = nodeLine(await getNode(api, v.subject));
+      await ctx.ns.append(`${ctx.mount}/k8s/node/${v.subject}/status`, line);
+      return `synced ${line}`.slice(0, 120);
+    }
+    if (verb === "drain") await drain(api, v.subject, { attempts: MANIFEST.host.k8s_evict_attempts, retryMs: MANIFEST.host.k8s_evict_retry_ms, deadline: Date.now() + ctx.deadlineMs });
+    else await cordon(api, v.subject);
+    const after = await getNode(api, v.subject);
+    if (!after.spec?.unschedulable) throw new ExecError(`postcondition failed: ${v.subject} is schedulable after ${verb}`);
+    return `node ${v.subject} ${nodeStatus(after)}`;
+  } catch (e) {
+    if (e instanceof DrainError || e instanceof K8sApiError) throw new ExecError(e.message);
+    throw e;
+  }
+};
+
+const k8s: Executor = (spec, v, ctx) => (ctx.k8s ? k8sApi(spec, v, ctx, ctx.k8s) : k8sKubectl(spec, v, ctx));
 
 async function ctlWrite(ctx: ExecContext, path: string, line: string): Promise<string> {
   try {
@@ -158,10 +192,15 @@ const gpu: Executor = async (spec, v, ctx) => {
   return ctlWrite(ctx, ctl, JSON.stringify({ op: "preempt", id, reason: "released" }));
 };
 
-// `coh peft` belongs to the GPU issue (host/coh, shared through the SDK when it lands); until then
-// a PEFT ticket is validated and refused with this reason rather than shelled out.
-const peft: Executor = async () => {
-  throw new ExecError("peft unavailable: coh peft (host/coh) not in this tree");
+// PEFT tickets run the `coh peft` lifecycle (host/sdk/gpu/peft.ts) in this process, inside the
+// agent's --registry-root/--export-root/--adapter-root (peft_exec.ts).
+const peft: Executor = async (spec, v, ctx) => {
+  try {
+    return await runPeft(spec, v, ctx.ns, ctx.peft);
+  } catch (e) {
+    if (e instanceof PeftError || e instanceof PeftTicketError || e instanceof RegistryError || e instanceof PublishError || e instanceof InventoryError) throw new ExecError(e.message);
+    throw e;
+  }
 };
 
 export const EXECUTORS: Array<[string, Executor]> = [
@@ -185,5 +224,5 @@ export function mockExecutor(counts: Map<string, number>): Executor {
 }
 
 export function defaultContext(ns: NamespaceClient, over: Partial<ExecContext> = {}): ExecContext {
-  return { ns, mount: MANIFEST.host.mount_at, run: commandRunner(over.deadlineMs ?? MANIFEST.host.action_deadline_ms), dockerSocket: "/var/run/docker.sock", deadlineMs: MANIFEST.host.action_deadline_ms, ...over };
+  return { ns, mount: MANIFEST.host.mount_at, run: commandRunner(over.deadlineMs ?? MANIFEST.host.action_deadline_ms), dockerSocket: "/var/run/docker.sock", peft: DEFAULT_PEFT_PLACES, k8s: null, deadlineMs: MANIFEST.host.action_deadline_ms, ...over };
 }

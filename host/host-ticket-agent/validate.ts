@@ -71,6 +71,8 @@ const FAMILIES: Family[] = [
 
 const PEFT_ALIASES: Record<string, string> = { job: "job_id", model: "model_id", from: "adapter_dir", export: "export_root", registry: "registry_root", out: "out_dir" };
 const PEFT_ACTIONS = ["export", "import", "activate", "rollback"];
+// What each PEFT verb cannot run without (the CLI's demandOption flags).
+const PEFT_REQUIRED: Record<string, string[]> = { export: ["job_id"], import: ["model_id", "job_id"], activate: ["model_id"], rollback: [] };
 
 function field(kind: string, name: string, v: unknown, out: Validated): void {
   const bad = (why: string): never => {
@@ -106,6 +108,8 @@ export function validate(spec: TicketSpec, mount: string = MANIFEST.host.mount_a
       if (PEFT_ALIASES[k] && k in args && name in args) throw new ValidationError(`EPERM ambiguous-provider-alias ${k}`);
       field(name === "publish" ? "bool" : name.endsWith("_id") ? "token" : "path", name, v, out);
     }
+    if (out.flag.publish !== undefined && verb !== "import") throw new ValidationError(`EPERM unsupported-provider-field publish (only peft.import publishes)`);
+    for (const k of PEFT_REQUIRED[verb]) if (out.str[k] === undefined) throw new ValidationError(`EPERM missing-provider-field ${k}`);
     return out;
   }
   const fam = FAMILIES.find((f) => spec.action.startsWith(f.prefix));

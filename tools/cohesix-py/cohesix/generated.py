@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "9b09145e51d10d965773592736f38184fa8850ef1452e704e413b33fec7d4805"
+MANIFEST_SHA256: Final[str] = "80414df11ff4cf3ab1569718d7e5c12f75d2846b2b0b63eb2358f474b937f9fb"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "5ad30f127a185b716e5ddcac671c5684a626750ff287df8a1a3b4e28095bd6bc"
+COHSH_POLICY_SHA256: Final[str] = "c4574980164432afff710aaaee3913935f19260781cc5ee17e65e2cfa298bfe9"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -178,6 +178,8 @@ HOST_NVIDIA_POLL_MS: Final[int] = 1000
 HOST_SYSTEMD_POLL_MS: Final[int] = 2000
 HOST_DOCKER_POLL_MS: Final[int] = 2000
 HOST_K8S_POLL_MS: Final[int] = 5000
+HOST_K8S_EVICT_ATTEMPTS: Final[int] = 3
+HOST_K8S_EVICT_RETRY_MS: Final[int] = 1000
 COH_MOUNT_ROOT: Final[str] = "/"
 COH_MOUNT_ALLOWLIST: Final[str] = "/proc,/queen,/worker,/shard,/log,/gpu,/host"
 COH_MOUNT_ENTRY_TTL_MS: Final[int] = 1000
@@ -436,6 +438,8 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "systemd_poll_ms": 2000,
         "docker_poll_ms": 2000,
         "k8s_poll_ms": 5000,
+        "k8s_evict_attempts": 3,
+        "k8s_evict_retry_ms": 1000,
     },
     "coh": {
         "mount_root": "/",

@@ -1,5 +1,5 @@
-// Local files coh writes: always through `<file>.partial` and a rename, so a reader (or a resumed
-// run) sees a whole file or none; parents created as needed.
+// Local files the host tools write: always through `<file>.partial` and a rename, so a reader (or a
+// resumed run) sees a whole file or none; parents created as needed. (coh and host-ticket-agent share it.)
 
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
