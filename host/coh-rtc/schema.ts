@@ -174,6 +174,13 @@ export const SCHEMA: Record<string, SectionSpec> = {
     relay_queue_max_bytes: int(1024, 1 << 24, "bytes of those tickets' lines (past it: deferred, counted)"),
     wal_max_bytes: int(4096, 8 << 20, "the relay WAL file's largest size"),
     peer_timeout_ms: int(100, 120_000, "one request to a peer gateway"),
+    bus_stream_max_msgs: int(1, 1 << 24, "--relay-bus: messages each JetStream stream (tickets, results) keeps; full = publishes refused (deferred, retried), never old ones dropped", 65_536),
+    bus_stream_max_bytes: int(65_536, 1 << 30, "--relay-bus: bytes each JetStream stream keeps (same refusal when full)", 67_108_864),
+    bus_stream_max_age_ms: int(60_000, 2_000_000_000, "--relay-bus: how long an unconsumed message is kept: the longest a hive may stay away from the bus", 604_800_000),
+    bus_duplicate_window_ms: int(1000, 86_400_000, "--relay-bus: JetStream's duplicate window: a replayed Nats-Msg-Id inside it is dropped by the server", 120_000),
+    bus_ack_wait_ms: int(500, 3_600_000, "--relay-bus: a delivered, unacknowledged message (its agent died) is redelivered after this", 10_000),
+    bus_max_deliver: int(1, 10_000, "--relay-bus: deliveries of one message to a hive's durable consumer before JetStream stops retrying it", 100),
+    bus_fetch_batch: int(1, 4096, "--relay-bus: messages one pass takes from a consumer", 128),
   },
   gpu: {
     enable: int(0, 1, "serve /gpu (GPU nodes, leases and the model view published by gpu-bridge-host, docs/GPU.md)"),
@@ -433,6 +440,8 @@ function crossChecks(m: Manifest, errors: ValidationError[]): void {
   const hostActions = new Set(String(m.host.ticket_actions).split(","));
   const foreign = String(fed.relay_actions).split(",").filter((x) => !hostActions.has(x));
   if (foreign.length > 0) errors.push({ path: "federation.relay_actions", message: `federation.relay_actions must be host.ticket_actions too; not there: ${foreign.join(", ")}` });
+  // JetStream refuses a stream whose duplicate window outlasts its max age.
+  if (Number(fed.bus_duplicate_window_ms) > Number(fed.bus_stream_max_age_ms)) errors.push({ path: "federation.bus_duplicate_window_ms", message: `federation.bus_duplicate_window_ms (${fed.bus_duplicate_window_ms}) must not exceed federation.bus_stream_max_age_ms (${fed.bus_stream_max_age_ms})` });
   const cas = m.cas;
   if ((cas.store_bytes as number) < (cas.chunk_bytes_max as number)) {
     errors.push({ path: "cas.store_bytes", message: "cas.store_bytes must hold at least one chunk of cas.chunk_bytes_max" });

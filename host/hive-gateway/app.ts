@@ -10,7 +10,7 @@ import { boundsDocument } from "./manifest.js";
 import { Metrics } from "./metrics.js";
 import { GatewayResponseSchema, openapiInfo, schemas } from "./schemas.js";
 import { docsPage } from "./docs_page.js";
-import { statusDocument } from "./status.js";
+import { statusDocument, type RelaySource } from "./status.js";
 
 export interface AppOptions {
   hive: Hive;
@@ -19,6 +19,7 @@ export interface AppOptions {
   mcp?: (app: FastifyInstance) => void;
   logger?: boolean | { level: string; stream?: NodeJS.WritableStream };
   https?: { cert: Buffer; key: Buffer };
+  relay?: RelaySource;
 }
 
 type Q = Record<string, string | number | undefined>;
@@ -94,7 +95,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.get("/v1/meta/bounds", { schema: schemas.bounds }, async () => boundsDocument(hive.manifest));
   app.get("/v1/meta/status", { schema: schemas.status }, async (req) => {
     const c = caller(req);
-    return statusDocument(hive, o.target, c);
+    return statusDocument(hive, o.target, c, o.relay);
   });
   app.get("/v1/fs/ls", { schema: schemas.ls }, async (req) => {
     const q = req.query as Q;

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import yargs from "yargs";
 import { generatedManifest, loadManifest, type GatewayManifest } from "./manifest.js";
+import type { RelaySource } from "./status.js";
 
 export interface GatewayConfig {
   bind: { host: string; port: number };
@@ -24,6 +25,7 @@ export interface GatewayConfig {
   mcpStdio: boolean;
   json: boolean;
   logLevel: string;
+  relay: RelaySource;
 }
 
 export class ConfigError extends Error {}
@@ -86,6 +88,7 @@ export function buildParser(argv: string[]) {
     .option("mock", { type: "boolean", default: false, describe: "serve the in-process core (no QEMU); demos and CI" })
     .option("mock-wasm", { type: "string", describe: "--mock: run this core instead of out/cohesix.wasm" })
     .option("mcp-stdio", { type: "boolean", default: false, describe: "serve MCP on stdin/stdout (needs the manifest's gateway.mcp_enable = 1)" })
+    .option("relay-status", { type: "string", describe: "host-ticket-agent --relay's relay-status.json: live relay counters in /v1/meta/status (env HIVE_GATEWAY_RELAY_STATUS)" })
     .option("log-level", { type: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "silent"] })
     .option("json", { type: "boolean", default: false, describe: "print the start-up line as JSON" })
     .strict()
@@ -138,6 +141,15 @@ export function resolveConfig(a: Awaited<ReturnType<ReturnType<typeof buildParse
   if (!isLoopback(bind.host) && !(allowWide && tls)) {
     throw new ConfigError(`refusing to bind ${bind.host}: non-loopback binds need --allow-non-loopback-bind and --tls-cert/--tls-key (HTTPS)`);
   }
+  // The original's start-up seeds, used while no relay-status file is readable.
+  const seed = (k: string): number => {
+    const v = env[`HIVE_GATEWAY_RELAY_${k}`];
+    if (v === undefined) return 0;
+    if (!/^\d+$/.test(v)) throw new ConfigError(`HIVE_GATEWAY_RELAY_${k} must be a whole number >= 0, got '${v}'`);
+    return Number(v);
+  };
+  const relayFile = a["relay-status"] ?? env.HIVE_GATEWAY_RELAY_STATUS;
+  const relay: RelaySource = { file: relayFile, seeds: { queue_depth: seed("QUEUE_DEPTH"), deduped: seed("DEDUPED"), remote_write_failures: seed("REMOTE_WRITE_FAILURES") } };
   const mcpOn = m.gateway.mcp_enable === 1 && env.HIVE_GATEWAY_MCP_ENABLED !== "false";
   if (a["mcp-stdio"] && !mcpOn) throw new ConfigError("--mcp-stdio: MCP is off in the manifest (gateway.mcp_enable = 0)");
   return {
@@ -158,5 +170,6 @@ export function resolveConfig(a: Awaited<ReturnType<ReturnType<typeof buildParse
     mcpStdio: a["mcp-stdio"] === true,
     json: a.json === true,
     logLevel: a["log-level"] ?? "info",
+    relay,
   };
 }

@@ -61,6 +61,7 @@ export async function startGateway(cfg: GatewayConfig, opts: StartOptions = {}):
     https: cfg.tls,
     logger: cfg.logLevel === "silent" ? false : { level: cfg.logLevel, stream: process.stderr },
     mcp: cfg.mcpHttp ? (a) => registerMcp(a, hive) : undefined,
+    relay: cfg.relay,
   });
   let url = "";
   if (opts.listen !== false) {

@@ -1,10 +1,35 @@
 // /v1/meta/status: connection, broker, cache and authority counters (the reference's shape,
 // plus per-lane blocks and each upstream session's state).
 
+import { readRelayStatus } from "../sdk/relay_status.js";
 import type { Caller } from "./auth.js";
 import type { Hive } from "./hive.js";
 
-export function statusDocument(hive: Hive, target: { host: string; port: number; backend: string }, caller: Caller): Record<string, unknown> {
+/** Where the relay counters come from: the relaying agent's live file, else the seeds' start-up values. */
+export interface RelaySource {
+  file?: string;
+  seeds: { queue_depth: number; deduped: number; remote_write_failures: number };
+}
+
+/** Read on every request, so the counters are live (the original seeded them once at start). */
+function relayCounters(r: RelaySource | undefined): { broker: Record<string, number>; relay: Record<string, unknown> } {
+  const doc = r?.file ? readRelayStatus(r.file) : null;
+  if (doc && !("error" in doc)) {
+    const t = doc.totals;
+    return {
+      broker: { relay_queue_depth: t.queue_depth ?? 0, relay_deduped: t.deduped ?? 0, relay_remote_write_failures: t.remote_write_failures ?? 0 },
+      relay: { source: "agent", carrier: doc.carrier, local_hive: doc.local_hive, updated_unix_ms: doc.updated_unix_ms, passes: doc.passes, totals: t, ...(doc.bus ? { bus: doc.bus } : {}) },
+    };
+  }
+  const s = r?.seeds ?? { queue_depth: 0, deduped: 0, remote_write_failures: 0 };
+  return {
+    broker: { relay_queue_depth: s.queue_depth, relay_deduped: s.deduped, relay_remote_write_failures: s.remote_write_failures },
+    relay: { source: "env", ...(r?.file ? { file_error: doc ? doc.error : "no relay-status file yet" } : {}) },
+  };
+}
+
+export function statusDocument(hive: Hive, target: { host: string; port: number; backend: string }, caller: Caller, relaySource?: RelaySource): Record<string, unknown> {
+  const relay = relayCounters(relaySource);
   const b = hive.broker;
   const { control, telemetry } = b.lanes;
   const sessions = b.sessions;
@@ -41,7 +66,9 @@ export function statusDocument(hive: Hive, target: { host: string; port: number;
       proc_cache_misses: hive.cache.counters.misses,
       proc_cache_evictions: hive.cache.counters.evictions,
       proc_cache_entries: hive.cache.size,
+      ...relay.broker,
     },
+    relay: relay.relay,
     authority: { identity_class: "gateway_enforced", ...hive.authority.counters },
   };
 }

@@ -23,6 +23,12 @@ import { Journal, JournalError } from "./journal.js";
 import { peerDialer, RelayConfigError } from "./peers.js";
 import { Relay, type RelayStats } from "./relay.js";
 import { Wal, WalError } from "./wal.js";
+import { BusConfigError, BusLink, zeroBusStats, type BusStats } from "./bus.js";
+import { BusCarrier } from "./bus_carrier.js";
+import { BusServe, Outbox, OutboxError } from "./bus_serve.js";
+import { writeDurable } from "./durable.js";
+import { secretRef } from "../sdk/hive.js";
+import { RELAY_STATUS_SCHEMA, type RelayStatusDoc } from "../sdk/relay_status.js";
 
 process.stdout.on("error", () => process.exit(0));
 
@@ -55,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
     .option("relay-wal", { type: "string", describe: "the relay's write-ahead log [default <state-dir>/relay-wal.json]" })
     .option("relay-peer", { type: "string", array: true, default: [] as string[], describe: "HIVE=URL: a peer hive's gateway (repeatable)" })
     .option("relay-peer-token", { type: "string", array: true, default: [] as string[], describe: "HIVE=env:NAME|file:/abs/path: that gateway's request token [default: the REST token env]" })
+    .option("relay-bus", { type: "string", describe: "nats://HOST:PORT: relay through NATS JetStream instead of peer gateways (docs/FEDERATION.md)" })
+    .option("relay-bus-token", { type: "string", describe: "the bus's auth token: env:NAME or file:/abs/path" })
+    .option("relay-bus-creds", { type: "string", describe: "a NATS .creds file (user JWT + NKey seed): env:NAME or file:/abs/path" })
+    .option("relay-status", { type: "string", describe: "the live relay counters hive-gateway --relay-status reads [default <state-dir>/relay-status.json]" })
     .option("writer-epoch", { type: "number", describe: "refuse tickets carrying another writer_epoch (EPERM stale-writer)" })
     .option("docker-socket", { type: "string", default: process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice(7) : "/var/run/docker.sock", describe: "Docker Engine API socket [env DOCKER_HOST=unix://…]" })
     .option("k8s-client", { type: "string", choices: ["kubectl", "api"], default: "kubectl", describe: "k8s.* tickets: drive kubectl from PATH, or the Kubernetes API directly (evictions honour PodDisruptionBudgets)" })
@@ -127,15 +137,42 @@ async function main(argv: string[]): Promise<number> {
     crashPoint: crashHook(),
   });
   let relay: Relay | null = null;
+  let serve: BusServe | null = null;
+  let link: BusLink | null = null;
   let closePeers = async (): Promise<void> => undefined;
+  const logErr = (l: string): void => void process.stderr.write(l + "\n");
+  if (!a.relay && (a["relay-bus"] || a["relay-peer"].length > 0)) throw new UsageError("--relay-bus and --relay-peer need --relay");
   if (a.relay) {
     if ((MANIFEST.federation.enable as number) === 0) throw new UsageError("--relay: federation is disabled in this manifest ([federation] enable = 0)");
     const wal = new Wal(resolve(a["relay-wal"] ?? join(dir, "relay-wal.json")));
     wal.load();
-    const peers = peerDialer(a["relay-peer"], a["relay-peer-token"]);
-    closePeers = peers.close;
-    relay = new Relay({ local: opened.ns, wal, peer: peers.dial, localHive: a["local-hive"], mount: a.mount, log: (l) => process.stderr.write(l + "\n"), crashPoint: crashHook() });
+    if (a["relay-bus"]) {
+      if (a["relay-peer"].length > 0 || a["relay-peer-token"].length > 0) throw new UsageError("--relay-bus carries every relayed ticket; do not mix it with --relay-peer");
+      for (const [flag, v] of [["--relay-bus-token", a["relay-bus-token"]], ["--relay-bus-creds", a["relay-bus-creds"]]] as const)
+        if (v !== undefined && !/^(env|file):/.test(v)) throw new UsageError(`${flag}: give a reference (env:NAME or file:/abs/path), never the secret itself`);
+      link = new BusLink(last(a["relay-bus"]), a["local-hive"], { token: secretRef(a["relay-bus-token"], "--relay-bus-token"), creds: secretRef(a["relay-bus-creds"], "--relay-bus-creds") });
+      const outbox = new Outbox(join(dir, "bus-outbox.json"));
+      outbox.load();
+      serve = new BusServe({ local: opened.ns, link, outbox, localHive: a["local-hive"], mount: a.mount, log: logErr, crashPoint: crashHook() });
+      relay = new Relay({ local: opened.ns, wal, peer: async () => null, carrier: new BusCarrier(link, logErr), localHive: a["local-hive"], mount: a.mount, log: logErr, crashPoint: crashHook() });
+    } else {
+      const peers = peerDialer(a["relay-peer"], a["relay-peer-token"]);
+      closePeers = peers.close;
+      relay = new Relay({ local: opened.ns, wal, peer: peers.dial, localHive: a["local-hive"], mount: a.mount, log: logErr, crashPoint: crashHook() });
+    }
   }
+  const statusFile = resolve(a["relay-status"] ?? join(dir, "relay-status.json"));
+  let busBefore: BusStats = zeroBusStats();
+  /** The bus's side of a pass: a bus that is away is logged and waited for; the local hive's errors end the run. */
+  const busStep = async (step: () => Promise<void>): Promise<void> => {
+    try {
+      await step();
+    } catch (e) {
+      if (e instanceof NsClosed || e instanceof ConnectError || e instanceof BusConfigError) throw e;
+      link!.stats.unavailable++;
+      logErr(`host-ticket-agent bus: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
@@ -147,12 +184,33 @@ async function main(argv: string[]): Promise<number> {
     if (a.json) process.stdout.write(JSON.stringify({ schema: "host-ticket-agent-relay/v1", pass, ...s }) + "\n");
     if (s.candidates > 0 || a["run-once"]) process.stderr.write(`host-ticket-agent relay pass=${pass} ${Object.entries(s).map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
   };
+  const reportBus = (pass: number): void => {
+    const now = { ...link!.stats };
+    const d = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - busBefore[k as keyof BusStats]])) as Record<string, number>;
+    busBefore = now;
+    if (a.json) process.stdout.write(JSON.stringify({ schema: "host-ticket-agent-bus/v1", pass, ...d }) + "\n");
+    if (Object.values(d).some((v) => v !== 0) || a["run-once"]) process.stderr.write(`host-ticket-agent bus pass=${pass} ${Object.entries(d).map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+  };
+  // The live counters for hive-gateway's /v1/meta/status (host/sdk/relay_status.ts), replaced whole each pass.
+  const writeStatus = (pass: number): void => {
+    const doc: RelayStatusDoc = { schema: RELAY_STATUS_SCHEMA, updated_unix_ms: Date.now(), pid: process.pid, local_hive: a["local-hive"], carrier: link ? "nats" : "gateway", passes: pass, totals: { ...relay!.totals }, ...(link ? { bus: { ...link.stats } } : {}) };
+    try {
+      writeDurable(statusFile, JSON.stringify(doc) + "\n");
+    } catch (e) {
+      logErr(`host-ticket-agent relay: ${statusFile} not written: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   try {
     if (a.submit) for (const l of readFileSync(a.submit, "utf8").split("\n").filter((x) => x.trim())) await opened.ns.append(`${a.mount}/tickets/spec`, l.trim());
     let pass = 0;
     do {
+      // Relayed tickets in before the local pass (so it executes them), receipts out after it.
+      if (serve) await busStep(() => serve.intake());
       report(await agent.pass(), ++pass);
       if (relay) reportRelay(await relay.pass(), pass);
+      if (serve) await busStep(() => serve.outbound());
+      if (link) reportBus(pass);
+      if (relay) writeStatus(pass);
       if (a["run-once"] || stop.signal.aborted) break;
       await new Promise<void>((res) => {
         const t = setTimeout(res, a["poll-ms"]);
@@ -161,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
     } while (!stop.signal.aborted);
   } finally {
     await closePeers();
+    await link?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);
     release();
   }
@@ -171,7 +230,7 @@ main(hideBin(process.argv)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
-    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError || e instanceof WalError || e instanceof RelayConfigError || e instanceof K8sConfigError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
+    const code = e instanceof UsageError || e instanceof LockError || e instanceof JournalError || e instanceof WalError || e instanceof RelayConfigError || e instanceof BusConfigError || e instanceof OutboxError || e instanceof K8sConfigError ? 2 : e instanceof NsRefusal ? 1 : e instanceof NsClosed || e instanceof ConnectError ? 3 : 1;
     if (process.argv.includes("--json")) process.stdout.write(JSON.stringify({ ok: false, error: msg }) + "\n");
     process.stderr.write(`host-ticket-agent: ${msg}\n`);
     process.exit(code);

@@ -29,9 +29,33 @@ export interface RelayStats {
   queue_depth: number;
 }
 
+/** A receipt a carrier brought back; the relay settles it once the receipt is durable locally. */
+export interface CarriedReceipt {
+  line: string;
+  /** Done with it: delivered now, already delivered before, or one the relay cannot use. */
+  settle(outcome: "delivered" | "duplicate" | "unusable"): void;
+  /** Not done (the local hive refused the append): the carrier offers it again later. */
+  retry(): void;
+}
+
+/**
+ * Another way for relayed tickets to travel than peer gateways (bus_relay.ts: NATS JetStream).
+ * The WAL and its states stay the relay's; the carrier only sends and brings receipts back.
+ */
+export interface RelayCarrier {
+  /** Why a target can never be reached this way (a final refusal), or null. */
+  refuses(target: string): string | null;
+  /** Hands a pending entry over; resolves once the carrier holds it durably (its msg id = the key). */
+  send(e: WalEntry): Promise<void>;
+  /** Receipts for this hive's relayed tickets that arrived since the last pass. */
+  receipts(): Promise<CarriedReceipt[]>;
+}
+
 export interface RelayOptions {
   local: NamespaceClient;
   wal: Wal;
+  /** Set: tickets travel by this carrier instead of `peer` gateways. */
+  carrier?: RelayCarrier;
   /** A connected, queen-attached client of a peer hive's gateway, or null if the peer is unknown. */
   peer: (hive: string) => Promise<NamespaceClient | null>;
   localHive?: string;
@@ -92,8 +116,9 @@ export class Relay {
         st.deduped++;
         continue;
       }
-      if (!this.actions.has(s.action) || (s.relay_hop ?? 0) + 1 > RELAY_HOP_MAX) {
-        await this.reject(s, !this.actions.has(s.action) ? "relay refused: action not relayable" : `relay refused: relay_hop would exceed ${RELAY_HOP_MAX}`, localLines);
+      const unreachable = this.o.carrier?.refuses(s.target_hive) ?? null;
+      if (!this.actions.has(s.action) || (s.relay_hop ?? 0) + 1 > RELAY_HOP_MAX || unreachable) {
+        await this.reject(s, !this.actions.has(s.action) ? "relay refused: action not relayable" : unreachable ? `relay refused: ${unreachable}` : `relay refused: relay_hop would exceed ${RELAY_HOP_MAX}`, localLines);
         st.rejected++;
         continue;
       }
@@ -114,13 +139,23 @@ export class Relay {
       }
       this.point("relay-pending");
     }
+    // Receipts a carrier brought back first: a pending entry may already be answered (a crash
+    // after the send, before the WAL said so), and then it must not be sent again.
+    if (this.o.carrier) await this.intake(this.o.carrier, localLines, st);
     // Work the WAL: forward what is pending, fetch receipts of what is awaiting, deliver what is retained.
     const peerSpecs = new Map<string, Set<string>>();
     const peerResults = new Map<string, string[]>();
     for (const e of wal.unfinished()) {
       try {
-        if (e.state === "pending") await this.forward(e, peerSpecs, st);
-        if (e.state === "awaiting_terminal") await this.observe(e, peerResults);
+        if (e.state === "pending") {
+          if (this.o.carrier) {
+            await this.o.carrier.send(e);
+            this.point("relay-forwarded");
+            st.forwarded++;
+            wal.update(e, { state: "awaiting_terminal", last_error: undefined });
+          } else await this.forward(e, peerSpecs, st);
+        }
+        if (e.state === "awaiting_terminal" && !this.o.carrier) await this.observe(e, peerResults);
         if (e.state === "terminal_retained") {
           await this.deliver(e, localLines);
           st.terminal_returned++;
@@ -143,6 +178,42 @@ export class Relay {
     for (const k of Object.keys(st) as (keyof RelayStats)[]) if (k !== "queue_depth") this.totals[k] += st[k];
     this.totals.queue_depth = st.queue_depth;
     return st;
+  }
+
+  /** Carried receipts: retained in the WAL, appended locally once, and only then settled. */
+  private async intake(carrier: RelayCarrier, localLines: Set<string>, st: RelayStats): Promise<void> {
+    for (const c of await carrier.receipts()) {
+      const r = parseResult(c.line);
+      const e = r?.relay_correlation_id !== undefined ? this.o.wal.get(r.relay_correlation_id) : undefined;
+      if (!r || !TERMINAL.includes(r.state) || !e) {
+        // Not a terminal receipt of ours. An entry the WAL already dropped was delivered (only
+        // finished entries are dropped), so its receipt is a duplicate either way.
+        c.settle(r && localLines.has(c.line) ? "duplicate" : "unusable");
+        continue;
+      }
+      const want = JSON.parse(e.payload) as TicketSpec;
+      if (r.id !== want.id || r.idempotency_key !== want.idempotency_key) {
+        c.settle("unusable");
+        continue;
+      }
+      if (e.state === "delivered" || e.state === "rejected") {
+        c.settle("duplicate");
+        continue;
+      }
+      try {
+        if (e.state !== "terminal_retained") {
+          this.o.wal.update(e, { state: "terminal_retained", terminal_result: c.line, last_error: undefined });
+          this.point("relay-retained");
+        }
+        await this.deliver(e, localLines);
+        st.terminal_returned++;
+        c.settle("delivered");
+      } catch (err) {
+        // The WAL keeps the receipt (terminal_retained): the loop below or the next pass delivers it.
+        c.retry();
+        this.o.log?.(`host-ticket-agent relay: ${e.key} receipt not appended yet: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
 
   private async peerOf(e: WalEntry): Promise<NamespaceClient> {

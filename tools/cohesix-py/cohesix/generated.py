@@ -3,12 +3,12 @@
 
 from typing import Final
 
-MANIFEST_SHA256: Final[str] = "813d1b103cd58feaaf6ab7bc3ba313766ecdfd94de8a2852d6dfa09510fcb67a"
+MANIFEST_SHA256: Final[str] = "56cf4f2bdde0b549feddf3824bf9d000351035cb64fd3fb24f806e3d97647c91"
 # True when the manifest's console token is the placeholder: only then may a client send it.
 DEVELOPMENT_MANIFEST: Final[bool] = True
 PLACEHOLDER_TOKEN: Final[str] = "changeme"
 # sha256 of out/cohsh_policy.toml (the client policy cohsh loads), recorded in evidence packs.
-COHSH_POLICY_SHA256: Final[str] = "db2aa8874a3852f07d2940e27cab40c24a5dca6516c2967fbd18c054d3fb7374"
+COHSH_POLICY_SHA256: Final[str] = "e192bf2b6bc4586aca8319bc5137912fb40421a0aadc08eaa2ae0c27f01d4184"
 
 META_AUTHOR: Final[str] = "cohesix"
 META_PURPOSE: Final[str] = "Development manifest for QEMU virt: serial + TCP console, UDP echo, TCP smoke"
@@ -123,6 +123,13 @@ FEDERATION_RELAY_QUEUE_MAX_ENTRIES: Final[int] = 256
 FEDERATION_RELAY_QUEUE_MAX_BYTES: Final[int] = 262144
 FEDERATION_WAL_MAX_BYTES: Final[int] = 8388608
 FEDERATION_PEER_TIMEOUT_MS: Final[int] = 5000
+FEDERATION_BUS_STREAM_MAX_MSGS: Final[int] = 65536
+FEDERATION_BUS_STREAM_MAX_BYTES: Final[int] = 67108864
+FEDERATION_BUS_STREAM_MAX_AGE_MS: Final[int] = 604800000
+FEDERATION_BUS_DUPLICATE_WINDOW_MS: Final[int] = 120000
+FEDERATION_BUS_ACK_WAIT_MS: Final[int] = 10000
+FEDERATION_BUS_MAX_DELIVER: Final[int] = 100
+FEDERATION_BUS_FETCH_BATCH: Final[int] = 128
 GPU_ENABLE: Final[int] = 1
 GPU_MOCK_SEED: Final[int] = 1
 GPU_JOB_ENABLE: Final[int] = 1
@@ -373,6 +380,13 @@ MANIFEST: Final[dict[str, dict[str, int | str]]] = {
         "relay_queue_max_bytes": 262144,
         "wal_max_bytes": 8388608,
         "peer_timeout_ms": 5000,
+        "bus_stream_max_msgs": 65536,
+        "bus_stream_max_bytes": 67108864,
+        "bus_stream_max_age_ms": 604800000,
+        "bus_duplicate_window_ms": 120000,
+        "bus_ack_wait_ms": 10000,
+        "bus_max_deliver": 100,
+        "bus_fetch_batch": 128,
     },
     "gpu": {
         "enable": 1,
