@@ -256,8 +256,10 @@ describe("the NATS JetStream bus between two hives", () => {
       const steps = STEPS[victim];
       const run = start(victim, random ? {} : { HOST_TICKET_AGENT_CRASH_AT: `${steps[rnd(steps.length)]}:${1 + rnd(6)}` });
       live[victim] = run;
-      // Its planned step, or a random instant: whichever comes first kills it.
-      const at = setTimeout(() => run.proc.kill("SIGKILL"), random ? 300 + rnd(2500) : 6000);
+      // Its planned step, or a random instant: whichever comes first kills it. hive-b's agent whose
+      // step never came is stopped between passes (SIGTERM): a timer's SIGKILL could land inside
+      // an execution (replay-ambiguous, a receipt with no execution; one full-suite run hit it).
+      const at = setTimeout(() => run.proc.kill(victim === "b" ? "SIGTERM" : "SIGKILL"), random ? 300 + rnd(2500) : 6000);
       const r = await run.done;
       clearTimeout(at);
       if (r.signal === "SIGKILL") kills++;
