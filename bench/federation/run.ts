@@ -25,31 +25,13 @@ import { Relay } from "../../host/host-ticket-agent/relay.js";
 import { Wal } from "../../host/host-ticket-agent/wal.js";
 import { Guest } from "../../host/runtime/guest.js";
 import { restClient, tcpTransport } from "../../host/sdk/connect.js";
-import type { AppendResult, NamespaceClient } from "../../host/sdk/ns.js";
+import type { NamespaceClient } from "../../host/sdk/ns.js";
 import { clientOn } from "../../host/sdk/open.js";
 import { inProcess, TOKEN } from "../../tests/helpers/gateway.js";
 import { startNats } from "../../tests/helpers/nats.js";
+import { pct, watched } from "../receipts.js";
 
 const BUS_TOKEN = "bench-bus-token";
-
-function pct(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return Number(s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))].toFixed(1));
-}
-
-/** Records when each relayed ticket's receipt lands in hive-a's status or deadletter. */
-function watched(ns: NamespaceClient, done: Map<string, number>): NamespaceClient {
-  return new Proxy(ns, {
-    get(t, k, r) {
-      if (k !== "append") return Reflect.get(t, k, r);
-      return async (path: string, record: string): Promise<AppendResult> => {
-        const out = await t.append(path, record);
-        if (/"state":"(succeeded|failed|expired)"/.test(record)) done.set((JSON.parse(record) as { id: string }).id, performance.now());
-        return out;
-      };
-    },
-  });
-}
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

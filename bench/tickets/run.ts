@@ -15,28 +15,10 @@ import { defaultContext, mockExecutor } from "../../host/host-ticket-agent/execu
 import { Journal } from "../../host/host-ticket-agent/journal.js";
 import { Guest } from "../../host/runtime/guest.js";
 import { restClient, tcpTransport } from "../../host/sdk/connect.js";
-import type { AppendResult, NamespaceClient } from "../../host/sdk/ns.js";
+import type { NamespaceClient } from "../../host/sdk/ns.js";
 import { clientOn } from "../../host/sdk/open.js";
 import { inProcess, TOKEN } from "../../tests/helpers/gateway.js";
-
-function pct(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return Number(s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))].toFixed(1));
-}
-
-/** Records when each ticket's terminal receipt is appended (the agent's view of "done"). */
-function watched(ns: NamespaceClient, done: Map<string, number>): NamespaceClient {
-  return new Proxy(ns, {
-    get(t, k, r) {
-      if (k !== "append") return Reflect.get(t, k, r);
-      return async (path: string, record: string): Promise<AppendResult> => {
-        const out = await t.append(path, record);
-        if (/"state":"(succeeded|failed|expired)"/.test(record)) done.set((JSON.parse(record) as { id: string }).id, performance.now());
-        return out;
-      };
-    },
-  });
-}
+import { pct, watched } from "../receipts.js";
 
 /** `paced`: the next ticket is appended only after the previous receipt (latency without queueing). */
 async function run(name: string, producer: NamespaceClient, consumer: NamespaceClient, n: number, paced: boolean, dir: string): Promise<Record<string, number | string>> {

@@ -14,7 +14,7 @@
 import { NsRefusal, type NamespaceClient } from "../sdk/ns.js";
 import { subjectTokenProblem, type Bus, type BusLink } from "./bus.js";
 import { readIfExists, writeDurable } from "./durable.js";
-import { parseSpec, receiptLine, TERMINAL, type TicketState } from "./schema.js";
+import { parseReceipt, parseSpec, receiptLine, TERMINAL } from "./schema.js";
 
 const OUTBOX_SCHEMA = "host-ticket-agent-bus-outbox/v1";
 
@@ -75,15 +75,6 @@ export interface BusServeOptions {
   mount: string;
   log?: (line: string) => void;
   crashPoint?: (state: string) => void;
-}
-
-interface Receipt {
-  id: string;
-  idempotency_key: string;
-  state: TicketState;
-  source_hive?: string;
-  target_hive?: string;
-  relay_correlation_id?: string;
 }
 
 export class BusServe {
@@ -177,14 +168,5 @@ export class BusServe {
     this.o.crashPoint?.("bus-receipt-published");
     this.o.link.stats.receipts_published++;
     if (r.duplicate) this.o.link.stats.receipts_publish_duplicates++;
-  }
-}
-
-function parseReceipt(l: string): Receipt | null {
-  try {
-    const r = JSON.parse(l) as Receipt;
-    return typeof r.id === "string" && typeof r.state === "string" ? r : null;
-  } catch {
-    return null;
   }
 }

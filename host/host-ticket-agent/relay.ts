@@ -10,7 +10,7 @@
 
 import { MANIFEST } from "../generated/manifest.js";
 import type { NamespaceClient } from "../sdk/ns.js";
-import { parseSpec, receiptLimit, receiptLine, resultFile, TERMINAL, type TicketSpec, type TicketState } from "./schema.js";
+import { parseReceipt, parseSpec, receiptLimit, receiptLine, resultFile, TERMINAL, type TicketSpec } from "./schema.js";
 import { NsRefusal } from "../sdk/ns.js";
 import type { Wal, WalEntry } from "./wal.js";
 
@@ -99,7 +99,7 @@ export class Relay {
     const localLines = new Set([...status, ...dead]);
     const localTerminal = new Set<string>();
     for (const l of localLines) {
-      const r = parseResult(l);
+      const r = parseReceipt(l);
       if (r && r.target_hive !== undefined && TERMINAL.includes(r.state)) localTerminal.add(`${r.id}:${r.idempotency_key}:${r.source_hive}:${r.target_hive}`);
     }
     const wal = this.o.wal;
@@ -183,7 +183,7 @@ export class Relay {
   /** Carried receipts: retained in the WAL, appended locally once, and only then settled. */
   private async intake(carrier: RelayCarrier, localLines: Set<string>, st: RelayStats): Promise<void> {
     for (const c of await carrier.receipts()) {
-      const r = parseResult(c.line);
+      const r = parseReceipt(c.line);
       const e = r?.relay_correlation_id !== undefined ? this.o.wal.get(r.relay_correlation_id) : undefined;
       if (!r || !TERMINAL.includes(r.state) || !e) {
         // Not a terminal receipt of ours. An entry the WAL already dropped was delivered (only
@@ -248,7 +248,7 @@ export class Relay {
     }
     const want = JSON.parse(e.payload) as TicketSpec;
     const found = lines.filter((l) => {
-      const r = parseResult(l);
+      const r = parseReceipt(l);
       return r !== null && TERMINAL.includes(r.state) && r.id === want.id && r.idempotency_key === want.idempotency_key && r.relay_correlation_id === e.key;
     });
     if (found.length === 0) return; // not finished there yet
@@ -259,7 +259,7 @@ export class Relay {
 
   private async deliver(e: WalEntry, localLines: Set<string>): Promise<void> {
     const line = e.terminal_result!;
-    const r = parseResult(line)!;
+    const r = parseReceipt(line)!;
     if (!localLines.has(line)) {
       await this.o.local.append(resultFile(r.state, this.mount), line);
       localLines.add(line);
@@ -276,23 +276,5 @@ export class Relay {
       await this.o.local.append(`${this.mount}/tickets/deadletter`, line);
       localLines.add(line);
     }
-  }
-}
-
-interface Result {
-  id: string;
-  idempotency_key: string;
-  state: TicketState;
-  source_hive?: string;
-  target_hive?: string;
-  relay_correlation_id?: string;
-}
-
-function parseResult(l: string): Result | null {
-  try {
-    const r = JSON.parse(l) as Result;
-    return typeof r.id === "string" && typeof r.state === "string" ? r : null;
-  } catch {
-    return null;
   }
 }

@@ -97,3 +97,23 @@ export function receiptLine(s: TicketSpec, state: TicketState, message: string):
   if (bytes(line) <= limit) return line;
   return render(s, state, undefined);
 }
+
+/** The fields of a host-ticket-result/v1 line the relay and the bus route by. */
+export interface Receipt {
+  id: string;
+  idempotency_key: string;
+  state: TicketState;
+  source_hive?: string;
+  target_hive?: string;
+  relay_correlation_id?: string;
+}
+
+/** A receipt line's routing fields, or null when the line is not a receipt. */
+export function parseReceipt(l: string): Receipt | null {
+  try {
+    const r = JSON.parse(l) as Receipt;
+    return typeof r.id === "string" && typeof r.state === "string" ? r : null;
+  } catch {
+    return null;
+  }
+}
